@@ -1,0 +1,1 @@
+"""Datasets: toy oscillators, folders of solo stems, audio I/O."""

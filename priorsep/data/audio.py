@@ -1,0 +1,56 @@
+"""Reading, writing and validating audio."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".aiff", ".aif")
+
+
+def validate_mix(mix, name: str = "mix") -> np.ndarray:
+    """Check a mixture and return it as float32 ``(T,)`` or ``(C, T)``.
+
+    Raises ValueError for anything a separator cannot use: wrong dimensions, empty,
+    NaN/inf, or all-zero input.
+    """
+    try:
+        arr = np.asarray(mix, dtype=np.float32)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"{name} must be a numeric array shaped (T,) or (C, T): {e}") from None
+    if arr.ndim not in (1, 2):
+        raise ValueError(f"{name} must be shaped (T,) or (C, T) (channels, samples); got shape {arr.shape}")
+    if arr.size == 0 or arr.shape[-1] == 0:
+        raise ValueError(f"{name} is empty (shape {arr.shape}); expected at least one sample")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} contains NaN or inf samples; expected finite audio")
+    if not np.any(arr):
+        raise ValueError(f"{name} is all zeros (silent); there is nothing to separate")
+    return arr
+
+
+def read_audio(path: str | Path) -> tuple[np.ndarray, int]:
+    """Read a file as float32 ``(C, T)`` and its sample rate."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"audio file not found: {path}")
+    try:
+        data, rate = sf.read(str(path), dtype="float32", always_2d=True)
+    except RuntimeError as e:
+        raise ValueError(f"cannot read {path} as audio: {e}") from None
+    return np.ascontiguousarray(data.T), int(rate)
+
+
+def write_audio(path: str | Path, audio: np.ndarray, rate: int) -> None:
+    """Write ``(T,)`` or ``(C, T)`` float audio as 32-bit float wav."""
+    audio = np.asarray(audio, dtype=np.float32)
+    sf.write(str(path), audio.T if audio.ndim == 2 else audio, rate, subtype="FLOAT")
+
+
+def list_audio_files(folder: str | Path) -> list[Path]:
+    """All audio files under ``folder`` (recursive, sorted)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"data folder not found: {folder}")
+    return sorted(p for p in folder.rglob("*") if p.suffix.lower() in AUDIO_EXTENSIONS)

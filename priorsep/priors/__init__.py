@@ -1,0 +1,1 @@
+"""Source priors: the interface, flow priors, checkpoints and prior sets."""

@@ -1,0 +1,156 @@
+"""Checkpoints (state_dict + JSON config, written atomically) and prior sets."""
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Iterator
+
+import torch
+
+from .. import __version__
+from .base import Prior
+from .flow import FlowPrior
+from .gaussian import GaussianPrior
+
+PRIOR_KINDS: dict[str, type[Prior]] = {FlowPrior.kind: FlowPrior, GaussianPrior.kind: GaussianPrior}
+BUNDLED_DIR = Path(__file__).resolve().parent / "bundled"
+
+
+def _atomic_write(path: Path, write) -> None:
+    """Write via a temp file in the same folder, then rename: never a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_torch_save(obj, path: str | Path) -> None:
+    _atomic_write(Path(path), lambda f: torch.save(obj, f))
+
+
+def atomic_json_save(obj, path: str | Path) -> None:
+    _atomic_write(Path(path), lambda f: f.write((json.dumps(obj, indent=2) + "\n").encode()))
+
+
+def checkpoint_paths(stem: str | Path) -> tuple[Path, Path]:
+    """``(weights .pt, config .json)`` for a checkpoint stem such as ``priors/sine``."""
+    stem = Path(stem)
+    if stem.suffix in (".pt", ".json"):
+        stem = stem.with_suffix("")
+    return stem.with_suffix(".pt"), stem.with_suffix(".json")
+
+
+def save_prior(prior: Prior, stem: str | Path) -> None:
+    """Save ``stem.pt`` (state_dict) and ``stem.json`` (config with kind and library version)."""
+    weights, config = checkpoint_paths(stem)
+    cfg = {**prior.config, "kind": prior.kind, "model_class": type(prior).__name__, "priorsep_version": __version__}
+    atomic_torch_save(prior.state_dict(), weights)
+    atomic_json_save(cfg, config)
+
+
+def build_prior(config: dict) -> Prior:
+    kind = config.get("kind")
+    if kind not in PRIOR_KINDS:
+        raise ValueError(f"unknown prior kind {kind!r} in checkpoint config; expected one of {sorted(PRIOR_KINDS)}")
+    return PRIOR_KINDS[kind](config)
+
+
+def load_prior(stem: str | Path) -> Prior:
+    """Load one prior from ``stem.pt`` + ``stem.json`` (eval mode)."""
+    weights, config_path = checkpoint_paths(stem)
+    for p in (weights, config_path):
+        if not p.is_file():
+            raise FileNotFoundError(f"prior checkpoint file missing: {p} (a prior is a .pt state_dict plus a .json config)")
+    try:
+        config = json.loads(config_path.read_text())
+    except json.JSONDecodeError as e:
+        raise ValueError(f"corrupt prior config {config_path}: {e}") from None
+    prior = build_prior(config)
+    try:
+        state = torch.load(weights, map_location="cpu", weights_only=True)
+        prior.load_state_dict(state)
+    except Exception as e:  # torch raises several types for truncated/garbage files
+        raise ValueError(f"corrupt or incompatible prior weights {weights}: {e}") from None
+    return prior.eval()
+
+
+class PriorSet:
+    """An ordered set of priors, one per source, with shared sample rate and mixing weights."""
+
+    def __init__(self, priors: list[Prior]):
+        if not priors:
+            raise ValueError("a prior set needs at least one prior")
+        names = [p.name for p in priors]
+        if len(set(names)) != len(names):
+            raise ValueError(f"duplicate source names in prior set: {names}")
+        rates = {p.name: p.sample_rate for p in priors}
+        if len(set(rates.values())) > 1:
+            raise ValueError(f"priors have mismatched sample rates {rates}; all priors of a set must share one rate")
+        self.priors = list(priors)
+
+    @property
+    def names(self) -> list[str]:
+        return [p.name for p in self.priors]
+
+    @property
+    def sample_rate(self) -> int:
+        return self.priors[0].sample_rate
+
+    @property
+    def weights(self) -> list[float]:
+        return [float(p.config.get("mix_weight", 1.0)) for p in self.priors]
+
+    @property
+    def length_multiple(self) -> int:
+        return math.lcm(*(p.length_multiple for p in self.priors))
+
+    def __len__(self) -> int:
+        return len(self.priors)
+
+    def __iter__(self) -> Iterator[Prior]:
+        return iter(self.priors)
+
+    def __getitem__(self, name: str) -> Prior:
+        for p in self.priors:
+            if p.name == name:
+                return p
+        raise KeyError(f"no prior for source {name!r}; this set has {self.names}")
+
+
+def bundled_prior_sets() -> list[str]:
+    return sorted(p.name for p in BUNDLED_DIR.iterdir() if p.is_dir()) if BUNDLED_DIR.is_dir() else []
+
+
+def load_priors(name_or_dir: str | Path = "toy") -> PriorSet:
+    """Load a bundled prior set by name (``"toy"``) or every checkpoint in a directory.
+
+    Priors are ordered as listed in the directory's ``priorset.json`` if present, else by name.
+    """
+    path = Path(name_or_dir)
+    if not path.is_dir():
+        if str(name_or_dir) in bundled_prior_sets():
+            path = BUNDLED_DIR / str(name_or_dir)
+        else:
+            raise FileNotFoundError(
+                f"no prior set {str(name_or_dir)!r}: not a directory of checkpoints and not a bundled set "
+                f"(bundled: {bundled_prior_sets()})"
+            )
+    order_file = path / "priorset.json"
+    if order_file.is_file():
+        names = json.loads(order_file.read_text())["sources"]
+    else:
+        names = sorted(p.stem for p in path.glob("*.json"))
+    if not names:
+        raise FileNotFoundError(f"no prior checkpoints (NAME.pt + NAME.json) in {path}")
+    return PriorSet([load_prior(path / n) for n in names])

@@ -1,0 +1,25 @@
+import pytest
+import torch
+
+from priorsep.priors.flow import FlowPrior
+from priorsep.priors.gaussian import GaussianPrior
+from priorsep.priors.io import PriorSet
+
+torch.set_num_threads(2)
+
+
+def tiny_flow(source: str = "sine", rate: int = 14700, seed: int = 0, **kw) -> FlowPrior:
+    torch.manual_seed(seed)
+    cfg = dict(source=source, sample_rate=rate, sigma_min=0.01, sigma_max=1.0, mix_weight=0.5,
+               squeeze=4, n_blocks=2, hidden=8, n_layers=2)
+    cfg.update(kw)
+    return FlowPrior(cfg).eval()
+
+
+@pytest.fixture
+def gaussian_set():
+    """Two Gaussian priors with different means/variances, summed (w = 1)."""
+    return PriorSet([
+        GaussianPrior(dict(source="a", sample_rate=8000, mean=0.5, variance=1.0, mix_weight=1.0)),
+        GaussianPrior(dict(source="b", sample_rate=8000, mean=-0.2, variance=0.25, mix_weight=1.0)),
+    ])
