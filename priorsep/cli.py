@@ -57,6 +57,103 @@ def cmd_train_prior(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_langevin_args(p: argparse.ArgumentParser) -> None:
+    from dataclasses import fields
+
+    from .separation.langevin import LangevinConfig
+
+    g = p.add_argument_group("Langevin sampler (defaults: the benchmarked settings)")
+    for f in fields(LangevinConfig):
+        flag = "--" + f.name.replace("_", "-")
+        if f.type in ("bool", bool):
+            g.add_argument(flag, type=lambda v: v.lower() in ("1", "true", "yes"), default=None, metavar="BOOL")
+        else:
+            typ = {"int": int, "float": float, "str": str}[f.type if isinstance(f.type, str) else f.type.__name__]
+            g.add_argument(flag, type=typ, default=None, help=f"default {f.default}")
+
+
+def _langevin_settings(args: argparse.Namespace) -> dict:
+    from dataclasses import fields
+
+    from .separation.langevin import LangevinConfig
+
+    return {f.name: getattr(args, f.name) for f in fields(LangevinConfig) if getattr(args, f.name, None) is not None}
+
+
+def cmd_separate(args: argparse.Namespace) -> int:
+    import numpy as np
+    from scipy.signal import resample_poly
+
+    from .data.audio import read_audio, validate_mix, write_audio
+    from .priors.io import load_priors
+    from .separation.langevin import langevin_separate
+
+    priors = load_priors(args.priors)
+    mix, rate = read_audio(args.mix)
+    if rate != priors.sample_rate:
+        if not args.resample:
+            raise ValueError(
+                f"{args.mix} is at {rate} Hz but the priors expect {priors.sample_rate} Hz; "
+                f"resample it first or pass --resample"
+            )
+        g = np.gcd(rate, priors.sample_rate)
+        mix = resample_poly(mix, priors.sample_rate // g, rate // g, axis=-1).astype(np.float32)
+    mix = validate_mix(mix[0] if mix.shape[0] == 1 else mix, name=str(args.mix))
+    out = Path(args.out)
+    targets = {name: out / f"{name}.wav" for name in priors.names}
+    src = Path(args.mix).resolve()
+    for path in targets.values():
+        if path.resolve() == src:
+            raise ValueError(f"output {path} would overwrite the input mix; choose another --out")
+    est = langevin_separate(mix, priors=priors, seed=args.seed, progress=not args.quiet, **_langevin_settings(args))
+    out.mkdir(parents=True, exist_ok=True)
+    for name, path in targets.items():
+        write_audio(path, est[name], priors.sample_rate)
+        print(f"wrote {path}")
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from .evaluation.toy_benchmark import bench_toy, format_table, save_json
+
+    results = bench_toy(args.priors, n=args.n, length=args.length, seed=args.seed, bss=not args.no_bss,
+                        quiet=args.quiet, **_langevin_settings(args))
+    results["langevin_settings"] = _langevin_settings(args)
+    print(format_table(results))
+    if args.json:
+        save_json(results, args.json)
+        print(f"wrote {args.json}")
+    return 0
+
+
+def cmd_diagnose(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from .data.toy import TOY_SOURCES, toy_eval_set
+    from .evaluation.crosslik import cross_likelihood, format_cross_likelihood, plot_cross_likelihood
+    from .priors.io import load_priors
+
+    priors = load_priors(args.priors)
+    if args.data == "toy":
+        ev = toy_eval_set(args.n, args.length, seed=args.seed)
+        data = {name: ev.sources[:, k] for k, name in enumerate(TOY_SOURCES)}
+    else:
+        from .data.folder import FolderCrops
+
+        data = {}
+        for sub in sorted(p for p in Path(args.data).iterdir() if p.is_dir()):
+            crops = FolderCrops(sub, args.length, seed=args.seed)
+            data[sub.name] = np.stack([crops[i].numpy() for i in range(args.n)])
+        if not data:
+            raise ValueError(f"{args.data} has no sub-folders of per-source audio (expected DIR/<source>/*.wav)")
+    sigmas = args.sigmas
+    matrix = cross_likelihood(priors, data, sigmas, seed=args.seed)
+    print(format_cross_likelihood(matrix, sigmas, list(data), priors.names))
+    plot_cross_likelihood(matrix, sigmas, list(data), priors.names, args.png)
+    print(f"wrote {args.png}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="priorsep", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -82,6 +179,40 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_train_prior)
+
+    p = sub.add_parser("separate", help="separate a mixture file into one wav per source")
+    p.add_argument("mix", help="mixture audio file (wav/flac)")
+    p.add_argument("--priors", default="toy", help="bundled prior set name or folder of checkpoints")
+    p.add_argument("--method", default="langevin", choices=["langevin"])
+    p.add_argument("--out", required=True, help="output folder (gets SOURCE.wav per source)")
+    p.add_argument("--resample", action="store_true", help="resample the mix to the priors' rate")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--quiet", action="store_true")
+    _add_langevin_args(p)
+    p.set_defaults(func=cmd_separate)
+
+    p = sub.add_parser("bench", help="run a benchmark and print its table")
+    p.add_argument("benchmark", choices=["toy"])
+    p.add_argument("--priors", default="toy")
+    p.add_argument("--n", type=int, default=8, help="number of mixes")
+    p.add_argument("--length", type=int, default=16384, help="samples per mix")
+    p.add_argument("--seed", type=int, default=2026, help="evaluation data seed")
+    p.add_argument("--json", help="also write all scores to this JSON file")
+    p.add_argument("--no-bss", action="store_true", help="skip museval BSSEval (faster)")
+    p.add_argument("--quiet", action="store_true")
+    _add_langevin_args(p)
+    p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("diagnose", help="cross-likelihood matrix of the priors (table + PNG)")
+    p.add_argument("--priors", default="toy")
+    p.add_argument("--data", default="toy", help="'toy' or a folder with one sub-folder of audio per source")
+    p.add_argument("--n", type=int, default=16, help="test crops per source")
+    p.add_argument("--length", type=int, default=4096, help="samples per crop")
+    p.add_argument("--sigmas", type=float, nargs="+", default=[0.01, 0.05, 0.2, 1.0])
+    p.add_argument("--png", default="cross_likelihood.png")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_diagnose)
     return parser
 
 

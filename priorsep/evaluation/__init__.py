@@ -1,0 +1,1 @@
+"""Evaluation: SI-SDR / BSSEval metrics, oracle baselines and the cross-likelihood diagnostic."""

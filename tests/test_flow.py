@@ -1,0 +1,105 @@
+import math
+
+import pytest
+import torch
+
+from priorsep.priors.flow import ActNorm1d, AffineCoupling, InvConv1x1, SigmaScale, Squeeze1d
+
+from .conftest import tiny_flow
+
+CTX = torch.tensor([[math.log(0.1)], [math.log(0.5)]], dtype=torch.float64)
+
+
+def _randomised(t):
+    """Non-trivial parameters (zero-initialised couplings would be the identity)."""
+    torch.manual_seed(1)
+    with torch.no_grad():
+        for p in t.parameters():
+            p.add_(0.3 * torch.randn_like(p))
+    return t.double().eval()
+
+
+TRANSFORMS = {
+    "sigma_scale": lambda: SigmaScale(0.5),
+    "squeeze": lambda: Squeeze1d(2),
+    "actnorm": lambda: ActNorm1d(4),
+    "conv1x1": lambda: InvConv1x1(4),
+    "coupling": lambda: AffineCoupling(4, hidden=6, n_layers=2),
+}
+
+
+def _input(name):
+    return torch.randn(2, 2 if name == "squeeze" else (1 if name == "sigma_scale" else 4), 8, dtype=torch.float64)
+
+
+@pytest.mark.parametrize("name", TRANSFORMS)
+def test_transform_inverts_and_logdets_cancel(name):
+    t = _randomised(TRANSFORMS[name]())
+    x = _input(name)
+    z, ld = t(x, context=CTX)
+    x2, ld_inv = t.inverse(z, context=CTX)
+    torch.testing.assert_close(x2, x)
+    torch.testing.assert_close(ld + ld_inv, torch.zeros(2, dtype=torch.float64))
+
+
+@pytest.mark.parametrize("name", TRANSFORMS)
+def test_transform_logdet_matches_autograd_jacobian(name):
+    t = _randomised(TRANSFORMS[name]())
+    x = _input(name)
+    _, ld = t(x, context=CTX)
+    for b in range(2):
+        f = lambda v: t(v.view(1, *x.shape[1:]), context=CTX[b : b + 1])[0].flatten()
+        jac = torch.autograd.functional.jacobian(f, x[b].flatten())
+        torch.testing.assert_close(ld[b], torch.linalg.slogdet(jac)[1])
+
+
+def test_full_flow_logprob_matches_change_of_variables():
+    prior = _randomised(tiny_flow())
+    x = torch.randn(1, 16, dtype=torch.float64)
+    ctx = torch.tensor([[math.log(0.2)]], dtype=torch.float64)
+    f = lambda v: prior.transform(v.view(1, 1, 16), context=ctx)[0].flatten()
+    z = f(x[0])
+    jac = torch.autograd.functional.jacobian(f, x[0])
+    expected = -0.5 * (z @ z + 16 * math.log(2 * math.pi)) + torch.linalg.slogdet(jac)[1]
+    torch.testing.assert_close(prior.log_prob(x, 0.2)[0], expected)
+
+
+def test_flow_inverts_and_samples():
+    prior = _randomised(tiny_flow())
+    x = torch.randn(3, 32, dtype=torch.float64)
+    ctx = torch.full((3, 1), math.log(0.3), dtype=torch.float64)
+    z, _ = prior.transform(x.unsqueeze(1), context=ctx)
+    x2, _ = prior.transform.inverse(z, context=ctx)
+    torch.testing.assert_close(x2.squeeze(1), x)
+    s = prior.sample(5, 32, 0.3, generator=torch.Generator().manual_seed(0))
+    assert s.shape == (5, 32) and torch.isfinite(s).all()
+
+
+def test_logprob_finite_and_score_shape():
+    prior = tiny_flow()
+    x = torch.randn(4, 64)
+    lp = prior.log_prob(x, torch.tensor([0.01, 0.1, 1.0, 2.0]))
+    assert lp.shape == (4,) and torch.isfinite(lp).all()
+    g, lp2 = prior.score(x, 0.1)
+    assert g.shape == x.shape and torch.isfinite(g).all()
+
+
+def test_actnorm_initialises_from_data_in_training_mode():
+    an = ActNorm1d(3).train()
+    x = 5 + 3 * torch.randn(8, 3, 100)
+    z, _ = an(x)
+    assert bool(an.initialized)
+    torch.testing.assert_close(z.mean(dim=(0, 2)), torch.zeros(3), atol=1e-5, rtol=0)
+    torch.testing.assert_close(z.std(dim=(0, 2)), torch.ones(3), atol=1e-3, rtol=0)
+
+
+def test_length_not_multiple_of_squeeze_is_an_error():
+    with pytest.raises(ValueError, match="multiple of the squeeze"):
+        tiny_flow().log_prob(torch.randn(1, 30), 0.1)
+
+
+def test_bad_sigma_is_an_error():
+    with pytest.raises(ValueError, match="sigma"):
+        tiny_flow().log_prob(torch.randn(2, 16), torch.tensor([0.1, 0.2, 0.3]))
+    with pytest.raises(ValueError, match="positive"):
+        tiny_flow().log_prob(torch.randn(2, 16), 0.0)
