@@ -27,6 +27,7 @@ from priorsep.evaluation.metrics import si_sdr, si_sdr_improvement  # noqa: E402
 def plot_item(mix, refs, ests, rate, path, n_show=600):
     k = len(TOY_SOURCES)
     fig, axes = plt.subplots(k + 1, 2, figsize=(12, 2.0 * (k + 1)), gridspec_kw={"width_ratios": [2, 1]})
+    n_show = min(n_show, len(mix))
     t = np.arange(n_show) / rate * 1000
     axes[0, 0].plot(t, mix[:n_show], color="k", lw=1)
     axes[0, 0].set_title("mixture (first %d ms)" % int(t[-1]))

@@ -1,0 +1,131 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from priorsep.cli import main
+from priorsep.data.audio import read_audio, write_audio
+from priorsep.data.toy import TOY_SOURCES, toy_eval_set
+from priorsep.priors.io import save_prior
+
+from .conftest import tiny_flow
+
+FAST = ["--n-levels", "2", "--steps-per-level", "2"]
+
+
+@pytest.fixture(scope="module")
+def tiny_toy_priors(tmp_path_factory):
+    d = tmp_path_factory.mktemp("priors")
+    for i, name in enumerate(TOY_SOURCES):
+        save_prior(tiny_flow(name, seed=i, mix_weight=0.25), d / name)
+    (d / "priorset.json").write_text(json.dumps({"sources": list(TOY_SOURCES)}))
+    return d
+
+
+@pytest.fixture
+def mix_wav(tmp_path):
+    path = tmp_path / "mix.wav"
+    write_audio(path, toy_eval_set(1, 1000, seed=3).mixes[0], 14700)
+    return path
+
+
+def test_separate_writes_one_wav_per_source(tiny_toy_priors, mix_wav, tmp_path):
+    out = tmp_path / "sep"
+    assert main(["separate", str(mix_wav), "--priors", str(tiny_toy_priors), "--out", str(out), "--quiet", *FAST]) == 0
+    for name in TOY_SOURCES:
+        audio, rate = read_audio(out / f"{name}.wav")
+        assert rate == 14700 and audio.shape == (1, 1000) and np.isfinite(audio).all()
+
+
+def test_separate_refuses_wrong_rate_unless_resampling(tiny_toy_priors, tmp_path, capsys):
+    path = tmp_path / "mix16k.wav"
+    write_audio(path, np.sin(np.arange(1600) * 0.1).astype(np.float32), 16000)
+    assert main(["separate", str(path), "--priors", str(tiny_toy_priors), "--out", str(tmp_path / "o"), "--quiet"]) == 2
+    assert "16000 Hz but the priors expect 14700 Hz" in capsys.readouterr().err
+    assert main(["separate", str(path), "--priors", str(tiny_toy_priors), "--out", str(tmp_path / "o"),
+                 "--resample", "--quiet", *FAST]) == 0
+    audio, rate = read_audio(tmp_path / "o" / "sine.wav")
+    assert rate == 14700 and audio.shape[1] == 1470
+
+
+def test_separate_never_overwrites_the_input(tiny_toy_priors, tmp_path, capsys):
+    path = tmp_path / "sine.wav"
+    write_audio(path, toy_eval_set(1, 500, seed=1).mixes[0], 14700)
+    before = path.read_bytes()
+    assert main(["separate", str(path), "--priors", str(tiny_toy_priors), "--out", str(tmp_path), "--quiet", *FAST]) == 2
+    assert "overwrite the input" in capsys.readouterr().err
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("content,msg", [("silent", "all zeros"), ("nan", "NaN")])
+def test_separate_rejects_bad_audio(tiny_toy_priors, tmp_path, capsys, content, msg):
+    path = tmp_path / "bad.wav"
+    x = np.zeros(500, np.float32)
+    if content == "nan":
+        x[10] = np.nan
+    write_audio(path, x, 14700)
+    assert main(["separate", str(path), "--priors", str(tiny_toy_priors), "--out", str(tmp_path / "o"), "--quiet"]) == 2
+    assert msg in capsys.readouterr().err
+
+
+def test_missing_inputs_are_clear_errors(tiny_toy_priors, tmp_path, capsys):
+    assert main(["separate", str(tmp_path / "nope.wav"), "--priors", str(tiny_toy_priors), "--out", str(tmp_path)]) == 2
+    assert "audio file not found" in capsys.readouterr().err
+    assert main(["separate", str(tmp_path / "nope.wav"), "--priors", "no-such-set", "--out", str(tmp_path)]) == 2
+    assert "no prior set" in capsys.readouterr().err
+
+
+def test_train_prior_on_toy_and_on_a_folder(tmp_path):
+    args = ["--steps", "3", "--batch-size", "2", "--crop", "64", "--squeeze", "4", "--n-blocks", "1",
+            "--hidden", "4", "--n-layers", "1", "--quiet"]
+    assert main(["train-prior", "--source", "sine", "--data", "toy", "--out", str(tmp_path / "p" / "sine"), *args]) == 0
+    cfg = json.loads((tmp_path / "p" / "sine.json").read_text())
+    assert cfg["sample_rate"] == 14700 and cfg["mix_weight"] == 0.25 and "toy" in cfg["training_data"]
+    assert len((tmp_path / "p" / "sine.log.jsonl").read_text().splitlines()) == 3
+    stems = tmp_path / "stems"
+    stems.mkdir()
+    write_audio(stems / "a.wav", np.random.default_rng(0).standard_normal((2, 500)).astype(np.float32) * 0.1, 8000)
+    (tmp_path / "p2").mkdir()
+    assert main(["train-prior", "--source", "bass", "--data", str(stems), "--out", str(tmp_path / "p2"), *args]) == 0
+    cfg = json.loads((tmp_path / "p2" / "bass.json").read_text())
+    assert cfg["sample_rate"] == 8000 and cfg["mix_weight"] == 1.0
+
+
+def test_bench_toy_prints_table_and_json(tiny_toy_priors, tmp_path, capsys):
+    path = tmp_path / "r.json"
+    assert main(["bench", "toy", "--priors", str(tiny_toy_priors), "--n", "1", "--length", "14700",
+                 "--json", str(path), "--quiet", *FAST]) == 0
+    table = capsys.readouterr().out
+    for row in ("Langevin-flow", "mixture-as-estimate", "oracle IRM", "SI-SDRi", "SDR", "s/s"):
+        assert row in table
+    res = json.loads(path.read_text())
+    assert abs(res["methods"]["mixture-as-estimate"]["si_sdri"]["overall"]) < 1e-6
+    assert res["methods"]["oracle IRM"]["si_sdri"]["overall"] > 5
+
+
+def test_diagnose_prints_matrix_and_writes_png(tiny_toy_priors, tmp_path, capsys):
+    png = tmp_path / "x.png"
+    assert main(["diagnose", "--priors", str(tiny_toy_priors), "--n", "2", "--length", "256",
+                 "--sigmas", "0.01", "0.5", "--png", str(png)]) == 0
+    out = capsys.readouterr().out
+    assert all(n in out for n in TOY_SOURCES) and png.stat().st_size > 1000
+
+
+def test_console_script_runs():
+    r = subprocess.run([sys.executable, "-m", "priorsep.cli", "--help"], capture_output=True, text=True)
+    assert r.returncode == 0 and "train-prior" in r.stdout
+
+
+def test_demo_example_smoke(tiny_toy_priors, tmp_path):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
+    import toy_demo
+
+    res = toy_demo.main(toy_demo.build_parser().parse_args(
+        ["--out", str(tmp_path / "demo"), "--priors", str(tiny_toy_priors), "--n", "1", "--length", "512",
+         "--n-levels", "2", "--steps-per-level", "2", "--quiet"]))
+    assert res["si_sdri"].shape == (1, 4)
+    assert (tmp_path / "demo" / "mix0.png").stat().st_size > 1000
+    assert (tmp_path / "demo" / "mix0_sine_estimate.wav").is_file()
