@@ -18,7 +18,7 @@ def cmd_train_prior(args: argparse.Namespace) -> int:
     from .data.folder import FolderCrops
     from .data.toy import TOY_MIXING, TOY_SOURCES, ToySourceCrops
     from .mixing import mixing_weights
-    from .priors.io import PRIOR_KINDS, checkpoint_paths
+    from .priors.io import PRIOR_KINDS, checkpoint_paths, load_prior
     from .training.prior import train_prior
 
     if args.data == "toy":
@@ -45,11 +45,23 @@ def cmd_train_prior(args: argparse.Namespace) -> int:
     for key in ("squeeze", "n_blocks", "hidden", "n_layers"):
         if getattr(args, key) is not None:
             config[key] = getattr(args, key)
+    config["training"]["dsm_weight"] = args.dsm_weight
     torch.manual_seed(args.seed)
-    prior = PRIOR_KINDS[args.kind](config)
+    if args.init:  # fine-tune: architecture and metadata from the checkpoint, this run's training record
+        if checkpoint_paths(args.init)[0].resolve() == checkpoint_paths(out)[0].resolve():
+            raise ValueError("--init and --out are the same checkpoint; fine-tuning never overwrites its input")
+        prior = load_prior(args.init)
+        if prior.name != args.source:
+            raise ValueError(f"--init checkpoint is a prior for {prior.name!r}, not {args.source!r}")
+        history = prior.config.get("training_history", []) + [prior.config.get("training", {})]
+        prior.config.update(training=config["training"], training_history=history,
+                            sigma_min=args.sigma_min, sigma_max=args.sigma_max)
+        prior.config.pop("trained_steps", None)
+    else:
+        prior = PRIOR_KINDS[args.kind](config)
     log = train_prior(
         prior, dataset, out, steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
-        checkpoint_every=args.checkpoint_every, quiet=args.quiet,
+        checkpoint_every=args.checkpoint_every, dsm_weight=args.dsm_weight, quiet=args.quiet,
     )
     weights, cfg = checkpoint_paths(out)
     last = log[-1]["loss"] if log else float("nan")
@@ -175,6 +187,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n-blocks", type=int)
     p.add_argument("--hidden", type=int)
     p.add_argument("--n-layers", type=int)
+    p.add_argument("--dsm-weight", type=float, default=0.0,
+                   help="weight of denoising score matching next to maximum likelihood (trains the score)")
+    p.add_argument("--init", help="fine-tune from this checkpoint stem instead of a fresh model")
     p.add_argument("--checkpoint-every", type=int, default=250)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--quiet", action="store_true")

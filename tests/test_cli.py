@@ -94,6 +94,26 @@ def test_train_prior_on_toy_and_on_a_folder(tmp_path):
     assert cfg["sample_rate"] == 8000 and cfg["mix_weight"] == 1.0
 
 
+def test_fine_tune_with_score_matching_never_overwrites_its_input(tmp_path, capsys):
+    args = ["--source", "sine", "--data", "toy", "--steps", "2", "--batch-size", "2", "--crop", "64", "--quiet"]
+    tiny = ["--squeeze", "4", "--n-blocks", "1", "--hidden", "4", "--n-layers", "1"]
+    assert main(["train-prior", "--out", str(tmp_path / "nll" / "sine"), *args, *tiny]) == 0
+    before = (tmp_path / "nll" / "sine.pt").read_bytes()
+    assert main(["train-prior", "--init", str(tmp_path / "nll" / "sine"), "--out", str(tmp_path / "nll" / "sine"),
+                 "--dsm-weight", "1", *args]) == 2
+    assert "never overwrites" in capsys.readouterr().err
+    assert main(["train-prior", "--init", str(tmp_path / "nll" / "sine"), "--out", str(tmp_path / "ft" / "sine"),
+                 "--dsm-weight", "1", *args]) == 0
+    assert (tmp_path / "nll" / "sine.pt").read_bytes() == before
+    cfg = json.loads((tmp_path / "ft" / "sine.json").read_text())
+    assert cfg["n_blocks"] == 1 and cfg["training"]["dsm_weight"] == 1.0 and len(cfg["training_history"]) == 1
+    log = [json.loads(x) for x in (tmp_path / "ft" / "sine.log.jsonl").read_text().splitlines()]
+    assert all(np.isfinite(r["dsm"]) for r in log)
+    assert main(["train-prior", "--init", str(tmp_path / "nll" / "sine"), "--out", str(tmp_path / "x" / "bass"),
+                 "--dsm-weight", "1", *args[:1], "bass", *args[2:]]) == 2
+    assert "not 'bass'" in capsys.readouterr().err
+
+
 def test_bench_toy_prints_table_and_json(tiny_toy_priors, tmp_path, capsys):
     path = tmp_path / "r.json"
     assert main(["bench", "toy", "--priors", str(tiny_toy_priors), "--n", "1", "--length", "14700",

@@ -47,12 +47,26 @@ def test_gaussian_priors_recover_known_posterior(constraint, weights):
         np.testing.assert_allclose(got.var(1).numpy(), np.full(4, var), rtol=0.12, atol=2e-3)
 
 
-def test_dirac_constraint_holds_exactly(gaussian_set):
+@pytest.mark.parametrize("select_below", [0.0, 0.5])
+def test_dirac_constraint_holds_exactly_with_chains(gaussian_set, select_below):
     m = torch.randn(2, 64, dtype=torch.float64)
-    cfg = LangevinConfig(n_levels=3, steps_per_level=5, n_chains=2)
+    cfg = LangevinConfig(n_levels=3, steps_per_level=5, n_chains=3, select_below=select_below)
     s = anneal(gaussian_set, m, cfg, torch.Generator().manual_seed(0))
     assert s.shape == (2, 2, 64)
     torch.testing.assert_close(mix(s, gaussian_set.weights), m)
+
+
+def test_chain_selection_picks_the_highest_posterior_density(gaussian_set, monkeypatch):
+    """With zero steps of dynamics the best chain is the one closest to the posterior mode."""
+    m = torch.zeros(1, 32, dtype=torch.float64)
+    cfg = LangevinConfig(n_levels=1, steps_per_level=1, step_size=1e-12, n_chains=16, denoise=False,
+                         sigma_max=1.0, sigma_min=1.0)
+    s_best = anneal(gaussian_set, m, cfg, torch.Generator().manual_seed(0))
+    many = [anneal(gaussian_set, m, LangevinConfig(**{**cfg.__dict__, "n_chains": 1}), torch.Generator().manual_seed(i))
+            for i in range(16)]
+    def lp(s):
+        return sum(p.log_prob(s[:, k], 1.0) for k, p in enumerate(gaussian_set)).item()
+    assert lp(s_best) >= np.median([lp(x) for x in many])
 
 
 def test_overlap_add_of_an_exact_split_reconstructs_the_mix(monkeypatch, gaussian_set):

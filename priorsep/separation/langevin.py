@@ -37,9 +37,11 @@ class LangevinConfig:
     n_levels: int = 20
     steps_per_level: int = 30
     step_size: float = 0.2  # eta_i / sigma_i^2; BASIS' delta = step_size * sigma_min^2
+    predictor: bool = False  # reverse-diffusion step sigma_i -> sigma_{i+1} before each level's Langevin steps
     constraint: str = "dirac"
     gamma_scale: float = 0.5  # gaussian constraint only: gamma_i = gamma_scale * sigma_i
     n_chains: int = 1
+    select_below: float = 0.0  # with several chains: keep only the best one per mix once sigma <= this
     init: str = "mixture"  # "mixture": s_k = w_k m / |w|^2 + sigma_1 noise; "noise": sigma_1 noise
     denoise: bool = True
     chunk: int = 16384  # samples per chunk for long mixes, overlapped by half
@@ -49,7 +51,9 @@ class LangevinConfig:
             raise ValueError(f"constraint must be 'dirac' or 'gaussian', got {self.constraint!r}")
         if self.init not in ("mixture", "noise"):
             raise ValueError(f"init must be 'mixture' or 'noise', got {self.init!r}")
-        for name in ("n_levels", "steps_per_level", "n_chains", "chunk"):
+        if self.steps_per_level < 0 or (self.steps_per_level == 0 and not self.predictor):
+            raise ValueError("steps_per_level must be >= 1 (or >= 0 with predictor=True)")
+        for name in ("n_levels", "n_chains", "chunk"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.step_size <= 0 or self.gamma_scale <= 0:
@@ -93,17 +97,42 @@ def anneal(
     else:
         s = (on_plane if config.init == "mixture" else 0.0) + sigmas[0] * noise()
 
-    bar = tqdm(total=len(sigmas) * config.steps_per_level, disable=not progress, desc="langevin", leave=False)
-    for sigma in sigmas:
-        eta = config.step_size * sigma**2
+    def log_posterior(s, lp, gamma2):
+        """Unnormalised log p(s | m) per chain, ``(B*C,)``."""
+        if config.constraint == "gaussian":
+            return lp.sum(1) - (mix_sources(s, w.tolist()) - m).pow(2).sum(-1) / (2 * gamma2)
+        return lp.sum(1)
+
+    def keep_best(s, lp, gamma2):
+        best = log_posterior(s, lp, gamma2).view(b, c).argmax(1)
+        return s.view(b, c, k, t)[torch.arange(b), best]
+
+    def posterior_score(s, sigma, gamma2):
+        g, lp = _scores(priors, s, sigma)
+        if config.constraint == "gaussian":
+            g = g - w[:, None] * (mix_sources(s, w.tolist()) - m)[:, None] / gamma2
+        return g, lp
+
+    def move(s, drift_scale, g, noise_var):
+        step = drift_scale * g + math.sqrt(noise_var) * noise()
+        return s + (_project(step, w) if config.constraint == "dirac" else step)
+
+    n_predict = len(sigmas) - 1 if config.predictor else 0
+    bar = tqdm(total=len(sigmas) * config.steps_per_level + n_predict, disable=not progress, desc="langevin", leave=False)
+    for i, sigma in enumerate(sigmas):
         gamma2 = (config.gamma_scale * sigma) ** 2
-        for _ in range(config.steps_per_level):
-            g, _ = _scores(priors, s, sigma)
-            if config.constraint == "gaussian":
-                g = g - w[:, None] * (mix_sources(s, w.tolist()) - m)[:, None] / gamma2
-            step = eta * g + math.sqrt(2 * eta) * noise()
-            s = s + (_project(step, w) if config.constraint == "dirac" else step)
+        if config.predictor and i > 0:  # ancestral reverse-diffusion step from sigmas[i-1] down to sigma
+            prev = sigmas[i - 1]
+            g, lp = posterior_score(s, prev, (config.gamma_scale * prev) ** 2)
+            s = move(s, prev**2 - sigma**2, g, prev**2 - sigma**2)
             bar.update()
+        eta = config.step_size * sigma**2
+        for _ in range(config.steps_per_level):
+            g, lp = posterior_score(s, sigma, gamma2)
+            s = move(s, eta, g, 2 * eta)
+            bar.update()
+        if c > 1 and sigma <= config.select_below:  # stop exploring: refine the best chain only
+            s, m, c = keep_best(s, _scores(priors, s, sigma)[1], gamma2), mixes, 1
     bar.close()
 
     g, lp = _scores(priors, s, sigmas[-1])
@@ -111,11 +140,7 @@ def anneal(
         s = s + sigmas[-1] ** 2 * g
         if config.constraint == "dirac":
             s = s - w[:, None] * ((mix_sources(s, w.tolist()) - m)[:, None] / (w**2).sum())
-    log_post = lp.sum(1)
-    if config.constraint == "gaussian":
-        log_post = log_post - (mix_sources(s, w.tolist()) - m).pow(2).sum(-1) / (2 * gamma2)
-    best = log_post.view(b, c).argmax(1)
-    return s.view(b, c, k, t)[torch.arange(b), best]
+    return keep_best(s, lp, gamma2)
 
 
 def _chunks(t: int, chunk: int, multiple: int) -> tuple[int, int, list[int]]:

@@ -28,9 +28,16 @@ def train_prior(
     lr: float = 1e-3,
     seed: int = 0,
     checkpoint_every: int = 250,
+    dsm_weight: float = 0.0,
     quiet: bool = False,
 ) -> list[dict]:
-    """Maximum likelihood on noised crops x + sigma * eps, sigma log-uniform on the prior's range.
+    """Maximum likelihood on noised crops x + sigma * eps, sigma log-uniform on the prior's range,
+    plus ``dsm_weight`` times denoising score matching, mean (sigma * score + eps)^2.
+
+    Maximum likelihood alone gives discriminative densities whose *gradients* are poor: the
+    Tweedie denoiser x + sigma^2 * score of such a flow gains only 1-4 dB and the Langevin
+    sampler, which only sees the score, cannot find the sources. The DSM term (a second-order
+    backward pass, ~2x the cost per step) trains the score directly.
 
     ``dataset[i]`` must return a ``(length,)`` tensor deterministic in ``i``; batch ``b`` uses items
     ``b * batch_size ...``, so a resumed run sees the same data as an uninterrupted one.
@@ -59,8 +66,17 @@ def train_prior(
         g = torch.Generator().manual_seed(seed * 1_000_003 + step)
         x = torch.stack([dataset[step * batch_size + j] for j in range(batch_size)])
         sigma = sample_training_sigmas(batch_size, sigma_min, sigma_max, generator=g)
-        noisy = x + sigma[:, None] * torch.randn(x.shape, generator=g)
-        loss = -(prior.log_prob(noisy, sigma) / x.shape[1]).mean()
+        eps = torch.randn(x.shape, generator=g)
+        noisy = (x + sigma[:, None] * eps).requires_grad_(dsm_weight > 0)
+        lp = prior.log_prob(noisy, sigma)
+        nll = -(lp / x.shape[1]).mean()
+        loss = nll
+        rec = {"step": step + 1, "nll": nll.item()}
+        if dsm_weight > 0:
+            (score,) = torch.autograd.grad(lp.sum(), noisy, create_graph=True)
+            dsm = (sigma[:, None] * score + eps).pow(2).mean()
+            loss = loss + dsm_weight * dsm
+            rec["dsm"] = dsm.item()
         if not torch.isfinite(loss):
             raise FloatingPointError(f"non-finite loss at step {step}; lower --lr or check the data")
         opt.zero_grad()
@@ -68,7 +84,7 @@ def train_prior(
         torch.nn.utils.clip_grad_norm_(prior.parameters(), 5.0)
         opt.step()
         sched.step()
-        rec = {"step": step + 1, "loss": loss.item(), "seconds": round(time.time() - t0, 2)}
+        rec.update(loss=loss.item(), seconds=round(time.time() - t0, 2))
         records.append(rec)
         bar.set_postfix(loss=f"{rec['loss']:.3f}")
         done = step + 1
