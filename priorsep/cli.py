@@ -53,8 +53,9 @@ def cmd_train_prior(args: argparse.Namespace) -> int:
         prior = load_prior(args.init)
         if prior.name != args.source:
             raise ValueError(f"--init checkpoint is a prior for {prior.name!r}, not {args.source!r}")
-        history = prior.config.get("training_history", []) + [prior.config.get("training", {})]
-        prior.config.update(training=config["training"], training_history=history,
+        history = prior.config.get("training_history", []) + [
+            {**prior.config.get("training", {}), "training_data": prior.config.get("training_data")}]
+        prior.config.update(training=config["training"], training_history=history, training_data=config["training_data"],
                             sigma_min=args.sigma_min, sigma_max=args.sigma_max)
         prior.config.pop("trained_steps", None)
     else:

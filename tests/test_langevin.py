@@ -117,3 +117,9 @@ def test_bad_settings_are_rejected(gaussian_set):
         langevin_separate(np.ones(64), priors=gaussian_set, constraint="soft")
     with pytest.raises(TypeError):
         langevin_separate(np.ones(64), priors=gaussian_set, n_steps=3)
+
+
+def test_divergence_is_an_error_not_nan_output(gaussian_set):
+    with pytest.raises(FloatingPointError, match="diverged"):
+        langevin_separate(np.ones(64), priors=gaussian_set, step_size=50.0, constraint="gaussian",
+                          gamma_scale=0.01, n_levels=2, steps_per_level=20)

@@ -16,7 +16,9 @@ at the last level wins. A last Tweedie step s + sigma_L^2 * score removes the re
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -65,10 +67,35 @@ def _project(d: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
     return d - w[:, None] * (mix_sources(d, w.tolist())[:, None] / (w**2).sum())
 
 
-def _scores(priors: PriorSet, s: torch.Tensor, sigma: float) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-source scores ``(B, K, T)`` and log densities ``(B, K)``."""
-    outs = [p.score(s[:, k], sigma) for k, p in enumerate(priors)]
+def _scores(priors: PriorSet, s: torch.Tensor, sigma: float, pool: ThreadPoolExecutor | None = None
+            ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-source scores ``(B, K, T)`` and log densities ``(B, K)``; one prior per thread of ``pool``."""
+    def one(k: int):
+        return priors.priors[k].score(s[:, k], sigma)
+
+    outs = list(pool.map(one, range(len(priors)))) if pool is not None else [one(k) for k in range(len(priors))]
     return torch.stack([g for g, _ in outs], 1), torch.stack([lp for _, lp in outs], 1)
+
+
+@contextmanager
+def _prior_threads(n_priors: int):
+    """A pool that runs the priors side by side, each single-threaded.
+
+    The priors' convolutions are small; on a 2-core machine two single-threaded priors at once
+    ran ~1.4x faster than one prior at a time on two threads (and far faster under load).
+    torch's thread count is process-global, so it is restored afterwards.
+    """
+    n = min(n_priors, torch.get_num_threads())
+    if n <= 1:
+        yield None
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with ThreadPoolExecutor(n) as pool:
+            yield pool
+    finally:
+        torch.set_num_threads(before)
 
 
 def anneal(
@@ -82,6 +109,11 @@ def anneal(
 
     ``T`` must be a multiple of ``priors.length_multiple``.
     """
+    with _prior_threads(len(priors)) as pool:
+        return _anneal(priors, mixes, config, generator, progress, lambda s, sigma: _scores(priors, s, sigma, pool))
+
+
+def _anneal(priors, mixes, config, generator, progress, scores) -> torch.Tensor:
     b, t = mixes.shape
     k, c = len(priors), config.n_chains
     w = torch.tensor(priors.weights, dtype=mixes.dtype)
@@ -108,7 +140,7 @@ def anneal(
         return s.view(b, c, k, t)[torch.arange(b), best]
 
     def posterior_score(s, sigma, gamma2):
-        g, lp = _scores(priors, s, sigma)
+        g, lp = scores(s, sigma)
         if config.constraint == "gaussian":
             g = g - w[:, None] * (mix_sources(s, w.tolist()) - m)[:, None] / gamma2
         return g, lp
@@ -131,11 +163,16 @@ def anneal(
             g, lp = posterior_score(s, sigma, gamma2)
             s = move(s, eta, g, 2 * eta)
             bar.update()
+        if not torch.isfinite(s).all():
+            raise FloatingPointError(
+                f"Langevin diverged at sigma={sigma:.3g} (step_size={config.step_size}, constraint={config.constraint}); "
+                "use a smaller step_size"
+            )
         if c > 1 and sigma <= config.select_below:  # stop exploring: refine the best chain only
-            s, m, c = keep_best(s, _scores(priors, s, sigma)[1], gamma2), mixes, 1
+            s, m, c = keep_best(s, scores(s, sigma)[1], gamma2), mixes, 1
     bar.close()
 
-    g, lp = _scores(priors, s, sigmas[-1])
+    g, lp = scores(s, sigmas[-1])
     if config.denoise:  # Tweedie: E[x | x + sigma eps] = x + sigma^2 score
         s = s + sigmas[-1] ** 2 * g
         if config.constraint == "dirac":
