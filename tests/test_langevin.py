@@ -123,3 +123,17 @@ def test_divergence_is_an_error_not_nan_output(gaussian_set):
     with pytest.raises(FloatingPointError, match="diverged"):
         langevin_separate(np.ones(64), priors=gaussian_set, step_size=50.0, constraint="gaussian",
                           gamma_scale=0.01, n_levels=2, steps_per_level=20)
+
+
+def test_predictor_only_sampler_runs_on_the_constraint_plane(gaussian_set):
+    with pytest.raises(ValueError, match="steps_per_level"):
+        LangevinConfig(steps_per_level=0)
+    m = torch.randn(1, 128, dtype=torch.float64)
+    cfg = LangevinConfig(n_levels=60, steps_per_level=0, predictor=True, sigma_max=3.0)
+    s = anneal(gaussian_set, m, cfg, torch.Generator().manual_seed(0))
+    torch.testing.assert_close(mix(s, gaussian_set.weights), m)
+    # reverse diffusion with exact scores lands near the posterior: residual of each source vs its
+    # posterior mean has roughly the posterior variance (0.2 for these priors), not the initial 9
+    post_var = 1.0 - 1.0 / 1.25
+    mean_a = 0.5 + (m[0] - 0.3) / 1.25
+    assert (s[0, 0] - mean_a).var().item() < 3 * post_var
