@@ -1,9 +1,13 @@
+import json
+
 import pytest
 import torch
 
+from priorsep.data.toy import TOY_SOURCES
+
 from priorsep.priors.flow import FlowPrior
 from priorsep.priors.gaussian import GaussianPrior
-from priorsep.priors.io import PriorSet
+from priorsep.priors.io import PriorSet, save_prior
 
 torch.set_num_threads(2)
 
@@ -23,3 +27,13 @@ def gaussian_set():
         GaussianPrior(dict(source="a", sample_rate=8000, mean=0.5, variance=1.0, mix_weight=1.0)),
         GaussianPrior(dict(source="b", sample_rate=8000, mean=-0.2, variance=0.25, mix_weight=1.0)),
     ])
+
+
+@pytest.fixture(scope="session")
+def tiny_toy_priors(tmp_path_factory):
+    """A folder with tiny (untrained) flow priors for the four toy sources."""
+    d = tmp_path_factory.mktemp("priors")
+    for i, name in enumerate(TOY_SOURCES):
+        save_prior(tiny_flow(name, seed=i, mix_weight=0.25), d / name)
+    (d / "priorset.json").write_text(json.dumps({"sources": list(TOY_SOURCES)}))
+    return d

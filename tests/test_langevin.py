@@ -26,22 +26,19 @@ def test_gaussian_priors_recover_known_posterior(constraint, weights):
         GaussianPrior(dict(source=n, sample_rate=8000, mean=mu, variance=v, mix_weight=w))
         for n, mu, v, w in zip("ab", means, variances, weights)
     ])
-    m = torch.tensor([[1.3, -0.7, 0.0, 2.0]], dtype=torch.float64).repeat(1, 256)
-    # posterior samples of the final level: average many chains (no selection, no denoising)
-    cfg = LangevinConfig(sigma_max=1.0, sigma_min=0.01, n_levels=5, steps_per_level=300, step_size=0.5,
+    m = torch.tensor([[1.3, -0.7, 0.0, 2.0]], dtype=torch.float64).repeat(1, 1024)
+    # one noise level, long enough to mix: the samples follow the posterior at that level, where the
+    # prior is N(mu, v + sigma^2) and the mix likelihood has variance gamma^2 (0 for dirac)
+    sl = 0.3
+    cfg = LangevinConfig(sigma_max=sl, sigma_min=sl, n_levels=1, steps_per_level=300, step_size=0.3,
                          constraint=constraint, gamma_scale=1.0, denoise=False)
     g = torch.Generator().manual_seed(0)
-    samples = []
-    for _ in range(8):
-        samples.append(anneal(priors, m, cfg, g))
-    samples = torch.stack(samples)[:, 0]  # (chains, K, T)
-    # the prior at the last level is N(mu, v + sigma_L^2); the noise of the mix likelihood is gamma_L^2
-    sl = cfg.sigma_min
+    samples = torch.stack([anneal(priors, m, cfg, g) for _ in range(8)])[:, 0]  # (chains, K, T)
     noise_var = 0.0 if constraint == "dirac" else (cfg.gamma_scale * sl) ** 2
     expected = gaussian_posterior(m[0, :4].numpy(), means, [v + sl**2 for v in variances], weights, noise_var)
     for k in range(2):
-        # pool the 8 chains x 256 repeats of each of the 4 mix values
-        got = samples[:, k].reshape(8, 256, 4).permute(2, 0, 1).reshape(4, -1)
+        # pool the 8 chains x 1024 repeats of each of the 4 mix values
+        got = samples[:, k].reshape(8, 1024, 4).permute(2, 0, 1).reshape(4, -1)
         mean, var = expected[k]
         np.testing.assert_allclose(got.mean(1).numpy(), mean, atol=0.03)
         np.testing.assert_allclose(got.var(1).numpy(), np.full(4, var), rtol=0.12, atol=2e-3)

@@ -25,13 +25,15 @@ def test_eval_set_shapes_mean_mix_and_determinism():
 def test_oscillator_is_periodic_with_integer_period_and_amplitude_range(source):
     for seed in range(20):
         x = oscillator(source, 4000, np.random.default_rng(seed))
-        peak = np.abs(x).max()
-        assert 0.75 <= peak <= 1.0 + 1e-6
         # the period is an integer number of samples: x[t + P] == x[t] for the smallest such P
         rng = np.random.default_rng(seed)
         key = 1.0 + 0.1 * rng.integers(0, 871)
         period = int(np.floor(TOY_SAMPLE_RATE / (440.0 * 2 ** ((key - 49) / 12))))
         assert 3 <= period <= 535
+        peak = np.abs(x).max()
+        assert peak <= 1.0 + 1e-6
+        if period >= 50:  # short periods need not sample the waveform's extremes
+            assert peak >= 0.75
         if period < 2000:
             np.testing.assert_allclose(x[period:], x[:-period], atol=1e-4)
 
