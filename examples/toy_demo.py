@@ -68,10 +68,10 @@ def main(args: argparse.Namespace) -> dict:
         plot_item(data.mixes[i], data.sources[i], ests, data.sample_rate, out / f"mix{i}.png")
 
     print(f"\nLangevin separation of {args.n} toy mixes ({args.length} samples @ {data.sample_rate} Hz)")
-    print(f"{'mix':<6}" + "".join(f"{n:>16}" for n in TOY_SOURCES))
-    print(f"{'':<6}" + "".join(f"{'SI-SDR / SI-SDRi':>16}" for _ in TOY_SOURCES))
+    print("SI-SDR / SI-SDRi in dB")
+    print(f"{'mix':<6}" + "".join(f"{n:>18}" for n in TOY_SOURCES))
     for i, (sdr, sdri) in enumerate(rows):
-        print(f"{i:<6}" + "".join(f"{a:>8.1f}/{b:>6.1f} " for a, b in zip(sdr, sdri)))
+        print(f"{i:<6}" + "".join(f"{a:>10.1f} /{b:>6.1f}" for a, b in zip(sdr, sdri)))
     sdri_all = np.stack([r[1] for r in rows])
     print(f"median SI-SDRi over all sources: {np.median(sdri_all):.2f} dB; "
           f"{seconds / args.n:.1f} s per mix ({seconds / (args.n * args.length / data.sample_rate):.1f} s per s of audio)")
