@@ -10,8 +10,6 @@ from priorsep.cli import main
 from priorsep.data.audio import read_audio, write_audio
 from priorsep.data.toy import TOY_SOURCES, toy_eval_set
 
-from .conftest import tiny_flow
-
 FAST = ["--n-levels", "2", "--steps-per-level", "2"]
 
 
