@@ -10,8 +10,9 @@ dynamics on  sum_k log p_k(s_k | sigma_i) + log p(m | s)  with step eta_i = step
   That is exact Langevin dynamics for the posterior restricted to the plane, symmetric in the
   sources.
 
-Several chains per mixture run in the same batch; the chain with the highest posterior density
-at the last level wins. A last Tweedie step s + sigma_L^2 * score removes the remaining noise.
+Options: a reverse-diffusion (predictor) step between levels, several chains per mixture in one
+batch with the highest-posterior-density chain kept (at ``select_below`` or at the end), and a
+last Tweedie step s + sigma_L^2 * score that removes the remaining noise.
 """
 from __future__ import annotations
 
@@ -62,9 +63,10 @@ class LangevinConfig:
             raise ValueError("step_size and gamma_scale must be positive")
 
 
-def _project(d: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-    """Remove from ``d (B, K, T)`` its component that changes the mix: sum_k w_k d_k becomes 0."""
-    return d - w[:, None] * (mix_sources(d, w.tolist())[:, None] / (w**2).sum())
+def _project(d: torch.Tensor, w: torch.Tensor, target: torch.Tensor | float = 0.0) -> torch.Tensor:
+    """Orthogonal projection of ``d (B, K, T)`` onto the plane sum_k w_k d_k = ``target (B, T)``."""
+    residual = mix_sources(d, w.tolist()) - target
+    return d - w[:, None] * (residual[:, None] / (w**2).sum())
 
 
 def _scores(priors: PriorSet, s: torch.Tensor, sigma: float, pool: ThreadPoolExecutor | None = None
@@ -115,6 +117,7 @@ def anneal(
 
 
 def _anneal(priors, mixes, config, generator, progress, scores) -> torch.Tensor:
+    """The sampler proper; ``scores(s, sigma)`` gives the per-source scores and log densities."""
     b, t = mixes.shape
     k, c = len(priors), config.n_chains
     w = torch.tensor(priors.weights, dtype=mixes.dtype)
@@ -177,20 +180,19 @@ def _anneal(priors, mixes, config, generator, progress, scores) -> torch.Tensor:
     if config.denoise:  # Tweedie: E[x | x + sigma eps] = x + sigma^2 score
         s = s + sigmas[-1] ** 2 * g
         if config.constraint == "dirac":
-            s = s - w[:, None] * ((mix_sources(s, w.tolist()) - m)[:, None] / (w**2).sum())
+            s = _project(s, w, m)
     return keep_best(s, lp, gamma2)
 
 
-def _chunks(t: int, chunk: int, multiple: int) -> tuple[int, int, list[int]]:
-    """Chunk length (a multiple of ``multiple``), hop, and chunk starts covering ``t`` samples."""
+def _chunks(t: int, chunk: int, multiple: int) -> tuple[int, list[int]]:
+    """Chunk length (a multiple of ``multiple``) and the starts of half-overlapping chunks covering ``t`` samples."""
     chunk = max(multiple, (min(chunk, t) + multiple - 1) // multiple * multiple)
     if t <= chunk:
-        return chunk, chunk, [0]
-    hop = chunk // 2
-    starts = list(range(0, t - chunk + 1, hop))
+        return chunk, [0]
+    starts = list(range(0, t - chunk + 1, chunk // 2))
     if starts[-1] + chunk < t:
         starts.append(t - chunk)
-    return chunk, hop, starts
+    return chunk, starts
 
 
 def separate_tensor(
@@ -199,7 +201,7 @@ def separate_tensor(
     """Separate ``mixes (B, T)`` of any length into ``(B, K, T)``: overlapping chunks are sampled
     as one batch and overlap-added with a Hann window (a lone short chunk is padded by reflection)."""
     b, t = mixes.shape
-    chunk, hop, starts = _chunks(t, config.chunk, priors.length_multiple)
+    chunk, starts = _chunks(t, config.chunk, priors.length_multiple)
     if len(starts) == 1:
         pad = chunk - t
         x = torch.nn.functional.pad(mixes[:, None], (0, pad), mode="reflect" if pad < t else "replicate")[:, 0]
