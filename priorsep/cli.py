@@ -23,12 +23,11 @@ def cmd_train_prior(args: argparse.Namespace) -> int:
 
     if args.data == "toy":
         dataset = ToySourceCrops(args.source, args.crop, seed=args.seed)
-        mixing = TOY_MIXING
-        weight = mixing_weights(mixing, len(TOY_SOURCES))[0]
+        mixing, n_sources = TOY_MIXING, len(TOY_SOURCES)
     else:
         dataset = FolderCrops(args.data, args.crop, seed=args.seed)
-        mixing = args.mixing
-        weight = 1.0 if mixing == "sum" else 1.0 / args.n_sources
+        mixing, n_sources = args.mixing, args.n_sources
+    weight = mixing_weights(mixing, n_sources)[0]
     out = Path(args.out)
     if out.is_dir() or str(args.out).endswith("/"):
         out = out / args.source
