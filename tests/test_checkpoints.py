@@ -46,14 +46,9 @@ def test_prior_set_order_weights_and_rate_checks(tmp_path):
     assert ps.names == ["square", "sine"] and ps.weights == [0.5, 0.5] and ps.sample_rate == 14700
     with pytest.raises(ValueError, match="mismatched sample rates"):
         PriorSet([tiny_flow("a", rate=14700), tiny_flow("b", rate=16000)])
+    (tmp_path / "empty").mkdir()
     with pytest.raises(FileNotFoundError, match="no prior checkpoints"):
-        load_priors(tmp_path / "empty_but_missing") if False else load_priors(_empty(tmp_path))
-
-
-def _empty(tmp_path):
-    d = tmp_path / "empty"
-    d.mkdir()
-    return d
+        load_priors(tmp_path / "empty")
 
 
 def test_score_matching_improves_the_tweedie_denoiser(tmp_path):
