@@ -36,3 +36,17 @@ def mix(sources, weights: Sequence[float]):
         return (sources * w[:, None]).sum(-2)
     w = np.asarray(weights, dtype=sources.dtype)
     return (sources * w[:, None]).sum(-2)
+
+
+def minimum_norm_split(m, weights: Sequence[float]):
+    """The smallest sources that mix to ``m``: s_k = w_k m / sum_j w_j^2.
+
+    m: ``(..., T)`` torch tensor or numpy array; returns ``(..., K, T)`` of the same type and dtype.
+    """
+    norm = float(sum(w * w for w in weights))
+    if norm == 0:
+        raise ValueError("mixing weights are all zero")
+    share = [w / norm for w in weights]
+    if isinstance(m, torch.Tensor):
+        return torch.as_tensor(share, dtype=m.dtype, device=m.device)[:, None] * m[..., None, :]
+    return np.asarray(share, dtype=m.dtype)[:, None] * m[..., None, :]

@@ -81,3 +81,16 @@ def test_sigma_schedule_and_training_draws():
     assert (d < 0.02).float().mean() > 0.25  # the low-sigma quarter plus its share of the rest
     with pytest.raises(ValueError):
         geometric_sigmas(0.01, 1.0, 5)
+
+
+def test_minimum_norm_split_remixes_exactly_for_numpy_and_torch():
+    from priorsep.mixing import minimum_norm_split
+
+    m = np.random.default_rng(1).standard_normal((3, 50)).astype(np.float32)
+    w = [0.5, 0.25, 1.0]
+    s = minimum_norm_split(m, w)
+    assert s.shape == (3, 3, 50) and s.dtype == np.float32
+    np.testing.assert_allclose(mix(s, w), m, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(mix(minimum_norm_split(torch.from_numpy(m), w), w), torch.from_numpy(m))
+    with pytest.raises(ValueError, match="all zero"):
+        minimum_norm_split(m, [0.0, 0.0])

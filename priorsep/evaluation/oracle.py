@@ -13,6 +13,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from ..mixing import minimum_norm_split
 from ..mixing import mix as mix_sources
 
 
@@ -32,11 +33,7 @@ def mixture_as_estimate(mix, weights: Sequence[float]) -> np.ndarray:
     w = np.asarray(weights, dtype=np.float64)
     if w.ndim != 1 or w.size == 0:
         raise ValueError(f"weights must be a non-empty list of floats, got {weights!r}")
-    norm = float((w**2).sum())
-    if norm == 0:
-        raise ValueError("mixing weights are all zero")
-    share = (w / norm).astype(m.dtype)
-    return share[:, None] * m[..., None, :]
+    return minimum_norm_split(m, w.tolist())
 
 
 def ideal_ratio_mask(sources, weights: Sequence[float], n_fft: int = 1024, hop: int = 256, eps: float = 1e-12) -> np.ndarray:

@@ -26,6 +26,7 @@ import torch
 from tqdm.auto import tqdm
 
 from ..data.audio import validate_mix
+from ..mixing import minimum_norm_split
 from ..mixing import mix as mix_sources
 from ..priors.io import PriorSet, load_priors
 from ..schedule import geometric_sigmas
@@ -127,7 +128,7 @@ def _anneal(priors, mixes, config, generator, progress, scores) -> torch.Tensor:
     def noise() -> torch.Tensor:
         return torch.randn(b * c, k, t, generator=generator, dtype=mixes.dtype)
 
-    on_plane = w[:, None] * m[:, None] / (w**2).sum()  # minimum-norm sources that mix to m
+    on_plane = minimum_norm_split(m, priors.weights)
     if config.constraint == "dirac":  # both inits start on the constraint plane
         s = on_plane + _project(sigmas[0] * noise(), w)
     else:
