@@ -41,7 +41,7 @@ def cmd_train_prior(args: argparse.Namespace) -> int:
         training_data=dataset.describe(),
         training=dict(steps=args.steps, batch_size=args.batch_size, crop=args.crop, lr=args.lr, seed=args.seed),
     )
-    for key in ("squeeze", "n_blocks", "hidden", "n_layers"):
+    for key in ("squeeze", "n_blocks", "hidden", "n_layers", "channels", "skip_channels", "dilation_cycle", "n_mix"):
         if getattr(args, key) is not None:
             config[key] = getattr(args, key)
     config["training"]["dsm_weight"] = args.dsm_weight
@@ -171,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("train-prior", help="train one source prior on solo stems")
-    p.add_argument("--kind", default="flow", choices=["flow"])
+    p.add_argument("--kind", default="flow", choices=["flow", "wavenet"])
     p.add_argument("--source", required=True, help="source name, e.g. sine or bass")
     p.add_argument("--data", required=True, help="'toy' or a folder of solo wav/flac files of this source")
     p.add_argument("--out", required=True, help="checkpoint stem (priors/bass -> priors/bass.pt + .json) or folder")
@@ -183,10 +183,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sigma-max", type=float, default=2.0)
     p.add_argument("--mixing", choices=["sum", "mean"], default="sum", help="mixing convention of folder data")
     p.add_argument("--n-sources", type=int, default=4, help="number of sources (for --mixing mean)")
-    p.add_argument("--squeeze", type=int)
-    p.add_argument("--n-blocks", type=int)
-    p.add_argument("--hidden", type=int)
-    p.add_argument("--n-layers", type=int)
+    arch = p.add_argument_group("architecture (default: the family's defaults)")
+    arch.add_argument("--squeeze", type=int, help="flow: samples per squeezed position")
+    arch.add_argument("--n-blocks", type=int, help="flow: coupling blocks")
+    arch.add_argument("--hidden", type=int, help="flow: conditioner channels")
+    arch.add_argument("--n-layers", type=int, help="flow: conditioner layers; wavenet: dilated layers")
+    arch.add_argument("--channels", type=int, help="wavenet: residual channels")
+    arch.add_argument("--skip-channels", type=int, help="wavenet: skip channels")
+    arch.add_argument("--dilation-cycle", type=int, help="wavenet: dilations 1..2^(cycle-1), repeated")
+    arch.add_argument("--n-mix", type=int, help="wavenet: Gaussian mixture components per sample")
     p.add_argument("--dsm-weight", type=float, default=0.0,
                    help="weight of denoising score matching next to maximum likelihood (trains the score)")
     p.add_argument("--init", help="fine-tune from this checkpoint stem instead of a fresh model")

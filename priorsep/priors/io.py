@@ -14,8 +14,9 @@ from .. import __version__
 from .base import Prior
 from .flow import FlowPrior
 from .gaussian import GaussianPrior
+from .wavenet import WaveNetPrior
 
-PRIOR_KINDS: dict[str, type[Prior]] = {FlowPrior.kind: FlowPrior, GaussianPrior.kind: GaussianPrior}
+PRIOR_KINDS: dict[str, type[Prior]] = {cls.kind: cls for cls in (FlowPrior, WaveNetPrior, GaussianPrior)}
 BUNDLED_DIR = Path(__file__).resolve().parent / "bundled"
 
 
