@@ -213,7 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("bench", help="run a benchmark and print its table")
     p.add_argument("benchmark", choices=["toy"])
-    p.add_argument("--priors", default="toy")
+    p.add_argument("--priors", nargs="+", help="prior sets, one Langevin row each (default: the bundled toy sets)")
     p.add_argument("--n", type=int, default=8, help="number of mixes")
     p.add_argument("--length", type=int, default=16384, help="samples per mix")
     p.add_argument("--seed", type=int, default=2026, help="evaluation data seed")

@@ -8,6 +8,7 @@ from priorsep.data.toy import TOY_SOURCES
 from priorsep.priors.flow import FlowPrior
 from priorsep.priors.gaussian import GaussianPrior
 from priorsep.priors.io import PriorSet, save_prior
+from priorsep.priors.wavenet import WaveNetPrior
 
 torch.set_num_threads(2)
 
@@ -18,6 +19,14 @@ def tiny_flow(source: str = "sine", rate: int = 14700, seed: int = 0, **kw) -> F
                squeeze=4, n_blocks=2, hidden=8, n_layers=2)
     cfg.update(kw)
     return FlowPrior(cfg).eval()
+
+
+def tiny_wavenet(source: str = "sine", seed: int = 0, **kw) -> WaveNetPrior:
+    torch.manual_seed(seed)
+    cfg = dict(source=source, sample_rate=14700, sigma_min=0.01, sigma_max=1.0, mix_weight=0.5,
+               channels=8, skip_channels=8, n_layers=4, dilation_cycle=3, n_mix=2)
+    cfg.update(kw)
+    return WaveNetPrior(cfg).eval()
 
 
 @pytest.fixture
@@ -35,5 +44,15 @@ def tiny_toy_priors(tmp_path_factory):
     d = tmp_path_factory.mktemp("priors")
     for i, name in enumerate(TOY_SOURCES):
         save_prior(tiny_flow(name, seed=i, mix_weight=0.25), d / name)
+    (d / "priorset.json").write_text(json.dumps({"sources": list(TOY_SOURCES)}))
+    return d
+
+
+@pytest.fixture(scope="session")
+def tiny_toy_wavenet_priors(tmp_path_factory):
+    """A folder with tiny (untrained) WaveNet priors for the four toy sources."""
+    d = tmp_path_factory.mktemp("wavenet_priors")
+    for i, name in enumerate(TOY_SOURCES):
+        save_prior(tiny_wavenet(name, seed=i, mix_weight=0.25), d / name)
     (d / "priorset.json").write_text(json.dumps({"sources": list(TOY_SOURCES)}))
     return d

@@ -1,10 +1,12 @@
 import json
 
+import numpy as np
 import pytest
 import torch
 
 from priorsep.data.toy import ToySourceCrops
 from priorsep.priors.io import PriorSet, load_prior, load_priors, save_prior
+from priorsep.separation.langevin import langevin_separate
 from priorsep.training.prior import train_prior
 
 from .conftest import tiny_flow
@@ -46,6 +48,7 @@ def test_prior_set_order_weights_and_rate_checks(tmp_path):
     assert ps.names == ["square", "sine"] and ps.weights == [0.5, 0.5] and ps.sample_rate == 14700
     with pytest.raises(ValueError, match="mismatched sample rates"):
         PriorSet([tiny_flow("a", rate=14700), tiny_flow("b", rate=16000)])
+    assert ps.sampler == {} and ps.kind == "flow"
     (tmp_path / "empty").mkdir()
     with pytest.raises(FileNotFoundError, match="no prior checkpoints"):
         load_priors(tmp_path / "empty")
@@ -103,3 +106,21 @@ def test_training_logs_checkpoints_and_resumes_exactly(tmp_path):
     assert [r["step"] for r in log_b] == [1, 2, 3, 4, 5, 6]
     for p, q in zip(full.parameters(), resumed.parameters()):
         torch.testing.assert_close(p, q)
+
+
+def test_prior_set_carries_its_sampler_settings(tmp_path):
+    """priorset.json's "langevin" settings are the set's defaults; explicit arguments win."""
+    for name in ("sine", "square"):
+        save_prior(tiny_flow(name), tmp_path / name)
+    fast = {"n_levels": 2, "steps_per_level": 1, "step_size": 0.1}
+    (tmp_path / "priorset.json").write_text(json.dumps({"sources": ["sine", "square"], "langevin": fast}))
+    ps = load_priors(tmp_path)
+    assert ps.sampler == fast
+    mix = np.sin(np.arange(64) / 3.0).astype(np.float32)
+    a = langevin_separate(mix, priors=ps, seed=1)
+    b = langevin_separate(mix, priors=PriorSet(ps.priors), seed=1, **fast)
+    c = langevin_separate(mix, priors=ps, seed=1, step_size=0.2)
+    assert all(np.array_equal(a[n], b[n]) for n in a)
+    assert not np.array_equal(a["sine"], c["sine"])
+    with pytest.raises(ValueError, match="constraint"):
+        langevin_separate(mix, priors=ps, seed=1, constraint="nope")

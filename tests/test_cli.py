@@ -114,6 +114,28 @@ def test_bench_toy_prints_table_and_json(tiny_toy_priors, tmp_path, capsys):
     assert res["methods"]["oracle IRM"]["si_sdri"]["overall"] > 5
 
 
+def test_bench_has_one_langevin_row_per_prior_set(tiny_toy_priors, tiny_toy_wavenet_priors, capsys):
+    assert main(["bench", "toy", "--priors", str(tiny_toy_priors), str(tiny_toy_wavenet_priors), "--n", "1",
+                 "--length", "2048", "--no-bss", "--quiet", *FAST]) == 0
+    table = capsys.readouterr().out
+    assert "Langevin-flow" in table and "Langevin-wavenet" in table
+
+
+def test_wavenet_priors_train_separate_and_diagnose_from_the_cli(tiny_toy_wavenet_priors, mix_wav, tmp_path, capsys):
+    args = ["--kind", "wavenet", "--steps", "2", "--batch-size", "2", "--crop", "64", "--channels", "4",
+            "--skip-channels", "4", "--n-layers", "3", "--dilation-cycle", "3", "--n-mix", "2", "--quiet"]
+    assert main(["train-prior", "--source", "sine", "--data", "toy", "--out", str(tmp_path / "p" / "sine"), *args]) == 0
+    cfg = json.loads((tmp_path / "p" / "sine.json").read_text())
+    assert cfg["kind"] == "wavenet" and cfg["channels"] == 4 and cfg["n_mix"] == 2
+    assert main(["separate", str(mix_wav), "--priors", str(tiny_toy_wavenet_priors), "--out", str(tmp_path / "sep"),
+                 "--quiet", *FAST]) == 0
+    assert sorted(p.stem for p in (tmp_path / "sep").glob("*.wav")) == sorted(TOY_SOURCES)
+    png = tmp_path / "x.png"
+    assert main(["diagnose", "--priors", str(tiny_toy_wavenet_priors), "--n", "2", "--length", "128",
+                 "--sigmas", "0.01", "0.5", "--png", str(png)]) == 0
+    assert "own prior highest" in capsys.readouterr().out and png.is_file()
+
+
 def test_diagnose_prints_matrix_and_writes_png(tiny_toy_priors, tmp_path, capsys):
     png = tmp_path / "x.png"
     assert main(["diagnose", "--priors", str(tiny_toy_priors), "--n", "2", "--length", "256",

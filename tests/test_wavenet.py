@@ -6,13 +6,7 @@ import torch
 from priorsep.priors.io import load_prior, save_prior
 from priorsep.priors.wavenet import WaveNetPrior
 
-
-def tiny_wavenet(seed: int = 0, **kw) -> WaveNetPrior:
-    torch.manual_seed(seed)
-    cfg = dict(source="sine", sample_rate=14700, sigma_min=0.01, sigma_max=1.0, mix_weight=0.5,
-               channels=8, skip_channels=8, n_layers=4, dilation_cycle=3, n_mix=2)
-    cfg.update(kw)
-    return WaveNetPrior(cfg).eval()
+from .conftest import tiny_wavenet
 
 
 def test_receptive_field_and_shapes():

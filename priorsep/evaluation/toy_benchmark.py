@@ -1,6 +1,6 @@
 """The toy benchmark: fresh toy mixes, every method, one table.
 
-Rows: Langevin-flow (the bundled or given priors), mixture-as-estimate (lower bound) and the
+Rows: Langevin with each prior set (the bundled flow and WaveNet sets, or given ones), mixture-as-estimate (lower bound) and the
 oracle ideal ratio mask (upper bound for masking). Columns: median SI-SDRi per source and over
 all sources, BSSEval v4 SDR/SIR/SAR (median over 1 s windows, then over items and sources) and
 seconds of compute per second of audio on this machine.
@@ -24,21 +24,28 @@ from .oracle import ideal_ratio_mask, mixture_as_estimate
 Separator = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (mix (T,), sources (K, T)) -> (K, T)
 
 
-def toy_methods(priors: PriorSet, seed: int = 0, **langevin_settings) -> dict[str, Separator]:
-    """The methods of the toy table, each a function of (mix, true sources)."""
+def toy_methods(prior_sets: list[PriorSet], seed: int = 0, **langevin_settings) -> dict[str, Separator]:
+    """The methods of the toy table, each a function of (mix, true sources): one Langevin row per
+    prior set (named by its family: ``Langevin-flow``, ``Langevin-wavenet``), then the references."""
     from ..separation.langevin import langevin_separate
 
     weights = mixing_weights(TOY_MIXING, len(TOY_SOURCES))
 
-    def langevin(m, _sources):
-        est = langevin_separate(m, priors=priors, seed=seed, **langevin_settings)
-        return np.stack([est[n] for n in TOY_SOURCES])
+    def langevin(priors):
+        def run(m, _sources):
+            est = langevin_separate(m, priors=priors, seed=seed, **langevin_settings)
+            return np.stack([est[n] for n in TOY_SOURCES])
+        return run
 
-    return {
-        "Langevin-flow": langevin,
-        "mixture-as-estimate": lambda m, s: mixture_as_estimate(m, weights),
-        "oracle IRM": lambda m, s: ideal_ratio_mask(s, weights),
-    }
+    methods: dict[str, Separator] = {}
+    for priors in prior_sets:
+        name = f"Langevin-{priors.kind}"
+        while name in methods:
+            name += "'"
+        methods[name] = langevin(priors)
+    methods["mixture-as-estimate"] = lambda m, s: mixture_as_estimate(m, weights)
+    methods["oracle IRM"] = lambda m, s: ideal_ratio_mask(s, weights)
+    return methods
 
 
 def run_benchmark(methods: dict[str, Separator], n: int = 8, length: int = 16384, seed: int = 2026,
@@ -101,8 +108,21 @@ def save_json(results: dict, path: str | Path) -> None:
     Path(path).write_text(json.dumps(results, indent=2) + "\n")
 
 
-def bench_toy(priors: PriorSet | str = "toy", n: int = 8, length: int = 16384, seed: int = 2026,
+def default_toy_prior_sets() -> list[str]:
+    """The bundled prior sets for the toy sources: ``toy`` (flows) and ``toy-wavenet`` when present."""
+    from ..priors.io import bundled_prior_sets
+
+    return [name for name in ("toy", "toy-wavenet") if name in bundled_prior_sets()]
+
+
+def bench_toy(priors: PriorSet | str | list | None = None, n: int = 8, length: int = 16384, seed: int = 2026,
               bss: bool = True, quiet: bool = False, **langevin_settings) -> dict:
-    if not isinstance(priors, PriorSet):
-        priors = load_priors(priors)
-    return run_benchmark(toy_methods(priors, **langevin_settings), n=n, length=length, seed=seed, bss=bss, quiet=quiet)
+    """The toy table for one or several prior sets (default: every bundled toy set)."""
+    if priors is None:
+        priors = default_toy_prior_sets()
+    if not isinstance(priors, (list, tuple)):
+        priors = [priors]
+    sets = [p if isinstance(p, PriorSet) else load_priors(p) for p in priors]
+    results = run_benchmark(toy_methods(sets, **langevin_settings), n=n, length=length, seed=seed, bss=bss, quiet=quiet)
+    results["prior_sets"] = [str(p) if not isinstance(p, PriorSet) else "(given)" for p in priors]
+    return results

@@ -90,9 +90,13 @@ def load_prior(stem: str | Path) -> Prior:
 
 
 class PriorSet:
-    """An ordered set of priors, one per source, with shared sample rate and mixing weights."""
+    """An ordered set of priors, one per source, with shared sample rate and mixing weights.
 
-    def __init__(self, priors: list[Prior]):
+    ``sampler``: Langevin settings benchmarked for this set (``priorset.json``'s ``"langevin"``),
+    used by :func:`priorsep.langevin_separate` unless the caller overrides them.
+    """
+
+    def __init__(self, priors: list[Prior], sampler: dict | None = None):
         if not priors:
             raise ValueError("a prior set needs at least one prior")
         names = [p.name for p in priors]
@@ -102,6 +106,13 @@ class PriorSet:
         if len(set(rates.values())) > 1:
             raise ValueError(f"priors have mismatched sample rates {rates}; all priors of a set must share one rate")
         self.priors = list(priors)
+        self.sampler = dict(sampler or {})
+
+    @property
+    def kind(self) -> str:
+        """The prior family (``"flow"``, ``"wavenet"``, ...), or ``"mixed"``."""
+        kinds = {p.kind for p in self.priors}
+        return kinds.pop() if len(kinds) == 1 else "mixed"
 
     @property
     def names(self) -> list[str]:
@@ -139,7 +150,8 @@ def bundled_prior_sets() -> list[str]:
 def load_priors(name_or_dir: str | Path = "toy") -> PriorSet:
     """Load a bundled prior set by name (``"toy"``) or every checkpoint in a directory.
 
-    Priors are ordered as listed in the directory's ``priorset.json`` if present, else by name.
+    An optional ``priorset.json`` gives the order (``"sources"``) and the benchmarked sampler
+    settings (``"langevin"``); without it, priors are ordered by name.
     """
     path = Path(name_or_dir)
     if not path.is_dir():
@@ -150,11 +162,9 @@ def load_priors(name_or_dir: str | Path = "toy") -> PriorSet:
                 f"no prior set {str(name_or_dir)!r}: not a directory of checkpoints and not a bundled set "
                 f"(bundled: {bundled_prior_sets()})"
             )
-    order_file = path / "priorset.json"
-    if order_file.is_file():
-        names = json.loads(order_file.read_text())["sources"]
-    else:
-        names = sorted(p.stem for p in path.glob("*.json"))
+    meta_file = path / "priorset.json"
+    meta = json.loads(meta_file.read_text()) if meta_file.is_file() else {}
+    names = meta.get("sources") or sorted(p.stem for p in path.glob("*.json") if p.name != "priorset.json")
     if not names:
         raise FileNotFoundError(f"no prior checkpoints (NAME.pt + NAME.json) in {path}")
-    return PriorSet([load_prior(path / n) for n in names])
+    return PriorSet([load_prior(path / n) for n in names], sampler=meta.get("langevin"))

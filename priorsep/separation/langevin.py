@@ -230,13 +230,14 @@ def langevin_separate(
 
     mix: ``(T,)`` or ``(C, T)`` float array at the priors' sample rate (channels are separated
     independently). priors: a :class:`PriorSet`, a bundled set name or a folder; ``None`` loads
-    the bundled ``"toy"`` set. settings: any :class:`LangevinConfig` field.
+    the bundled ``"toy"`` set. settings: any :class:`LangevinConfig` field; unset fields take the
+    prior set's benchmarked settings (``priors.sampler``), then the :class:`LangevinConfig` defaults.
     Returns ``{source name: array shaped like mix}``.
     """
     arr = validate_mix(mix)
     if priors is None or isinstance(priors, (str,)) or hasattr(priors, "__fspath__"):
         priors = load_priors(priors or "toy")
-    config = LangevinConfig(**settings)
+    config = LangevinConfig(**{**priors.sampler, **settings})
     generator = torch.Generator().manual_seed(int(seed) if seed is not None else int(torch.seed() % 2**63))
     mixes = torch.from_numpy(np.atleast_2d(arr).copy())
     with torch.no_grad():
