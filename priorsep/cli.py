@@ -41,7 +41,7 @@ def cmd_train_prior(args: argparse.Namespace) -> int:
         training_data=dataset.describe(),
         training=dict(steps=args.steps, batch_size=args.batch_size, crop=args.crop, lr=args.lr, seed=args.seed),
     )
-    for key in ("squeeze", "n_blocks", "hidden", "n_layers", "channels", "skip_channels", "dilation_cycle", "n_mix"):
+    for key in ("basis", "squeeze", "n_blocks", "hidden", "n_layers", "channels", "skip_channels", "dilation_cycle", "n_mix"):
         if getattr(args, key) is not None:
             config[key] = getattr(args, key)
     config["training"]["dsm_weight"] = args.dsm_weight
@@ -188,6 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     arch.add_argument("--n-blocks", type=int, help="flow: coupling blocks")
     arch.add_argument("--hidden", type=int, help="flow: conditioner channels")
     arch.add_argument("--n-layers", type=int, help="flow: conditioner layers; wavenet: dilated layers")
+    arch.add_argument("--basis", choices=["learned", "dct"], help="flow: learned 1x1 convs or a fixed DCT of the frames")
     arch.add_argument("--channels", type=int, help="wavenet: residual channels")
     arch.add_argument("--skip-channels", type=int, help="wavenet: skip channels")
     arch.add_argument("--dilation-cycle", type=int, help="wavenet: dilations 1..2^(cycle-1), repeated")

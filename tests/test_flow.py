@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from priorsep.priors.flow import ActNorm1d, AffineCoupling, InvConv1x1, SigmaScale, Squeeze1d
+from priorsep.priors.flow import ActNorm1d, AffineCoupling, BlockDCT, InvConv1x1, SigmaScale, Squeeze1d
 
 from .conftest import tiny_flow
 
@@ -24,6 +24,7 @@ TRANSFORMS = {
     "squeeze": lambda: Squeeze1d(2),
     "actnorm": lambda: ActNorm1d(4),
     "conv1x1": lambda: InvConv1x1(4),
+    "dct": lambda: BlockDCT(4),
     "coupling": lambda: AffineCoupling(4, hidden=6, n_layers=2),
 }
 
@@ -53,8 +54,12 @@ def test_transform_logdet_matches_autograd_jacobian(name):
         torch.testing.assert_close(ld[b], torch.linalg.slogdet(jac)[1])
 
 
-def test_full_flow_logprob_matches_change_of_variables():
-    prior = _randomised(tiny_flow())
+BASES = {"learned": {}, "dct": {"basis": "dct"}}
+
+
+@pytest.mark.parametrize("basis", BASES)
+def test_full_flow_logprob_matches_change_of_variables(basis):
+    prior = _randomised(tiny_flow(**BASES[basis]))
     x = torch.randn(1, 16, dtype=torch.float64)
     ctx = torch.tensor([[math.log(0.2)]], dtype=torch.float64)
     f = lambda v: prior.transform(v.view(1, 1, 16), context=ctx)[0].flatten()
@@ -64,8 +69,9 @@ def test_full_flow_logprob_matches_change_of_variables():
     torch.testing.assert_close(prior.log_prob(x, 0.2)[0], expected)
 
 
-def test_flow_inverts_and_samples():
-    prior = _randomised(tiny_flow())
+@pytest.mark.parametrize("basis", BASES)
+def test_flow_inverts_and_samples(basis):
+    prior = _randomised(tiny_flow(**BASES[basis]))
     x = torch.randn(3, 32, dtype=torch.float64)
     ctx = torch.full((3, 1), math.log(0.3), dtype=torch.float64)
     z, _ = prior.transform(x.unsqueeze(1), context=ctx)
@@ -103,3 +109,14 @@ def test_bad_sigma_is_an_error():
         tiny_flow().log_prob(torch.randn(2, 16), torch.tensor([0.1, 0.2, 0.3]))
     with pytest.raises(ValueError, match="positive"):
         tiny_flow().log_prob(torch.randn(2, 16), 0.0)
+
+
+def test_dct_basis_is_the_orthonormal_dct():
+    import numpy as np
+    from scipy.fft import dct
+
+    x = torch.randn(2, 8, 3)
+    z, _ = BlockDCT(8)(x)
+    torch.testing.assert_close(z, torch.from_numpy(dct(x.numpy(), type=2, norm="ortho", axis=1)).float(), atol=1e-5, rtol=1e-5)
+    with pytest.raises(ValueError, match="basis"):
+        tiny_flow(basis="fourier")

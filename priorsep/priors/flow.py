@@ -12,7 +12,7 @@ import math
 
 import torch
 import torch.nn.functional as F
-from nflows.transforms import CompositeTransform, Transform
+from nflows.transforms import CompositeTransform, Permutation, Transform
 from torch import nn
 
 from .base import Prior, as_sigma
@@ -105,6 +105,31 @@ class InvConv1x1(Transform):
         return F.conv1d(z, w_inv.unsqueeze(-1)), logdet.expand(z.shape[0])
 
 
+class BlockDCT(Transform):
+    """Orthonormal DCT-II across the channels of every position (volume-preserving, log-det 0).
+
+    After ``Squeeze1d(n)`` the channels of a position are ``n`` consecutive samples, so this maps
+    frames of ``n`` samples to their spectra: periodic sources become a few strong lines, which the
+    couplings can then treat like an adaptive Wiener filter.
+    """
+
+    def __init__(self, channels: int):
+        super().__init__()
+        k = torch.arange(channels, dtype=torch.float64)[:, None]
+        i = torch.arange(channels, dtype=torch.float64)[None]
+        m = torch.cos(math.pi * (i + 0.5) * k / channels) * math.sqrt(2.0 / channels)
+        m[0] /= math.sqrt(2.0)
+        self._matrix = m  # float64, not a buffer: cast per call so a float64 model is orthonormal to 1e-16
+
+    def forward(self, x, context=None):
+        m = self._matrix.to(x.device, x.dtype)
+        return torch.einsum("kc,bct->bkt", m, x), x.new_zeros(x.shape[0])
+
+    def inverse(self, z, context=None):
+        m = self._matrix.to(z.device, z.dtype)
+        return torch.einsum("kc,bkt->bct", m, z), z.new_zeros(z.shape[0])
+
+
 class WaveNetConditioner(nn.Module):
     """Non-causal gated dilated conv stack; log sigma enters every layer as a global bias."""
 
@@ -169,20 +194,34 @@ class FlowPrior(Prior):
     """Noise-conditioned normalizing-flow prior over mono waveforms ``(batch, time)``.
 
     Config keys: ``squeeze`` (16), ``n_blocks`` (8), ``hidden`` (32), ``n_layers`` (5),
-    ``scale_bound`` (3.0), ``sigma_data`` (0.5), plus the common ones (``source``, ``sample_rate``,
-    ``sigma_min``, ``sigma_max``, ...).
+    ``scale_bound`` (3.0), ``sigma_data`` (0.5), ``basis`` (``"learned"``), plus the common ones
+    (``source``, ``sample_rate``, ``sigma_min``, ``sigma_max``, ...).
+
+    ``basis="learned"``: each block is ActNorm, a learned invertible 1x1 conv and a coupling.
+    ``basis="dct"``: the squeezed frames go through a fixed orthonormal DCT, the bins are split
+    even/odd, and each block is ActNorm (one scale per frequency bin) and a coupling whose halves
+    are swapped afterwards: a spectral flow whose conditioner sees across frequency and frames.
     """
 
     kind = "flow"
-    defaults = dict(squeeze=16, n_blocks=8, hidden=32, n_layers=5, scale_bound=3.0, sigma_data=0.5)
+    defaults = dict(squeeze=16, n_blocks=8, hidden=32, n_layers=5, scale_bound=3.0, sigma_data=0.5, basis="learned")
 
     def __init__(self, config: dict):
         config = {**self.defaults, **config}
+        if config["basis"] not in ("learned", "dct"):
+            raise ValueError(f"flow basis must be 'learned' or 'dct', got {config['basis']!r}")
         super().__init__(config)
         c = config["squeeze"]
         blocks = [SigmaScale(config["sigma_data"]), Squeeze1d(c)]
-        for _ in range(config["n_blocks"]):
-            blocks += [ActNorm1d(c), InvConv1x1(c), AffineCoupling(c, config["hidden"], config["n_layers"], config["scale_bound"])]
+        coupling = lambda: AffineCoupling(c, config["hidden"], config["n_layers"], config["scale_bound"])  # noqa: E731
+        if config["basis"] == "dct":
+            blocks += [BlockDCT(c), Permutation(torch.cat([torch.arange(0, c, 2), torch.arange(1, c, 2)]))]
+            swap = torch.roll(torch.arange(c), c // 2)
+            for _ in range(config["n_blocks"]):
+                blocks += [ActNorm1d(c), coupling(), Permutation(swap.clone())]
+        else:
+            for _ in range(config["n_blocks"]):
+                blocks += [ActNorm1d(c), InvConv1x1(c), coupling()]
         self.transform = CompositeTransform(blocks)
 
     @property
