@@ -80,6 +80,10 @@ def test_train_prior_on_toy_and_on_a_folder(tmp_path):
     assert main(["train-prior", "--source", "bass", "--data", str(stems), "--out", str(tmp_path / "p2"), *args]) == 0
     cfg = json.loads((tmp_path / "p2" / "bass.json").read_text())
     assert cfg["sample_rate"] == 8000 and cfg["mix_weight"] == 1.0
+    assert main(["train-prior", "--source", "sine", "--data", "toy", "--basis", "dct", "--out", str(tmp_path / "p3" / "sine"),
+                 *args, "--squeeze", "8"]) == 0
+    cfg = json.loads((tmp_path / "p3" / "sine.json").read_text())
+    assert cfg["basis"] == "dct" and cfg["squeeze"] == 8
 
 
 def test_fine_tune_with_score_matching_never_overwrites_its_input(tmp_path, capsys):
