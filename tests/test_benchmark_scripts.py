@@ -26,3 +26,16 @@ def test_langevin_sweep_script(tiny_toy_priors, tmp_path):
     assert len(recs) == 2 and len(log.read_text().splitlines()) == 2
     assert json.loads(log.read_text().splitlines()[1])["settings"]["n_chains"] == 2
     assert all(math.isfinite(r["median_si_sdri"]) for r in recs)
+
+
+def test_silence_margin_finetune_script(tiny_toy_priors, tmp_path):
+    import silence_margin_finetune
+
+    from priorsep.priors.io import load_prior
+
+    before = (tiny_toy_priors / "sine.pt").read_bytes()
+    silence_margin_finetune.main(silence_margin_finetune.build_parser().parse_args(
+        ["sine", str(tiny_toy_priors / "sine"), str(tmp_path / "sine"), "--steps", "2", "--crop", "64",
+         "--batch-size", "2"]))
+    assert load_prior(tmp_path / "sine").name == "sine"
+    assert (tiny_toy_priors / "sine.pt").read_bytes() == before  # the input checkpoint is untouched
