@@ -8,6 +8,20 @@ from pathlib import Path
 import torch
 
 
+# train-prior's architecture flags: config key -> argparse keywords (unset flags keep the family's defaults)
+ARCH_ARGS: dict[str, dict] = {
+    "squeeze": dict(type=int, help="flow: samples per squeezed position"),
+    "n_blocks": dict(type=int, help="flow: coupling blocks"),
+    "hidden": dict(type=int, help="flow: conditioner channels"),
+    "n_layers": dict(type=int, help="flow: conditioner layers; wavenet: dilated layers"),
+    "basis": dict(choices=["learned", "dct"], help="flow: learned 1x1 convs or a fixed DCT of the frames"),
+    "channels": dict(type=int, help="wavenet: residual channels"),
+    "skip_channels": dict(type=int, help="wavenet: skip channels"),
+    "dilation_cycle": dict(type=int, help="wavenet: dilations 1..2^(cycle-1), repeated"),
+    "n_mix": dict(type=int, help="wavenet: Gaussian mixture components per sample"),
+}
+
+
 def _set_threads() -> None:
     import os
 
@@ -41,7 +55,7 @@ def cmd_train_prior(args: argparse.Namespace) -> int:
         training_data=dataset.describe(),
         training=dict(steps=args.steps, batch_size=args.batch_size, crop=args.crop, lr=args.lr, seed=args.seed),
     )
-    for key in ("basis", "squeeze", "n_blocks", "hidden", "n_layers", "channels", "skip_channels", "dilation_cycle", "n_mix"):
+    for key in ARCH_ARGS:
         if getattr(args, key) is not None:
             config[key] = getattr(args, key)
     config["training"]["dsm_weight"] = args.dsm_weight
@@ -184,15 +198,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mixing", choices=["sum", "mean"], default="sum", help="mixing convention of folder data")
     p.add_argument("--n-sources", type=int, default=4, help="number of sources (for --mixing mean)")
     arch = p.add_argument_group("architecture (default: the family's defaults)")
-    arch.add_argument("--squeeze", type=int, help="flow: samples per squeezed position")
-    arch.add_argument("--n-blocks", type=int, help="flow: coupling blocks")
-    arch.add_argument("--hidden", type=int, help="flow: conditioner channels")
-    arch.add_argument("--n-layers", type=int, help="flow: conditioner layers; wavenet: dilated layers")
-    arch.add_argument("--basis", choices=["learned", "dct"], help="flow: learned 1x1 convs or a fixed DCT of the frames")
-    arch.add_argument("--channels", type=int, help="wavenet: residual channels")
-    arch.add_argument("--skip-channels", type=int, help="wavenet: skip channels")
-    arch.add_argument("--dilation-cycle", type=int, help="wavenet: dilations 1..2^(cycle-1), repeated")
-    arch.add_argument("--n-mix", type=int, help="wavenet: Gaussian mixture components per sample")
+    for key, kwargs in ARCH_ARGS.items():
+        arch.add_argument("--" + key.replace("_", "-"), **kwargs)
     p.add_argument("--dsm-weight", type=float, default=0.0,
                    help="weight of denoising score matching next to maximum likelihood (trains the score)")
     p.add_argument("--init", help="fine-tune from this checkpoint stem instead of a fresh model")

@@ -38,21 +38,21 @@ def gaussian_set():
     ])
 
 
+def _toy_prior_folder(d, make):
+    """Save ``make(name, seed=i, mix_weight=0.25)`` for every toy source into ``d``, with a priorset.json."""
+    for i, name in enumerate(TOY_SOURCES):
+        save_prior(make(name, seed=i, mix_weight=0.25), d / name)
+    (d / "priorset.json").write_text(json.dumps({"sources": list(TOY_SOURCES)}))
+    return d
+
+
 @pytest.fixture(scope="session")
 def tiny_toy_priors(tmp_path_factory):
     """A folder with tiny (untrained) flow priors for the four toy sources."""
-    d = tmp_path_factory.mktemp("priors")
-    for i, name in enumerate(TOY_SOURCES):
-        save_prior(tiny_flow(name, seed=i, mix_weight=0.25), d / name)
-    (d / "priorset.json").write_text(json.dumps({"sources": list(TOY_SOURCES)}))
-    return d
+    return _toy_prior_folder(tmp_path_factory.mktemp("priors"), tiny_flow)
 
 
 @pytest.fixture(scope="session")
 def tiny_toy_wavenet_priors(tmp_path_factory):
     """A folder with tiny (untrained) WaveNet priors for the four toy sources."""
-    d = tmp_path_factory.mktemp("wavenet_priors")
-    for i, name in enumerate(TOY_SOURCES):
-        save_prior(tiny_wavenet(name, seed=i, mix_weight=0.25), d / name)
-    (d / "priorset.json").write_text(json.dumps({"sources": list(TOY_SOURCES)}))
-    return d
+    return _toy_prior_folder(tmp_path_factory.mktemp("wavenet_priors"), tiny_wavenet)

@@ -1,7 +1,7 @@
 """The toy benchmark: fresh toy mixes, every method, one table.
 
-Rows: Langevin with each prior set (the bundled flow and WaveNet sets, or given ones), mixture-as-estimate (lower bound) and the
-oracle ideal ratio mask (upper bound for masking). Columns: median SI-SDRi per source and over
+Rows: Langevin with each prior set (the bundled flow and WaveNet sets, or given ones),
+mixture-as-estimate (lower bound) and the oracle ideal ratio mask (upper bound for masking). Columns: median SI-SDRi per source and over
 all sources, BSSEval v4 SDR/SIR/SAR (median over 1 s windows, then over items and sources) and
 seconds of compute per second of audio on this machine.
 """

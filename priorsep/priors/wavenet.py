@@ -74,22 +74,26 @@ class CausalWaveNet(nn.Module):
         p = self.start.weight
         queues = [p.new_zeros(n, self.channels, d) for d in self.dilations]
         cond = [c(log_sigma) for c in self.cond]
-        # the two taps of each dilated conv as matrices: W0 sees h_{t-d}, W1 sees h_t
+        # every 1x1 conv as (matrix, bias) for F.linear, and the two taps of each dilated conv:
+        # w0 sees h_{t-d}, w1 sees h_t
+        start = (self.start.weight[:, :, 0], self.start.bias)
         taps = [(conv.weight[:, :, 0], conv.weight[:, :, 1], conv.bias) for conv in self.dilated]
+        skips = [(conv.weight[:, :, 0], conv.bias) for conv in self.skip]
+        res = [(conv.weight[:, :, 0], conv.bias) for conv in self.res]
         y_prev = p.new_zeros(n, 1)
         ys, outs = [], []
         for t in range(length):
-            h = y_prev @ self.start.weight[:, :, 0].T + self.start.bias
+            h = F.linear(y_prev, *start)
             skip = 0
             for i, d in enumerate(self.dilations):
                 w0, w1, b = taps[i]
                 slot = t % d
                 past = queues[i][:, :, slot].clone()  # a view: read before the slot is overwritten
                 queues[i][:, :, slot] = h
-                g = self._gate(past @ w0.T + h @ w1.T + b + cond[i])
-                skip = skip + g @ self.skip[i].weight[:, :, 0].T + self.skip[i].bias
-                if i < len(self.res):
-                    h = h + g @ self.res[i].weight[:, :, 0].T + self.res[i].bias
+                g = self._gate(F.linear(past, w0) + F.linear(h, w1, b) + cond[i])
+                skip = skip + F.linear(g, *skips[i])
+                if i < len(res):
+                    h = h + F.linear(g, *res[i])
             out = self._head(skip.unsqueeze(-1)).squeeze(-1)
             y_prev = draw(out).unsqueeze(-1)
             ys.append(y_prev)
