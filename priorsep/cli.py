@@ -32,7 +32,8 @@ def cmd_train_prior(args: argparse.Namespace) -> int:
     from .data.folder import FolderCrops
     from .data.toy import TOY_MIXING, TOY_SOURCES, ToySourceCrops
     from .mixing import mixing_weights
-    from .priors.io import PRIOR_KINDS, checkpoint_paths, load_prior
+    from .checkpoint import checkpoint_paths
+    from .priors.io import PRIOR_KINDS, load_prior
     from .training.prior import train_prior
 
     if args.data == "toy":
@@ -80,6 +81,64 @@ def cmd_train_prior(args: argparse.Namespace) -> int:
     weights, cfg = checkpoint_paths(out)
     last = log[-1]["loss"] if log else float("nan")
     print(f"saved {weights} and {cfg}; final loss {last:.3f} nats/sample")
+    return 0
+
+
+# train-baseline's architecture flags (unset flags keep the model's defaults)
+BASELINE_ARCH_ARGS: dict[str, dict] = {
+    "levels": dict(type=int, help="waveunet: U-Net levels"),
+    "features": dict(type=int, help="waveunet: extra filters per level (F_c)"),
+    "output_length": dict(type=int, help="waveunet: output samples per training crop (plus context)"),
+}
+
+
+def cmd_train_baseline(args: argparse.Namespace) -> int:
+    from .baselines.io import baseline_kinds, load_baseline
+    from .checkpoint import checkpoint_paths
+
+    out = Path(args.out)
+    if out.is_dir() or str(args.out).endswith("/"):
+        out = out / f"{args.model}-{args.data}"
+    if args.data == "toy":
+        from .data.toy import TOY_SAMPLE_RATE, TOY_SOURCES, ToyMixCrops, ToySourceCrops
+        from .mixing import mixing_weights
+        from .data.toy import TOY_MIXING
+
+        sources, rate, weights = list(TOY_SOURCES), TOY_SAMPLE_RATE, mixing_weights(TOY_MIXING, len(TOY_SOURCES))
+    else:
+        raise ValueError(f"--data {args.data!r} is not supported yet; expected 'toy'")
+    config = dict(sources=sources, sample_rate=rate, mix_weights=weights,
+                  training=dict(steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
+                                paired=args.paired))
+    for key in BASELINE_ARCH_ARGS:
+        if getattr(args, key) is not None:
+            config[key] = getattr(args, key)
+    torch.manual_seed(args.seed)
+    model = baseline_kinds()[args.model](config)
+    paired = args.paired or 10**9
+    if args.model == "waveunet":
+        from .training.waveunet import train_waveunet
+
+        train_set = ToyMixCrops(model.input_length, seed=args.seed, size=paired)
+        val_set = ToyMixCrops(model.input_length, seed=10_000 + args.seed, size=args.val_items)
+        model.config["training_data"] = train_set.describe()
+        model.config["validation_data"] = val_set.describe()
+        train_waveunet(model, train_set, val_set, out, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
+                       seed=args.seed, checkpoint_every=args.checkpoint_every, patience=args.patience,
+                       quiet=args.quiet)
+    else:
+        from .training.factorgan import train_factorgan
+
+        crop = model.config.get("crop", 16384)
+        solo = [ToySourceCrops(name, crop, seed=args.seed) for name in sources]
+        paired_set = ToyMixCrops(crop, seed=args.seed, size=paired)
+        model.config["training_data"] = (f"unpaired solo crops: {[d.describe() for d in solo]}; "
+                                         f"paired: {paired_set.describe()}")
+        train_factorgan(model, solo, paired_set, out, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
+                        seed=args.seed, checkpoint_every=args.checkpoint_every, quiet=args.quiet, paired=paired)
+    best = load_baseline(out)
+    weights_path, cfg_path = checkpoint_paths(out)
+    print(f"saved {weights_path} and {cfg_path} (step {best.config.get('trained_steps')})")
     return 0
 
 
@@ -142,7 +201,7 @@ def cmd_separate(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from .evaluation.toy_benchmark import bench_toy, format_table, save_json
 
-    results = bench_toy(args.priors, n=args.n, length=args.length, seed=args.seed, bss=not args.no_bss,
+    results = bench_toy(args.priors, args.baselines, n=args.n, length=args.length, seed=args.seed, bss=not args.no_bss,
                         quiet=args.quiet, **_langevin_settings(args))
     results["langevin_settings"] = _langevin_settings(args)
     print(format_table(results))
@@ -208,6 +267,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_train_prior)
 
+    p = sub.add_parser("train-baseline", help="train a baseline separator (Wave-U-Net or FactorGAN)")
+    p.add_argument("--model", required=True, choices=["waveunet", "factorgan"])
+    p.add_argument("--data", required=True, help="'toy'")
+    p.add_argument("--out", required=True, help="checkpoint stem (runs/wun -> runs/wun.pt + .json) or folder")
+    p.add_argument("--steps", type=int, default=4000)
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--lr", type=float, default=5e-4)
+    p.add_argument("--paired", type=int, default=None,
+                   help="number of distinct paired (mix, stems) items training may use (default: unlimited)")
+    p.add_argument("--val-items", type=int, default=64, help="waveunet: validation items for early stopping")
+    p.add_argument("--patience", type=int, default=10, help="waveunet: validations without improvement before stopping")
+    arch = p.add_argument_group("architecture (default: the model's defaults)")
+    for key, kwargs in BASELINE_ARCH_ARGS.items():
+        arch.add_argument("--" + key.replace("_", "-"), **kwargs)
+    p.add_argument("--checkpoint-every", type=int, default=200)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_train_baseline)
+
     p = sub.add_parser("separate", help="separate a mixture file into one wav per source")
     p.add_argument("mix", help="mixture audio file (wav/flac)")
     p.add_argument("--priors", default="toy", help="bundled prior set name or folder of checkpoints")
@@ -221,7 +299,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("bench", help="run a benchmark and print its table")
     p.add_argument("benchmark", choices=["toy"])
-    p.add_argument("--priors", nargs="+", help="prior sets, one Langevin row each (default: the bundled toy sets)")
+    p.add_argument("--priors", nargs="*", help="prior sets, one Langevin row each (default: the bundled toy sets; "
+                   "no value: none)")
+    p.add_argument("--baselines", nargs="*", help="baseline separators (bundled names or checkpoint stems), one row "
+                   "each (default: the bundled toy baselines; no value: none)")
     p.add_argument("--n", type=int, default=8, help="number of mixes")
     p.add_argument("--length", type=int, default=16384, help="samples per mix")
     p.add_argument("--seed", type=int, default=2026, help="evaluation data seed")

@@ -50,3 +50,20 @@ def minimum_norm_split(m, weights: Sequence[float]):
     if isinstance(m, torch.Tensor):
         return torch.as_tensor(share, dtype=m.dtype, device=m.device)[:, None] * m[..., None, :]
     return np.asarray(share, dtype=m.dtype)[:, None] * m[..., None, :]
+
+
+def complete_sources(partial, m, weights: Sequence[float]):
+    """Append the last source so that the set mixes exactly to ``m``: s_K = (m - sum_{k<K} w_k s_k) / w_K.
+
+    This is the "difference output layer" of Wave-U-Net (and the exact constraint's
+    parametrisation of the last source). partial: ``(..., K-1, T)``; m: ``(..., T)``; returns
+    ``(..., K, T)`` of the same type.
+    """
+    if len(weights) != partial.shape[-2] + 1:
+        raise ValueError(f"{partial.shape[-2]} + 1 sources but {len(weights)} mixing weights")
+    if weights[-1] == 0:
+        raise ValueError("the last source's mixing weight is zero; it cannot be solved from the mix")
+    last = (m - mix(partial, weights[:-1])) / weights[-1]
+    if isinstance(partial, torch.Tensor):
+        return torch.cat([partial, last[..., None, :]], dim=-2)
+    return np.concatenate([partial, last[..., None, :]], axis=-2)

@@ -84,3 +84,33 @@ class ToySourceCrops(torch.utils.data.Dataset):
 
     def describe(self) -> str:
         return f"toy oscillator '{self.source}' (seed {self.seed}), random crops of {self.length} samples"
+
+
+class ToyMixCrops(torch.utils.data.Dataset):
+    """Paired training items for supervised separators: item ``i`` is ``(mix (T,), sources (K, T))``,
+    fixed by (seed, i), sources in :data:`TOY_SOURCES` order, mixed by :func:`priorsep.mixing.mix`.
+
+    ``size`` limits the number of distinct paired items (index ``i`` wraps around), which is how a
+    baseline is restricted to ``N`` paired examples. The seed separates training from validation.
+    """
+
+    def __init__(self, length: int = 16384, seed: int = 0, size: int = 10**9):
+        if length < 1 or size < 1:
+            raise ValueError(f"need length >= 1 and size >= 1, got length={length}, size={size}")
+        self.length, self.seed, self.size = length, seed, size
+        self.sample_rate = TOY_SAMPLE_RATE
+        self.names = TOY_SOURCES
+        self.weights = mixing_weights(TOY_MIXING, len(TOY_SOURCES))
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
+        i = int(i) % self.size
+        sources = np.stack([oscillator(s, self.length, np.random.default_rng([self.seed, 1000 + k, i]))
+                            for k, s in enumerate(TOY_SOURCES)])
+        return torch.from_numpy(mix(sources, self.weights)), torch.from_numpy(sources)
+
+    def describe(self) -> str:
+        n = "unlimited" if self.size >= 10**9 else str(self.size)
+        return f"toy mixes of {list(TOY_SOURCES)} (seed {self.seed}, {n} paired items), crops of {self.length} samples"

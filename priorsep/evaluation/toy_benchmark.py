@@ -1,14 +1,17 @@
 """The toy benchmark: fresh toy mixes, every method, one table.
 
-Rows: Langevin with each prior set (the bundled flow and WaveNet sets, or given ones),
-mixture-as-estimate (lower bound) and the oracle ideal ratio mask (upper bound for masking). Columns: median SI-SDRi per source and over
-all sources, BSSEval v4 SDR/SIR/SAR (median over 1 s windows, then over items and sources) and
-seconds of compute per second of audio on this machine.
+Rows: Langevin with each prior set (the bundled flow and WaveNet sets, or given ones), the
+baselines (bundled supervised Wave-U-Net and FactorGAN, or given ones), mixture-as-estimate (lower
+bound) and the oracle ideal ratio mask (upper bound for masking). Columns: median SI-SDRi per
+source and over all sources, BSSEval v4 SDR/SIR/SAR (median over 1 s windows, then over items and
+sources), seconds of compute per second of audio on this machine, and the number of paired
+(mix, stems) items the method was trained on (0 for priors trained on solo stems only).
 """
 from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -21,12 +24,25 @@ from ..priors.io import PriorSet, load_priors
 from .metrics import bss_eval, si_sdr_improvement
 from .oracle import ideal_ratio_mask, mixture_as_estimate
 
-Separator = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (mix (T,), sources (K, T)) -> (K, T)
+SeparateFn = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (mix (T,), sources (K, T)) -> (K, T)
 
 
-def toy_methods(prior_sets: list[PriorSet], seed: int = 0, **langevin_settings) -> dict[str, Separator]:
-    """The methods of the toy table, each a function of (mix, true sources): one Langevin row per
-    prior set (named by its family: ``Langevin-flow``, ``Langevin-wavenet``), then the references."""
+@dataclass
+class Method:
+    """One row of the table: a separation function and the number of paired (mix, stems) items it
+    was trained on (``None`` for the oracle, which uses the true sources)."""
+
+    run: SeparateFn
+    paired_items: int | None = 0
+
+
+BASELINE_ROW_NAMES = {"waveunet": "Wave-U-Net", "factorgan": "FactorGAN"}
+
+
+def toy_methods(prior_sets: list[PriorSet], baselines: list | None = None, seed: int = 0,
+                **langevin_settings) -> dict[str, Method]:
+    """The methods of the toy table: one Langevin row per prior set (named by its family:
+    ``Langevin-flow``, ``Langevin-wavenet``), one row per baseline separator, then the references."""
     from ..separation.langevin import langevin_separate
 
     weights = mixing_weights(TOY_MIXING, len(TOY_SOURCES))
@@ -37,28 +53,42 @@ def toy_methods(prior_sets: list[PriorSet], seed: int = 0, **langevin_settings) 
             return np.stack([est[n] for n in TOY_SOURCES])
         return run
 
-    methods: dict[str, Separator] = {}
-    for priors in prior_sets:
-        name = f"Langevin-{priors.kind}"
+    def baseline(model):
+        def run(m, _sources):
+            est = model.separate(m)
+            return np.stack([est[n] for n in TOY_SOURCES])
+        return run
+
+    methods: dict[str, Method] = {}
+
+    def add(name, method):
         while name in methods:
             name += "'"
-        methods[name] = langevin(priors)
-    methods["mixture-as-estimate"] = lambda m, s: mixture_as_estimate(m, weights)
-    methods["oracle IRM"] = lambda m, s: ideal_ratio_mask(s, weights)
+        methods[name] = method
+
+    for priors in prior_sets:
+        add(f"Langevin-{priors.kind}", Method(langevin(priors)))
+    for model in baselines or []:
+        if sorted(model.names) != sorted(TOY_SOURCES):
+            raise ValueError(f"baseline {model.kind} separates {model.names}, not the toy sources {list(TOY_SOURCES)}")
+        add(BASELINE_ROW_NAMES.get(model.kind, model.kind),
+            Method(baseline(model), int(model.config.get("paired_items", model.config.get("paired", 0)))))
+    add("mixture-as-estimate", Method(lambda m, s: mixture_as_estimate(m, weights)))
+    add("oracle IRM", Method(lambda m, s: ideal_ratio_mask(s, weights), None))
     return methods
 
 
-def run_benchmark(methods: dict[str, Separator], n: int = 8, length: int = 16384, seed: int = 2026,
+def run_benchmark(methods: dict[str, Method], n: int = 8, length: int = 16384, seed: int = 2026,
                   bss: bool = True, quiet: bool = False) -> dict:
     """Evaluate every method on ``n`` toy items; returns a JSON-able dict of per-item and summary scores."""
     data = toy_eval_set(n, length, seed)
     results = {"n_items": n, "length": length, "seed": seed, "sample_rate": data.sample_rate,
                "sources": list(TOY_SOURCES), "methods": {}}
-    for name, fn in methods.items():
+    for name, method in methods.items():
         per_item, seconds = [], 0.0
         for i in tqdm(range(n), desc=name, disable=quiet, leave=False):
             t0 = time.perf_counter()
-            est = fn(data.mixes[i], data.sources[i])
+            est = method.run(data.mixes[i], data.sources[i])
             seconds += time.perf_counter() - t0
             item = {"si_sdri": si_sdr_improvement(est, data.sources[i], data.mixes[i]).tolist()}
             if bss:
@@ -69,6 +99,7 @@ def run_benchmark(methods: dict[str, Separator], n: int = 8, length: int = 16384
             "items": per_item,
             "seconds_per_second": seconds / (n * length / data.sample_rate),
             "seconds_per_mix": seconds / n,
+            "paired_items": method.paired_items,
             **summarize(per_item),
         }
     return results
@@ -91,21 +122,34 @@ def format_table(results: dict) -> str:
     head = f"{'method':<22}" + "".join(f"{n:>9}" for n in names) + f"{'SI-SDRi':>9}"
     if has_bss:
         head += f"{'SDR':>7}{'SIR':>7}{'SAR':>7}"
-    head += f"{'s/s':>8}"
+    head += f"{'s/s':>8}{'s/mix':>8}{'paired':>9}"
     lines = [f"toy benchmark: {results['n_items']} mixes x {results['length']} samples "
              f"@ {results['sample_rate']} Hz (seed {results['seed']}); SI-SDRi in dB, medians", head, "-" * len(head)]
     for method, r in results["methods"].items():
         row = f"{method:<22}" + "".join(f"{v:>9.2f}" for v in r["si_sdri"]["per_source"]) + f"{r['si_sdri']['overall']:>9.2f}"
         if has_bss:
             row += "".join(f"{r[k]['overall']:>7.2f}" if k in r else f"{'-':>7}" for k in ("SDR", "SIR", "SAR"))
-        row += f"{r['seconds_per_second']:>8.2f}"
+        paired = r.get("paired_items")
+        row += f"{r['seconds_per_second']:>8.2f}{r['seconds_per_mix']:>8.2f}{'oracle' if paired is None else _count(paired):>9}"
         lines.append(row)
-    lines.append("s/s = seconds of compute per second of audio on this machine")
+    lines.append("s/s, s/mix = seconds of compute per second of audio / per mix on this machine; "
+                 "paired = paired (mix, stems) training items")
     return "\n".join(lines)
+
+
+def _count(n: int) -> str:
+    return f"{n / 1e6:.1f}M" if n >= 10**6 else f"{n / 1e3:.0f}k" if n >= 10**4 else str(n)
 
 
 def save_json(results: dict, path: str | Path) -> None:
     Path(path).write_text(json.dumps(results, indent=2) + "\n")
+
+
+def default_toy_baselines() -> list[str]:
+    """The bundled baselines trained on the toy data (``waveunet-toy``, ``factorgan-toy``) that exist."""
+    from ..baselines.io import bundled_baselines
+
+    return [name for name in ("waveunet-toy", "factorgan-toy") if name in bundled_baselines()]
 
 
 def default_toy_prior_sets() -> list[str]:
@@ -115,14 +159,23 @@ def default_toy_prior_sets() -> list[str]:
     return [name for name in ("toy", "toy-wavenet") if name in bundled_prior_sets()]
 
 
-def bench_toy(priors: PriorSet | str | list | None = None, n: int = 8, length: int = 16384, seed: int = 2026,
-              bss: bool = True, quiet: bool = False, **langevin_settings) -> dict:
-    """The toy table for one or several prior sets (default: every bundled toy set)."""
+def bench_toy(priors: PriorSet | str | list | None = None, baselines: list | None = None, n: int = 8,
+              length: int = 16384, seed: int = 2026, bss: bool = True, quiet: bool = False, **langevin_settings) -> dict:
+    """The toy table for one or several prior sets (default: every bundled toy set) and baselines
+    (names, checkpoint stems or loaded separators; default: every bundled toy baseline)."""
+    from ..baselines.base import Separator
+    from ..baselines.io import load as load_baseline
+
     if priors is None:
         priors = default_toy_prior_sets()
     if not isinstance(priors, (list, tuple)):
         priors = [priors]
+    if baselines is None:
+        baselines = default_toy_baselines()
     sets = [p if isinstance(p, PriorSet) else load_priors(p) for p in priors]
-    results = run_benchmark(toy_methods(sets, **langevin_settings), n=n, length=length, seed=seed, bss=bss, quiet=quiet)
+    models = [b if isinstance(b, Separator) else load_baseline(b) for b in baselines]
+    methods = toy_methods(sets, models, **langevin_settings)
+    results = run_benchmark(methods, n=n, length=length, seed=seed, bss=bss, quiet=quiet)
     results["prior_sets"] = [str(p) if not isinstance(p, PriorSet) else "(given)" for p in priors]
+    results["baselines"] = [str(b) if not isinstance(b, Separator) else "(given)" for b in baselines]
     return results

@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import Iterator
 
 import torch
 
 from .. import __version__
+from ..checkpoint import atomic_json_save, atomic_torch_save, checkpoint_paths, read_checkpoint
 from .base import Prior
 from .flow import FlowPrior
 from .gaussian import GaussianPrior
@@ -18,41 +17,6 @@ from .wavenet import WaveNetPrior
 
 PRIOR_KINDS: dict[str, type[Prior]] = {cls.kind: cls for cls in (FlowPrior, WaveNetPrior, GaussianPrior)}
 BUNDLED_DIR = Path(__file__).resolve().parent / "bundled"
-
-
-def _atomic_write(path: Path, write) -> None:
-    """Write via a temp file in the same folder, then rename: never a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a checkpoint is an ordinary file
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def atomic_torch_save(obj, path: str | Path) -> None:
-    _atomic_write(Path(path), lambda f: torch.save(obj, f))
-
-
-def atomic_json_save(obj, path: str | Path) -> None:
-    _atomic_write(Path(path), lambda f: f.write((json.dumps(obj, indent=2) + "\n").encode()))
-
-
-def checkpoint_paths(stem: str | Path) -> tuple[Path, Path]:
-    """``(weights .pt, config .json)`` for a checkpoint stem such as ``priors/sine``."""
-    stem = Path(stem)
-    if stem.suffix in (".pt", ".json"):
-        stem = stem.with_suffix("")
-    return stem.with_suffix(".pt"), stem.with_suffix(".json")
 
 
 def save_prior(prior: Prior, stem: str | Path) -> None:
@@ -72,20 +36,12 @@ def build_prior(config: dict) -> Prior:
 
 def load_prior(stem: str | Path) -> Prior:
     """Load one prior from ``stem.pt`` + ``stem.json`` (eval mode)."""
-    weights, config_path = checkpoint_paths(stem)
-    for p in (weights, config_path):
-        if not p.is_file():
-            raise FileNotFoundError(f"prior checkpoint file missing: {p} (a prior is a .pt state_dict plus a .json config)")
-    try:
-        config = json.loads(config_path.read_text())
-    except json.JSONDecodeError as e:
-        raise ValueError(f"corrupt prior config {config_path}: {e}") from None
+    config, state = read_checkpoint(stem, "prior checkpoint")
     prior = build_prior(config)
     try:
-        state = torch.load(weights, map_location="cpu", weights_only=True)
         prior.load_state_dict(state)
-    except Exception as e:  # torch raises several types for truncated/garbage files
-        raise ValueError(f"corrupt or incompatible prior weights {weights}: {e}") from None
+    except Exception as e:
+        raise ValueError(f"prior weights {checkpoint_paths(stem)[0]} do not fit their config: {e}") from None
     return prior.eval()
 
 

@@ -14,7 +14,8 @@ import torch
 from tqdm.auto import tqdm
 
 from ..priors.base import Prior
-from ..priors.io import atomic_torch_save, checkpoint_paths, save_prior
+from ..checkpoint import atomic_torch_save, side_file
+from ..priors.io import save_prior
 from ..schedule import sample_training_sigmas
 
 
@@ -43,10 +44,7 @@ def train_prior(
     ``b * batch_size ...``, so a resumed run sees the same data as an uninterrupted one.
     Returns the log records ``{"step", "loss", "seconds"}`` (loss in nats per sample).
     """
-    weights_path, _ = checkpoint_paths(out)
-    stem = weights_path.with_suffix("")
-    state_path = stem.with_name(stem.name + ".train.pt")
-    log_path = stem.with_name(stem.name + ".log.jsonl")
+    state_path, log_path = side_file(out, ".train.pt"), side_file(out, ".log.jsonl")
     sigma_min, sigma_max = float(prior.config["sigma_min"]), float(prior.config["sigma_max"])
 
     opt = torch.optim.Adam(prior.parameters(), lr=lr)

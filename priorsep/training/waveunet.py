@@ -1,0 +1,146 @@
+"""Supervised training of Wave-U-Net on paired (mix, stems) crops, with early stopping.
+
+Files for ``--out runs/waveunet``: ``waveunet.pt`` + ``.json`` (the model with the best
+validation loss so far: the usable separator), ``waveunet.train.pt`` (latest model, optimiser,
+scheduler, step and early-stopping state, to resume), ``waveunet.log.jsonl`` (losses).
+"""
+from __future__ import annotations
+
+import json
+import math
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from ..baselines.io import save_baseline
+from ..baselines.waveunet import WaveUNet
+from ..checkpoint import atomic_torch_save, side_file
+
+
+def _edge_silence(mix: torch.Tensor, sources: torch.Tensor, before: int, after: int, prob: float,
+                  g: torch.Generator) -> None:
+    """Zero the input before/after a random point of the context, in place, with probability ``prob``
+    per side: at separation time the first and last frames see silence (padding) as context."""
+    b, t = mix.shape[0], mix.shape[-1]
+    for side, ctx in (("before", before), ("after", after)):
+        hit = torch.rand(b, generator=g) < prob
+        cut = torch.randint(0, ctx + 1, (b,), generator=g)
+        for i in torch.nonzero(hit).flatten().tolist():
+            c = int(cut[i])
+            if side == "before":
+                mix[i, ..., :c] = 0
+                sources[i, ..., :c] = 0
+            elif c:
+                mix[i, ..., t - c:] = 0
+                sources[i, ..., t - c:] = 0
+
+
+def _batch(dataset, start: int, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(mix (n, C, T), sources (n, K, C, T))`` of items ``start .. start + n - 1``."""
+    items = [dataset[start + j] for j in range(n)]
+    mixes = torch.stack([m for m, _ in items]).float()
+    sources = torch.stack([s for _, s in items]).float()
+    if mixes.ndim == 2:  # mono datasets give (T,) and (K, T)
+        mixes, sources = mixes[:, None], sources[:, :, None]
+    return mixes, sources
+
+
+def validation_loss(model: WaveUNet, val_set, batch_size: int = 16) -> float:
+    """Mean squared error of the centre outputs on every item of ``val_set``."""
+    model.eval()
+    total, count = 0.0, 0
+    with torch.no_grad():
+        for start in range(0, len(val_set), batch_size):
+            n = min(batch_size, len(val_set) - start)
+            mixes, sources = _batch(val_set, start, n)
+            est = model(mixes)
+            total += F.mse_loss(est, _centre(sources, est.shape[-1]), reduction="sum").item()
+            count += est.numel()
+    model.train()
+    return total / count
+
+
+def _centre(x: torch.Tensor, length: int) -> torch.Tensor:
+    start = (x.shape[-1] - length) // 2
+    return x[..., start:start + length]
+
+
+def train_waveunet(
+    model: WaveUNet,
+    train_set,
+    val_set,
+    out: str | Path,
+    *,
+    steps: int = 4000,
+    batch_size: int = 16,
+    lr: float = 5e-4,
+    seed: int = 0,
+    checkpoint_every: int = 200,
+    patience: int = 10,
+    edge_prob: float = 0.25,
+    quiet: bool = False,
+) -> list[dict]:
+    """MSE on the centre output of crops ``train_set[i] = (mix (T,) or (C, T), sources (K, T) or
+    (K, C, T))`` of the model's input length; batch ``b`` uses items ``b * batch_size ...`` so a
+    resumed run sees the same data. Every ``checkpoint_every`` steps the validation MSE decides
+    which model is kept; training stops after ``patience`` validations without improvement.
+    Returns the log records.
+    """
+    for name, ds in (("training", train_set), ("validation", val_set)):
+        mix0, _ = ds[0]
+        if mix0.shape[-1] != model.input_length:
+            raise ValueError(f"{name} crops have {mix0.shape[-1]} samples; this Wave-U-Net takes "
+                             f"{model.input_length} (output {model.output_length} + context)")
+    state_path, log_path = side_file(out, ".train.pt"), side_file(out, ".log.jsonl")
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(s / steps, 1.0))))
+    start, best, bad = 0, float("inf"), 0
+    if state_path.is_file():
+        state = torch.load(state_path, map_location="cpu", weights_only=True)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        sched.load_state_dict(state["scheduler"])
+        start, best, bad = int(state["step"]), float(state["best_val"]), int(state["bad_validations"])
+    before, after = model.context
+    records: list[dict] = []
+    model.train()
+    t0 = time.time()
+    bar = tqdm(range(start, steps), initial=start, total=steps, disable=quiet, desc="train waveunet")
+    for step in bar:
+        if bad >= patience:
+            break
+        g = torch.Generator().manual_seed(seed * 1_000_003 + step)
+        mixes, sources = _batch(train_set, step * batch_size, batch_size)
+        _edge_silence(mixes, sources, before, after, edge_prob, g)
+        est = model(mixes)
+        loss = F.mse_loss(est, _centre(sources, est.shape[-1]))
+        if not torch.isfinite(loss):
+            raise FloatingPointError(f"non-finite loss at step {step}; lower --lr or check the data")
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+        records.append({"step": step + 1, "loss": loss.item(), "seconds": round(time.time() - t0, 2)})
+        bar.set_postfix(loss=f"{loss.item():.2e}", best_val=f"{best:.2e}")
+        done = step + 1
+        if done % checkpoint_every == 0 or done == steps:
+            val = validation_loss(model, val_set, batch_size)
+            records.append({"step": done, "val_loss": val})
+            if val < best:
+                best, bad = val, 0
+                model.config.update(trained_steps=done, best_val_loss=val,
+                                    paired_items=min(len(train_set), done * batch_size))
+                save_baseline(model, out)
+            else:
+                bad += 1
+            atomic_torch_save({"model": model.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
+                               "step": done, "best_val": best, "bad_validations": bad}, state_path)
+            with open(log_path, "a") as f:
+                for r in records:
+                    f.write(json.dumps(r) + "\n")
+            records = []
+    model.eval()
+    return [json.loads(line) for line in log_path.read_text().splitlines()] if log_path.is_file() else []
