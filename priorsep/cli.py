@@ -100,13 +100,28 @@ def cmd_train_baseline(args: argparse.Namespace) -> int:
     if out.is_dir() or str(args.out).endswith("/"):
         out = out / f"{args.model}-{args.data}"
     if args.data == "toy":
-        from .data.toy import TOY_SAMPLE_RATE, TOY_SOURCES, ToyMixCrops, ToySourceCrops
+        from .data.toy import TOY_MIXING, TOY_SAMPLE_RATE, TOY_SOURCES, ToyMixCrops, ToySourceCrops
         from .mixing import mixing_weights
-        from .data.toy import TOY_MIXING
 
         sources, rate, weights = list(TOY_SOURCES), TOY_SAMPLE_RATE, mixing_weights(TOY_MIXING, len(TOY_SOURCES))
+
+        def paired_set(length, split, size):
+            return ToyMixCrops(length, seed=args.seed + (10_000 if split == "valid" else 0), size=size)
+    elif args.data == "musdb":
+        from .data.multitrack import MultitrackCrops
+        from .mixing import mixing_weights
+
+        if not args.musdb_root:
+            raise ValueError("--data musdb needs --musdb-root PATH (a folder in the MUSDB wav layout)")
+        sources = list(args.sources)
+
+        def paired_set(length, split, size):
+            return MultitrackCrops(args.musdb_root, tuple(sources), length, seed=args.seed, sample_rate=args.sample_rate,
+                                   split=split, gain_range=(0.7, 1.0) if split == "train" else None, size=size)
+        probe = paired_set(16, "train", 1)
+        rate, weights = probe.sample_rate, mixing_weights("sum", len(sources))
     else:
-        raise ValueError(f"--data {args.data!r} is not supported yet; expected 'toy'")
+        raise ValueError(f"--data {args.data!r} is not supported; expected 'toy' or 'musdb'")
     config = dict(sources=sources, sample_rate=rate, mix_weights=weights,
                   training=dict(steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
                                 paired=args.paired))
@@ -119,22 +134,26 @@ def cmd_train_baseline(args: argparse.Namespace) -> int:
     if args.model == "waveunet":
         from .training.waveunet import train_waveunet
 
-        train_set = ToyMixCrops(model.input_length, seed=args.seed, size=paired)
-        val_set = ToyMixCrops(model.input_length, seed=10_000 + args.seed, size=args.val_items)
+        train_set = paired_set(model.input_length, "train", paired)
+        val_set = paired_set(model.input_length, "valid", args.val_items)
         model.config["training_data"] = train_set.describe()
         model.config["validation_data"] = val_set.describe()
         train_waveunet(model, train_set, val_set, out, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
                        seed=args.seed, checkpoint_every=args.checkpoint_every, patience=args.patience,
                        quiet=args.quiet)
     else:
+        from .data.multitrack import SoloView
         from .training.factorgan import train_factorgan
 
         crop = model.config.get("crop", 16384)
-        solo = [ToySourceCrops(name, crop, seed=args.seed) for name in sources]
-        paired_set = ToyMixCrops(crop, seed=args.seed, size=paired)
+        if args.data == "toy":
+            solo = [ToySourceCrops(name, crop, seed=args.seed) for name in sources]
+        else:  # unpaired solo stems: source k of independently drawn crops
+            solo = [SoloView(paired_set(crop, "train", 10**9), k, offset=k * 10**8) for k in range(len(sources))]
+        pairs = paired_set(crop, "train", paired)
         model.config["training_data"] = (f"unpaired solo crops: {[d.describe() for d in solo]}; "
-                                         f"paired: {paired_set.describe()}")
-        train_factorgan(model, solo, paired_set, out, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
+                                         f"paired: {pairs.describe()}")
+        train_factorgan(model, solo, pairs, out, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
                         seed=args.seed, checkpoint_every=args.checkpoint_every, quiet=args.quiet, paired=paired)
     best = load_baseline(out)
     weights_path, cfg_path = checkpoint_paths(out)
@@ -269,7 +288,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("train-baseline", help="train a baseline separator (Wave-U-Net or FactorGAN)")
     p.add_argument("--model", required=True, choices=["waveunet", "factorgan"])
-    p.add_argument("--data", required=True, help="'toy'")
+    p.add_argument("--data", required=True, choices=["toy", "musdb"],
+                   help="'toy' or 'musdb' (a folder in the MUSDB wav layout, see --musdb-root)")
+    p.add_argument("--musdb-root", help="root of root/{train,test}/<track>/{mixture,SOURCE...}.wav")
+    p.add_argument("--sources", nargs="+", default=["vocals", "drums", "bass", "other"],
+                   help="--data musdb: the stems to separate (mixed by their sum)")
+    p.add_argument("--sample-rate", type=int, help="--data musdb: resample to this rate (default: the files')")
     p.add_argument("--out", required=True, help="checkpoint stem (runs/wun -> runs/wun.pt + .json) or folder")
     p.add_argument("--steps", type=int, default=4000)
     p.add_argument("--batch-size", type=int, default=16)

@@ -1,0 +1,104 @@
+"""Paired crops from multitrack folders in the MUSDB18 wav layout:
+``root/{train,test}/<track>/{mixture,<source>...}.wav`` (MUSDB18-HQ / ``musdb --wav``, or the
+synthetic band stems). Audio is read crop by crop with soundfile, never whole songs.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import torch
+from scipy.signal import resample_poly
+
+from ..mixing import mix, mixing_weights
+
+MUSDB_SOURCES = ("vocals", "drums", "bass", "other")
+
+
+def multitrack_tracks(root: str | Path, subset: str, sources: tuple[str, ...]) -> list[Path]:
+    """Track folders of ``root/subset`` that have a wav for every source (sorted by name)."""
+    folder = Path(root) / subset
+    if not folder.is_dir():
+        raise FileNotFoundError(f"no {subset!r} folder in {root}; expected the MUSDB layout "
+                                f"root/{{train,test}}/<track>/{{mixture,{','.join(sources)}}}.wav")
+    tracks = sorted(p for p in folder.iterdir() if p.is_dir() and all((p / f"{s}.wav").is_file() for s in sources))
+    if not tracks:
+        raise FileNotFoundError(f"no track in {folder} has all of {[s + '.wav' for s in sources]}")
+    return tracks
+
+
+class MultitrackCrops(torch.utils.data.Dataset):
+    """Item ``i``: ``(mix (T,), sources (K, T))`` mono float32 at ``sample_rate``, a random crop of a
+    random track fixed by (seed, i); the mix is the *sum* of the sources (``mixing="sum"``), which
+    keeps the mixing model exact. ``split`` picks every track (``"all"``), or deterministically all
+    but every ``valid_every``-th track (``"train"``) or only those (``"valid"``). ``gain_range``
+    scales each source by a random factor (Wave-U-Net's augmentation, 0.7-1.0); validation sets use
+    ``None``.
+    """
+
+    def __init__(self, root: str | Path, sources: tuple[str, ...] = MUSDB_SOURCES, length: int = 16384,
+                 seed: int = 0, sample_rate: int | None = None, subset: str = "train", split: str = "all",
+                 valid_every: int = 5, gain_range: tuple[float, float] | None = None, size: int = 10**9):
+        if split not in ("all", "train", "valid"):
+            raise ValueError(f"split must be 'all', 'train' or 'valid', got {split!r}")
+        tracks = multitrack_tracks(root, subset, tuple(sources))
+        if split != "all" and len(tracks) >= 2:
+            valid = set(tracks[valid_every - 1::valid_every] or tracks[-1:])
+            tracks = [t for t in tracks if (t in valid) == (split == "valid")]
+        self.tracks, self.names, self.length, self.seed = tracks, tuple(sources), length, seed
+        self.gain_range, self.size = gain_range, size
+        self.weights = mixing_weights("sum", len(self.names))
+        info = [sf.info(str(t / f"{self.names[0]}.wav")) for t in tracks]
+        rates = {i.samplerate for i in info}
+        if len(rates) > 1 and sample_rate is None:
+            raise ValueError(f"tracks in {root} have several sample rates {sorted(rates)}; pass sample_rate")
+        self.file_rate = {t: i.samplerate for t, i in zip(tracks, info)}
+        self.frames = {t: i.frames for t, i in zip(tracks, info)}
+        self.sample_rate = int(sample_rate or rates.pop())
+        self.root, self.subset, self.split = Path(root), subset, split
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
+        rng = np.random.default_rng([self.seed, int(i) % self.size])
+        track = self.tracks[rng.integers(len(self.tracks))]
+        rate = self.file_rate[track]
+        need = int(np.ceil(self.length * rate / self.sample_rate)) + 1
+        start = int(rng.integers(0, max(1, self.frames[track] - need)))
+        stems = []
+        for name in self.names:
+            audio, _ = sf.read(str(track / f"{name}.wav"), start=start, frames=need, dtype="float32", always_2d=True)
+            audio = audio.mean(1)
+            if rate != self.sample_rate:
+                g = np.gcd(rate, self.sample_rate)
+                audio = resample_poly(audio, self.sample_rate // g, rate // g)
+            audio = np.pad(audio, (0, max(0, self.length - len(audio))))[: self.length]
+            stems.append(audio)
+        sources = np.stack(stems).astype(np.float32)
+        if self.gain_range is not None:
+            sources *= rng.uniform(*self.gain_range, size=(len(self.names), 1)).astype(np.float32)
+        return torch.from_numpy(mix(sources, self.weights)), torch.from_numpy(sources)
+
+    def describe(self) -> str:
+        return (f"multitrack folder {self.root}/{self.subset} ({self.split} split, {len(self.tracks)} tracks, "
+                f"sources {list(self.names)}), mono crops of {self.length} samples at {self.sample_rate} Hz")
+
+
+class SoloView(torch.utils.data.Dataset):
+    """Unpaired solo crops of source ``k`` from a paired dataset: item ``i`` is source ``k`` of paired
+    item ``i + offset``, so views with different offsets draw independent crops."""
+
+    def __init__(self, paired, k: int, offset: int = 0):
+        self.paired, self.k, self.offset = paired, k, offset
+        self.sample_rate = paired.sample_rate
+
+    def __len__(self) -> int:
+        return len(self.paired)
+
+    def __getitem__(self, i: int) -> torch.Tensor:
+        return self.paired[int(i) + self.offset][1][self.k]
+
+    def describe(self) -> str:
+        return f"source {self.paired.names[self.k]!r} of {self.paired.describe()}"
