@@ -189,30 +189,45 @@ def cmd_separate(args: argparse.Namespace) -> int:
     from scipy.signal import resample_poly
 
     from .data.audio import read_audio, validate_mix, write_audio
-    from .priors.io import load_priors
-    from .separation.langevin import langevin_separate
 
-    priors = load_priors(args.priors)
+    if args.method == "baseline":
+        from .baselines.io import load as load_baseline
+
+        if not args.model:
+            raise ValueError("--method baseline needs --model NAME (a bundled baseline such as waveunet-toy, "
+                             "or a checkpoint stem)")
+        model = load_baseline(args.model)
+        names, rate_expected = model.names, model.sample_rate
+    else:
+        from .priors.io import load_priors
+
+        priors = load_priors(args.priors)
+        names, rate_expected = priors.names, priors.sample_rate
     mix, rate = read_audio(args.mix)
-    if rate != priors.sample_rate:
+    if rate != rate_expected:
         if not args.resample:
             raise ValueError(
-                f"{args.mix} is at {rate} Hz but the priors expect {priors.sample_rate} Hz; "
-                f"resample it first or pass --resample"
+                f"{args.mix} is at {rate} Hz but the {'model' if args.method == 'baseline' else 'priors'} expect "
+                f"{rate_expected} Hz; resample it first or pass --resample"
             )
-        g = np.gcd(rate, priors.sample_rate)
-        mix = resample_poly(mix, priors.sample_rate // g, rate // g, axis=-1).astype(np.float32)
+        g = np.gcd(rate, rate_expected)
+        mix = resample_poly(mix, rate_expected // g, rate // g, axis=-1).astype(np.float32)
     mix = validate_mix(mix[0] if mix.shape[0] == 1 else mix, name=str(args.mix))
     out = Path(args.out)
-    targets = {name: out / f"{name}.wav" for name in priors.names}
+    targets = {name: out / f"{name}.wav" for name in names}
     src = Path(args.mix).resolve()
     for path in targets.values():
         if path.resolve() == src:
             raise ValueError(f"output {path} would overwrite the input mix; choose another --out")
-    est = langevin_separate(mix, priors=priors, seed=args.seed, progress=not args.quiet, **_langevin_settings(args))
+    if args.method == "baseline":
+        est = model.separate(mix)
+    else:
+        from .separation.langevin import langevin_separate
+
+        est = langevin_separate(mix, priors=priors, seed=args.seed, progress=not args.quiet, **_langevin_settings(args))
     out.mkdir(parents=True, exist_ok=True)
     for name, path in targets.items():
-        write_audio(path, est[name], priors.sample_rate)
+        write_audio(path, est[name], rate_expected)
         print(f"wrote {path}")
     return 0
 
@@ -313,7 +328,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("separate", help="separate a mixture file into one wav per source")
     p.add_argument("mix", help="mixture audio file (wav/flac)")
     p.add_argument("--priors", default="toy", help="bundled prior set name or folder of checkpoints")
-    p.add_argument("--method", default="langevin", choices=["langevin"])
+    p.add_argument("--method", default="langevin", choices=["langevin", "baseline"],
+                   help="langevin (the priors) or baseline (a trained Wave-U-Net / FactorGAN, see --model)")
+    p.add_argument("--model", help="--method baseline: bundled baseline name (waveunet-toy) or checkpoint stem")
     p.add_argument("--out", required=True, help="output folder (gets SOURCE.wav per source)")
     p.add_argument("--resample", action="store_true", help="resample the mix to the priors' rate")
     p.add_argument("--seed", type=int, default=0)

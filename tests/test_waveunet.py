@@ -154,3 +154,18 @@ def test_cli_trains_and_benchmarks_a_baseline(tmp_path, capsys):
     row = next(line for line in out.splitlines() if line.startswith("Wave-U-Net"))
     assert row.split()[-1] == "4"  # 2 steps x batch 2 fresh paired items
     assert "oracle IRM" in out and "Langevin" not in out
+
+
+def test_cli_separates_with_a_baseline(tmp_path, capsys):
+    from priorsep.cli import main
+    from priorsep.data.audio import read_audio, write_audio
+
+    save_baseline(tiny(), tmp_path / "wun")
+    mix_path = tmp_path / "mix.wav"
+    write_audio(mix_path, np.sin(np.arange(900) * 0.05).astype(np.float32), 14700)
+    assert main(["separate", str(mix_path), "--method", "baseline", "--model", str(tmp_path / "wun"),
+                 "--out", str(tmp_path / "sep"), "--quiet"]) == 0
+    audio, rate = read_audio(tmp_path / "sep" / "triangle.wav")
+    assert rate == 14700 and audio.shape == (1, 900)
+    assert main(["separate", str(mix_path), "--method", "baseline", "--out", str(tmp_path / "o")]) == 2
+    assert "needs --model" in capsys.readouterr().err
