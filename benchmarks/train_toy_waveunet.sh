@@ -6,6 +6,6 @@
 set -euo pipefail
 OUT=${OUT:-priors-work}
 export MALLOC_MMAP_THRESHOLD_=17179869184 MALLOC_TRIM_THRESHOLD_=17179869184 MALLOC_TOP_PAD_=1073741824
-priorsep train-baseline --model waveunet --data toy --levels 7 --features 16 --output-length 4097 \
-  --steps 3000 --batch-size 16 --lr 5e-4 --checkpoint-every 200 --patience 10 --seed 0 \
+priorsep train-baseline --model waveunet --data toy --levels 7 --features 16 --output-length 513 --norm batch \
+  --steps 2500 --batch-size 48 --lr 2e-3 --checkpoint-every 200 --patience 10 --seed 0 \
   --out "$OUT/waveunet-toy" "$@"

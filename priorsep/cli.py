@@ -89,6 +89,7 @@ BASELINE_ARCH_ARGS: dict[str, dict] = {
     "levels": dict(type=int, help="waveunet: U-Net levels"),
     "features": dict(type=int, help="waveunet: extra filters per level (F_c)"),
     "output_length": dict(type=int, help="waveunet: output samples per training crop (plus context)"),
+    "norm": dict(choices=["none", "batch"], help="waveunet: normalisation after each convolution"),
 }
 
 

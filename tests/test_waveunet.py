@@ -49,8 +49,9 @@ def test_invalid_lengths_are_clear_errors():
         tiny(down_kernel=4)
 
 
-def test_separate_any_length_is_seamless_and_shaped_like_the_mix():
-    model = tiny()
+@pytest.mark.parametrize("norm", ["none", "batch"])
+def test_separate_any_length_is_seamless_and_shaped_like_the_mix(norm):
+    model = tiny(norm=norm)
     rng = np.random.default_rng(0)
     long_mix = rng.standard_normal(1000).astype(np.float32)
     a = model.separate(long_mix)  # frames of 301 outputs

@@ -19,7 +19,7 @@ from ..mixing import complete_sources
 from .base import Separator
 
 DEFAULTS = dict(levels=7, features=16, down_kernel=15, up_kernel=5, channels=1, output_length=4097,
-                inference_output_length=16385, output_activation="tanh")
+                inference_output_length=16385, output_activation="tanh", norm="none")
 
 
 def _decimate(x: torch.Tensor) -> torch.Tensor:
@@ -55,10 +55,21 @@ class WaveUNet(Separator):
             raise ValueError(f"Wave-U-Net needs levels, features >= 1 and odd kernel sizes, got {c}")
         if c["output_activation"] not in ("tanh", "identity"):
             raise ValueError(f"output_activation must be 'tanh' or 'identity', got {c['output_activation']!r}")
-        self.down = nn.ModuleList(nn.Conv1d(ch if i == 1 else fc * (i - 1), fc * i, fd) for i in range(1, lv + 1))
-        self.bottleneck = nn.Conv1d(fc * lv, fc * (lv + 1), fd)
+        if c["norm"] not in ("none", "batch"):
+            raise ValueError(f"norm must be 'none' or 'batch', got {c['norm']!r}")
+
+        def block(n_in: int, n_out: int, kernel: int) -> nn.Module:
+            # batch norm (running statistics at inference) keeps frames independent of their length;
+            # a per-frame norm would make the tiling depend on the frame size
+            conv = nn.Conv1d(n_in, n_out, kernel)
+            if c["norm"] == "batch":
+                return nn.Sequential(conv, nn.BatchNorm1d(n_out), nn.LeakyReLU(0.2))
+            return nn.Sequential(conv, nn.LeakyReLU(0.2))
+
+        self.down = nn.ModuleList(block(ch if i == 1 else fc * (i - 1), fc * i, fd) for i in range(1, lv + 1))
+        self.bottleneck = block(fc * lv, fc * (lv + 1), fd)
         # up block i takes the level-(i+1) features (upsampled) and the skip of down block i
-        self.up = nn.ModuleList(nn.Conv1d(fc * (i + 1) + fc * i, fc * i, fu) for i in range(1, lv + 1))
+        self.up = nn.ModuleList(block(fc * (i + 1) + fc * i, fc * i, fu) for i in range(1, lv + 1))
         n_out = len(self.names) - 1
         self.out = nn.Conv1d(fc + ch, n_out * ch, 1)
         self._lengths: dict = {}  # cached shape searches
@@ -131,14 +142,14 @@ class WaveUNet(Separator):
         """``mix (B, C, T_in)`` with a valid input length -> sources ``(B, K, C, T_out)``."""
         b, ch, t_in = mix.shape
         x, skips = mix, []
-        for conv in self.down:
-            x = F.leaky_relu(conv(x), 0.2)
+        for down in self.down:
+            x = down(x)
             skips.append(x)
             x = _decimate(x)
-        x = F.leaky_relu(self.bottleneck(x), 0.2)
-        for conv, skip in zip(reversed(self.up), reversed(skips)):
+        x = self.bottleneck(x)
+        for up, skip in zip(reversed(self.up), reversed(skips)):
             x = _upsample(x)
-            x = F.leaky_relu(conv(torch.cat([x, _centre_crop(skip, x.shape[-1])], dim=1)), 0.2)
+            x = up(torch.cat([x, _centre_crop(skip, x.shape[-1])], dim=1))
         centre = _centre_crop(mix, x.shape[-1])
         partial = self.out(torch.cat([x, centre], dim=1))
         if self.config["output_activation"] == "tanh":

@@ -15,6 +15,7 @@ import torch
 
 from ..mixing import minimum_norm_split
 from ..mixing import mix as mix_sources
+from ..stft import istft, stft
 
 
 def mixture_as_estimate(mix, weights: Sequence[float]) -> np.ndarray:
@@ -61,15 +62,9 @@ def ideal_ratio_mask(sources, weights: Sequence[float], n_fft: int = 1024, hop: 
     x = torch.from_numpy(np.ascontiguousarray(src, dtype=np.float64)).reshape(-1, k, t)
     weighted = x * torch.from_numpy(w)[:, None]
     m = mix_sources(x, w.tolist())  # (B, T)
-    window = torch.hann_window(n_fft, dtype=torch.float64)
-
-    def stft(y: torch.Tensor) -> torch.Tensor:
-        return torch.stft(y, n_fft, hop, window=window, center=True, return_complex=True)
-
-    spec_src = stft(weighted.reshape(-1, t)).reshape(x.shape[0], k, n_fft // 2 + 1, -1)
-    spec_mix = stft(m)[:, None]
+    spec_src = stft(weighted, n_fft, hop)  # (B, K, F, frames)
+    spec_mix = stft(m, n_fft, hop)[:, None]
     mag = spec_src.abs()
     mask = mag / (mag.sum(1, keepdim=True) + eps)
-    est = torch.istft((mask * spec_mix).reshape(-1, *spec_mix.shape[-2:]), n_fft, hop, window=window, center=True, length=t)
-    est = est.reshape(x.shape) / torch.from_numpy(w)[:, None]
+    est = istft(mask * spec_mix, n_fft, hop, t) / torch.from_numpy(w)[:, None]
     return est.reshape(src.shape).numpy().astype(out_dtype)
