@@ -130,7 +130,19 @@ def cmd_train_baseline(args: argparse.Namespace) -> int:
         if getattr(args, key) is not None:
             config[key] = getattr(args, key)
     torch.manual_seed(args.seed)
-    model = baseline_kinds()[args.model](config)
+    if args.init:  # a further training stage: the checkpoint's architecture and weights, this run's record
+        if checkpoint_paths(args.init)[0].resolve() == checkpoint_paths(out)[0].resolve():
+            raise ValueError("--init and --out are the same checkpoint; a new stage never overwrites its input")
+        model = load_baseline(args.init)
+        if model.kind != args.model or model.names != sources:
+            raise ValueError(f"--init checkpoint is a {model.kind} for {model.names}, not a {args.model} for {sources}")
+        history = model.config.get("training_history", []) + [
+            {**model.config.get("training", {}), "trained_steps": model.config.get("trained_steps"),
+             "paired_items": model.config.get("paired_items")}]
+        model.config.update(training=config["training"], training_history=history)
+        model.train()
+    else:
+        model = baseline_kinds()[args.model](config)
     paired = args.paired or 10**9
     if args.model == "waveunet":
         from .training.waveunet import train_waveunet
@@ -321,6 +333,7 @@ def build_parser() -> argparse.ArgumentParser:
     arch = p.add_argument_group("architecture (default: the model's defaults)")
     for key, kwargs in BASELINE_ARCH_ARGS.items():
         arch.add_argument("--" + key.replace("_", "-"), **kwargs)
+    p.add_argument("--init", help="start from this checkpoint stem (a further training stage, e.g. lower lr)")
     p.add_argument("--checkpoint-every", type=int, default=200)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--quiet", action="store_true")

@@ -170,3 +170,18 @@ def test_cli_separates_with_a_baseline(tmp_path, capsys):
     assert rate == 14700 and audio.shape == (1, 900)
     assert main(["separate", str(mix_path), "--method", "baseline", "--out", str(tmp_path / "o")]) == 2
     assert "needs --model" in capsys.readouterr().err
+
+
+def test_cli_second_stage_starts_from_a_checkpoint_and_keeps_its_history(tmp_path, capsys):
+    from priorsep.cli import main
+
+    common = ["train-baseline", "--model", "waveunet", "--data", "toy", "--steps", "2", "--batch-size", "2",
+              "--val-items", "2", "--checkpoint-every", "1", "--quiet"]
+    assert main([*common, "--levels", "2", "--features", "4", "--output-length", "101", "--out", str(tmp_path / "s1")]) == 0
+    assert main([*common, "--init", str(tmp_path / "s1"), "--seed", "1", "--lr", "1e-4", "--out", str(tmp_path / "s2")]) == 0
+    stage2 = load(tmp_path / "s2")
+    assert stage2.config["levels"] == 2 and stage2.config["training"]["lr"] == 1e-4
+    assert stage2.config["training_history"][0]["lr"] == 5e-4
+    assert stage2.config["paired_items"] == 8
+    assert main([*common, "--init", str(tmp_path / "s2"), "--out", str(tmp_path / "s2")]) == 2
+    assert "never overwrites" in capsys.readouterr().err

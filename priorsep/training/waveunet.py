@@ -105,6 +105,8 @@ def train_waveunet(
         sched.load_state_dict(state["scheduler"])
         start, best, bad = int(state["step"]), float(state["best_val"]), int(state["bad_validations"])
     before, after = model.context
+    # earlier stages (--init) count too; a stage with a new seed draws new items
+    earlier_items = sum(int(h.get("paired_items") or 0) for h in model.config.get("training_history", []))
     records: list[dict] = []
     model.train()
     t0 = time.time()
@@ -132,7 +134,7 @@ def train_waveunet(
             if val < best:
                 best, bad = val, 0
                 model.config.update(trained_steps=done, best_val_loss=val,
-                                    paired_items=min(len(train_set), done * batch_size))
+                                    paired_items=earlier_items + min(len(train_set), done * batch_size))
                 save_baseline(model, out)
             else:
                 bad += 1
