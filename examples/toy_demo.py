@@ -19,6 +19,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 import priorsep  # noqa: E402
+import priorsep.baselines  # noqa: E402
 from priorsep.data.audio import write_audio  # noqa: E402
 from priorsep.data.toy import TOY_SOURCES, toy_eval_set  # noqa: E402
 from priorsep.evaluation.metrics import si_sdr, si_sdr_improvement  # noqa: E402
@@ -49,6 +50,10 @@ def plot_item(mix, refs, ests, rate, path, n_show=600):
 
 def main(args: argparse.Namespace) -> dict:
     torch.set_num_threads(args.threads)
+    if args.baselines is None:
+        from priorsep.evaluation.toy_benchmark import default_toy_baselines
+
+        args.baselines = default_toy_baselines()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     priors = priorsep.load_priors(args.priors)
@@ -75,8 +80,18 @@ def main(args: argparse.Namespace) -> dict:
     sdri_all = np.stack([r[1] for r in rows])
     print(f"median SI-SDRi over all sources: {np.median(sdri_all):.2f} dB; "
           f"{seconds / args.n:.1f} s per mix ({seconds / (args.n * args.length / data.sample_rate):.1f} s per s of audio)")
+    baseline_scores = {}
+    for name in args.baselines:  # the supervised / adversarial references on the same mixes
+        model = priorsep.baselines.load(name)
+        scores = []
+        for i in range(args.n):
+            est = model.separate(data.mixes[i])
+            scores.append(si_sdr_improvement(np.stack([est[n] for n in TOY_SOURCES]), data.sources[i], data.mixes[i]))
+        baseline_scores[name] = float(np.median(scores))
+        print(f"for reference, {name} ({model.config.get('paired_items') or model.config.get('paired')} paired "
+              f"training items): median SI-SDRi {baseline_scores[name]:.2f} dB on the same mixes")
     print(f"wrote wavs and figures to {out}/")
-    return {"si_sdri": sdri_all, "seconds_per_mix": seconds / args.n}
+    return {"si_sdri": sdri_all, "seconds_per_mix": seconds / args.n, "baselines": baseline_scores}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -88,6 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=11, help="toy data seed")
     p.add_argument("--n-levels", type=int, help="override the sampler's number of noise levels")
     p.add_argument("--steps-per-level", type=int, help="override the sampler's steps per level")
+    p.add_argument("--baselines", nargs="*", default=None,
+                   help="bundled baselines to score on the same mixes (default: the toy ones)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--quiet", action="store_true")
     return p

@@ -161,5 +161,9 @@ def test_demo_example_smoke(tiny_toy_priors, tmp_path):
         ["--out", str(tmp_path / "demo"), "--priors", str(tiny_toy_priors), "--n", "1", "--length", "512",
          "--n-levels", "2", "--steps-per-level", "2", "--quiet"]))
     assert res["si_sdri"].shape == (1, 4)
+    from priorsep.evaluation.toy_benchmark import default_toy_baselines
+
+    assert sorted(res["baselines"]) == sorted(default_toy_baselines())
+    assert all(np.isfinite(v) for v in res["baselines"].values())
     assert (tmp_path / "demo" / "mix0.png").stat().st_size > 1000
     assert (tmp_path / "demo" / "mix0_sine_estimate.wav").is_file()
