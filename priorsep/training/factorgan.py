@@ -1,0 +1,244 @@
+"""Adversarial training of a :class:`~priorsep.baselines.factorgan.FactorGAN`, resumable.
+
+Files for ``out = runs/factorgan``: ``factorgan.pt`` + ``factorgan.json`` (the usable separator: the
+weight average of the generator, refreshed at every checkpoint), ``factorgan.train.pt`` (generator,
+its average, discriminators, optimisers, schedulers, step: everything to resume exactly),
+``factorgan.log.jsonl`` (losses).
+"""
+from __future__ import annotations
+
+import copy
+import json
+import math
+import time
+from pathlib import Path
+from typing import Callable, Sequence
+
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from ..baselines.factorgan import FactorGAN, FactorGANDiscriminators
+from ..checkpoint import atomic_torch_save, side_file
+from ..mixing import mix as mix_sources
+
+
+def _default_save(model, stem) -> None:
+    from ..baselines.io import save_baseline  # lazy: io imports every baseline class
+
+    save_baseline(model, stem)
+
+
+def _crop(x: torch.Tensor, length: int, g: torch.Generator) -> torch.Tensor:
+    """A random ``length``-sample window of ``x (..., T)`` (offset from ``g``)."""
+    t = x.shape[-1]
+    if t < length:
+        raise ValueError(f"training items have {t} samples; this FactorGAN trains on crops of {length} "
+                         f"((train_frames - 1) * hop)")
+    start = int(torch.randint(0, t - length + 1, (1,), generator=g)) if t > length else 0
+    return x[..., start:start + length]
+
+
+def shuffle_sources(tup: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+    """``(B, K, ...)`` -> the same sources re-paired at random across the batch (source 0 stays):
+    samples of prod_k p(x_k) drawn from samples of p(x), the dependency discriminators' negatives."""
+    b, k = tup.shape[:2]
+    cols = [tup[:, 0]] + [tup[torch.randperm(b, generator=g), j] for j in range(1, k)]
+    return torch.stack(cols, dim=1)
+
+
+def _bce(logits: torch.Tensor, real: bool) -> torch.Tensor:
+    return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, float(real)))
+
+
+def train_factorgan(
+    model: FactorGAN,
+    solo_sets: Sequence,
+    paired_set,
+    out: str | Path,
+    *,
+    steps: int = 3800,
+    batch_size: int = 16,
+    lr: float = 2e-4,
+    d_lr: float | None = None,
+    d_steps: int = 1,
+    seed: int = 0,
+    checkpoint_every: int = 200,
+    quiet: bool = False,
+    paired: int | None = None,
+    mixes: str = "solo",
+    save_model: Callable | None = None,
+    stop_after: int | None = None,
+    ema_decay: float = 0.998,
+    r1: float = 1.0,
+) -> list[dict]:
+    """FactorGAN training (Definition 3.3.2, eq. 3.11): ``d_steps`` discriminator updates, then one
+    generator update on ``-log sigmoid(d_p - d_q + sum_k d_k)`` of its own separations.
+
+    Discriminators (BCE on logits, one Adam with ``d_lr``, default ``lr``; TTUR if they differ):
+      * marginal d_k: real solo crops ``solo_sets[k][i]`` (``(T,)`` tensors, independent items per
+        source) vs the generator's source k;
+      * p-dependency d_p: real tuples ``paired_set[i] = (mix (T,), sources (K, T))`` vs the same
+        tuples re-paired across the batch (:func:`shuffle_sources`) -- the only use of paired data;
+      * q-dependency d_q: generated tuples vs re-paired generated tuples.
+
+    Generator inputs are draws of p(m): q(m, s) = q(s | m) p(m). With ``mixes="solo"`` (default)
+    they are fresh mixes :func:`priorsep.mixing.mix` of independent solo crops, which are draws of
+    p(m) when the sources are independent (true of the toy data) and unlimited, unlike paired
+    items; ``mixes="paired"`` uses the mixes of ``paired_set`` instead (for data where real mixes
+    are not sums of independent stems). No loss ever compares estimates with paired stems.
+
+    ``ema_decay``: the saved separator is an exponential moving average of the generator's weights
+    (0: the generator itself), which smooths the oscillations of adversarial training; on return
+    ``model`` holds these averaged weights.
+
+    ``r1``: weight gamma of the R1 penalty gamma / 2 * |grad_x d(x)|^2 on each discriminator's
+    positive inputs (Mescheder et al. 2018): it keeps the discriminators smooth around the data,
+    without which they spot the faint artifacts of any masked separation and chase the generator
+    around instead of guiding it.
+
+    Items longer than ``model.train_samples`` are cropped at random. Step ``s`` draws items by
+    index from ``s`` and its noise, crops and shuffles from a generator seeded by (seed, s), so a
+    resumed run is identical to an uninterrupted one. ``paired``: number of distinct paired items,
+    recorded in the config (default ``len(paired_set)``). ``save_model(model, stem)`` writes the
+    usable separator (default :func:`priorsep.baselines.io.save_baseline`). ``stop_after``: checkpoint
+    and return after this step (a time slice of a ``steps``-step run; the schedules follow ``steps``).
+    Returns the log records ``{"step", "d_marginal", "d_p", "d_q", "g", "seconds"}`` (BCE in nats;
+    ln 2 = 0.693 is a discriminator at chance).
+    """
+    if mixes not in ("solo", "paired"):
+        raise ValueError(f"mixes must be 'solo' or 'paired', got {mixes!r}")
+    k = len(model.names)
+    if len(solo_sets) != k:
+        raise ValueError(f"{k} sources but {len(solo_sets)} solo datasets")
+    save_model = save_model or _default_save
+    state_path, log_path = side_file(out, ".train.pt"), side_file(out, ".log.jsonl")
+    d_lr = lr if d_lr is None else d_lr
+    length = model.train_samples
+    noise_frames = model.padded_frames(int(model.config["train_frames"]))
+
+    with torch.random.fork_rng():  # discriminator init from the seed, not from the caller's RNG state
+        torch.manual_seed(seed)
+        discs = FactorGANDiscriminators(model.config)
+    # Adam betas (0.5, 0.999): the usual GAN setting; one optimiser for all discriminators is the
+    # same as one each, as their losses touch disjoint parameters.
+    g_opt = torch.optim.Adam(model.parameters(), lr=lr, betas=(0.5, 0.999))
+    d_opt = torch.optim.Adam(discs.parameters(), lr=d_lr, betas=(0.5, 0.999))
+    decay = lambda s: 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(s / steps, 1.0)))  # noqa: E731
+    g_sched = torch.optim.lr_scheduler.LambdaLR(g_opt, decay)
+    d_sched = torch.optim.lr_scheduler.LambdaLR(d_opt, decay)
+    start = 0
+    if state_path.is_file():
+        state = torch.load(state_path, map_location="cpu", weights_only=True)
+        model.load_state_dict(state["model"])
+        discs.load_state_dict(state["discriminators"])
+        for obj, key in ((g_opt, "g_optimizer"), (d_opt, "d_optimizer"), (g_sched, "g_scheduler"),
+                         (d_sched, "d_scheduler")):
+            obj.load_state_dict(state[key])
+        start = int(state["step"])
+    model.config["training"] = {
+        "objective": "FactorGAN (Stoller 2020, section 3.3): marginal + p/q-dependency discriminators, "
+                     "non-saturating generator loss",
+        "paired": int(len(paired_set) if paired is None else paired),
+        "generator_mixes": "mixes of independent solo crops" if mixes == "solo" else "mixes of the paired items",
+        "solo_data": [_describe(ds) for ds in solo_sets],
+        "paired_data": _describe(paired_set),
+        "steps": steps, "batch_size": batch_size, "lr": lr, "d_lr": d_lr, "d_steps": d_steps, "seed": seed,
+        "ema_decay": ema_decay, "r1": r1,
+        "crop_samples": length,
+    }
+
+    ema = copy.deepcopy(model)
+    if state_path.is_file():
+        ema.load_state_dict(state["ema"])
+    ema.train()
+
+    def solo_batch(kk: int, first: int, g: torch.Generator) -> torch.Tensor:
+        ds = solo_sets[kk]
+        return torch.stack([_crop(ds[(first + j) % len(ds)], length, g) for j in range(batch_size)])
+
+    def generator_mixes(step: int, draw: int, g: torch.Generator) -> torch.Tensor:
+        """``(B, T)`` generator inputs for the ``draw``-th use of mixes in ``step``."""
+        if mixes == "paired":
+            first = (step * (d_steps + 1) + draw) * batch_size
+            return torch.stack([_crop(paired_set[(first + j) % len(paired_set)][0], length, g)
+                                for j in range(batch_size)])
+        # distinct item ranges for the real solo crops (even slots) and the mixes' crops (odd slots)
+        first = (step * 2 * (d_steps + 1) + 2 * draw + 1) * batch_size
+        return mix_sources(torch.stack([solo_batch(kk, first, g) for kk in range(k)], dim=1), model.weights)
+
+    def noise(g: torch.Generator) -> torch.Tensor:
+        return torch.randn(batch_size, model.rows, noise_frames, generator=g)
+
+    records: list[dict] = []
+    model.train()
+    discs.train()
+    t0 = time.time()
+    end = steps if stop_after is None else min(steps, stop_after)
+    bar = tqdm(range(start, end), initial=start, total=steps, disable=quiet, desc="train factorgan")
+    for step in bar:
+        g = torch.Generator().manual_seed(seed * 1_000_003 + step)
+        for d in range(d_steps):
+            first = (step * 2 * (d_steps + 1) + 2 * d) * batch_size
+            solo = torch.stack([solo_batch(kk, first, g) for kk in range(k)], dim=1)  # (B, K, T)
+            real = discs.features(model.source_magnitudes(solo))
+            pfirst = (step * d_steps + d) * batch_size
+            tup = torch.stack([_crop(paired_set[(pfirst + j) % len(paired_set)][1], length, g)
+                               for j in range(batch_size)])
+            real_tup = discs.features(model.source_magnitudes(tup))
+            with torch.no_grad():
+                masks, spec_mix = model.generate(generator_mixes(step, d, g), noise(g))
+                fake = discs.features(model.generated_magnitudes(masks, spec_mix))
+            if r1 > 0:
+                for x in (real, real_tup, fake):
+                    x.requires_grad_(True)
+            pos = (discs.marginal_logits(real), discs.p(real_tup), discs.q(fake))
+            d_marg = 0.5 * (_bce(pos[0], True) + _bce(discs.marginal_logits(fake.detach()), False))
+            d_p = 0.5 * (_bce(pos[1], True) + _bce(discs.p(shuffle_sources(real_tup.detach(), g)), False))
+            d_q = 0.5 * (_bce(pos[2], True) + _bce(discs.q(shuffle_sources(fake.detach(), g)), False))
+            d_loss = k * d_marg + d_p + d_q  # d_marg is the mean over the K marginal discriminators
+            if r1 > 0:
+                grads = torch.autograd.grad([o.sum() for o in pos], (real, real_tup, fake), create_graph=True)
+                d_loss = d_loss + 0.5 * r1 * sum(gr.pow(2).flatten(1).sum(1).mean() for gr in grads)
+            d_opt.zero_grad()
+            d_loss.backward()
+            d_opt.step()
+        # generator: the discriminators' parameters get gradients too but are zeroed before their next step
+        masks, spec_mix = model.generate(generator_mixes(step, d_steps, g), noise(g))
+        fake = discs.features(model.generated_magnitudes(masks, spec_mix))
+        g_loss = F.softplus(-discs.combined_logit(fake)).mean()  # -log sigmoid(combined logit)
+        if not torch.isfinite(g_loss + d_marg + d_p + d_q):
+            raise FloatingPointError(f"non-finite loss at step {step}; lower --lr")
+        g_opt.zero_grad()
+        g_loss.backward()
+        g_opt.step()
+        with torch.no_grad():
+            for pe, p in zip(ema.parameters(), model.parameters()):
+                pe.lerp_(p, 1.0 - ema_decay)
+        g_sched.step()
+        d_sched.step()
+        rec = {"step": step + 1, "d_marginal": d_marg.item(), "d_p": d_p.item(), "d_q": d_q.item(),
+               "g": g_loss.item(), "seconds": round(time.time() - t0, 2)}
+        records.append(rec)
+        bar.set_postfix(d=f"{rec['d_marginal']:.3f}", g=f"{rec['g']:.3f}")
+        done = step + 1
+        if done % checkpoint_every == 0 or done == end:
+            ema.config["trained_steps"] = done
+            save_model(ema, out)
+            atomic_torch_save({"model": model.state_dict(), "ema": ema.state_dict(),
+                               "discriminators": discs.state_dict(),
+                               "g_optimizer": g_opt.state_dict(), "d_optimizer": d_opt.state_dict(),
+                               "g_scheduler": g_sched.state_dict(), "d_scheduler": d_sched.state_dict(),
+                               "step": done}, state_path)
+            with open(log_path, "a") as f:
+                for r in records:
+                    f.write(json.dumps(r) + "\n")
+            records = []
+    model.load_state_dict(ema.state_dict())
+    model.config = ema.config
+    model.eval()
+    return [json.loads(line) for line in log_path.read_text().splitlines()] if log_path.is_file() else []
+
+
+def _describe(ds) -> str:
+    return ds.describe() if hasattr(ds, "describe") else type(ds).__name__
