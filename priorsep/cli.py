@@ -15,6 +15,7 @@ ARCH_ARGS: dict[str, dict] = {
     "hidden": dict(type=int, help="flow: conditioner channels"),
     "n_layers": dict(type=int, help="flow: conditioner layers; wavenet: dilated layers"),
     "basis": dict(choices=["learned", "dct"], help="flow: learned 1x1 convs or a fixed DCT of the frames"),
+    "unet_levels": dict(type=int, help="flow: U-Net conditioners with this many halvings (0: WaveNet)"),
     "channels": dict(type=int, help="wavenet: residual channels"),
     "skip_channels": dict(type=int, help="wavenet: skip channels"),
     "dilation_cycle": dict(type=int, help="wavenet: dilations 1..2^(cycle-1), repeated"),

@@ -166,13 +166,51 @@ class WaveNetConditioner(nn.Module):
         return self.end(skip)
 
 
-class AffineCoupling(Transform):
-    """x_b -> x_b * exp(s) + t with (s, t) = WaveNet(x_a, log sigma); s = c * tanh(raw / c)."""
+class UNetConditioner(nn.Module):
+    """Non-causal 1-D U-Net over positions: ``levels`` halvings, so every output position sees the
+    whole input window (periodic sources are recognised from many periods, not from a few
+    neighbouring positions). Each level: two (conv3, GroupNorm-free, GELU) layers with log sigma as
+    a per-level bias; average-pool down, linear-interpolation up, concatenated skips.
+    Input length must be a multiple of ``2**levels``."""
 
-    def __init__(self, channels: int, hidden: int, n_layers: int, scale_bound: float = 3.0):
+    def __init__(self, in_channels: int, out_channels: int, hidden: int, levels: int):
+        super().__init__()
+        self.levels = levels
+        self.start = nn.Conv1d(in_channels, hidden, 3, padding=1)
+        self.down = nn.ModuleList(nn.Conv1d(hidden, hidden, 3, padding=1) for _ in range(levels))
+        self.mid = nn.Conv1d(hidden, hidden, 3, padding=1)
+        self.up = nn.ModuleList(nn.Conv1d(2 * hidden, hidden, 3, padding=1) for _ in range(levels))
+        self.cond = nn.Linear(1, hidden * (2 * levels + 2))
+        self.end = nn.Conv1d(hidden, out_channels, 1)
+        nn.init.zeros_(self.end.weight)  # identity coupling at initialisation
+        nn.init.zeros_(self.end.bias)
+
+    def forward(self, x, log_sigma):
+        bias = self.cond(log_sigma).unsqueeze(-1).chunk(2 * self.levels + 2, dim=1)
+        h = F.gelu(self.start(x) + bias[0])
+        skips = []
+        for i, conv in enumerate(self.down):
+            skips.append(h)
+            h = F.gelu(conv(F.avg_pool1d(h, 2)) + bias[1 + i])
+        h = F.gelu(self.mid(h) + bias[1 + self.levels]) + h
+        for i, conv in enumerate(self.up):
+            skip = skips.pop()
+            h = F.interpolate(h, size=skip.shape[-1], mode="linear", align_corners=False)
+            h = F.gelu(conv(torch.cat([h, skip], 1)) + bias[2 + self.levels + i])
+        return self.end(h)
+
+
+class AffineCoupling(Transform):
+    """x_b -> x_b * exp(s) + t with (s, t) = conditioner(x_a, log sigma); s = c * tanh(raw / c).
+
+    ``levels`` = 0: a :class:`WaveNetConditioner` of ``n_layers``; > 0: a :class:`UNetConditioner`."""
+
+    def __init__(self, channels: int, hidden: int, n_layers: int, scale_bound: float = 3.0, levels: int = 0):
         super().__init__()
         self.half = channels // 2
-        self.net = WaveNetConditioner(self.half, 2 * (channels - self.half), hidden, n_layers)
+        out = 2 * (channels - self.half)
+        self.net = (UNetConditioner(self.half, out, hidden, levels) if levels
+                    else WaveNetConditioner(self.half, out, hidden, n_layers))
         self.scale_bound = scale_bound
 
     def _params(self, xa, context):
@@ -194,7 +232,8 @@ class FlowPrior(Prior):
     """Noise-conditioned normalizing-flow prior over mono waveforms ``(batch, time)``.
 
     Config keys: ``squeeze`` (16), ``n_blocks`` (8), ``hidden`` (32), ``n_layers`` (5),
-    ``scale_bound`` (3.0), ``sigma_data`` (0.5), ``basis`` (``"learned"``), plus the common ones
+    ``scale_bound`` (3.0), ``sigma_data`` (0.5), ``basis`` (``"learned"``), ``unet_levels`` (0: WaveNet
+    conditioners; > 0: U-Net conditioners that see the whole window), plus the common ones
     (``source``, ``sample_rate``, ``sigma_min``, ``sigma_max``, ...).
 
     ``basis="learned"``: each block is ActNorm, a learned invertible 1x1 conv and a coupling.
@@ -204,7 +243,8 @@ class FlowPrior(Prior):
     """
 
     kind = "flow"
-    defaults = dict(squeeze=16, n_blocks=8, hidden=32, n_layers=5, scale_bound=3.0, sigma_data=0.5, basis="learned")
+    defaults = dict(squeeze=16, n_blocks=8, hidden=32, n_layers=5, scale_bound=3.0, sigma_data=0.5, basis="learned",
+                    unet_levels=0)
 
     def __init__(self, config: dict):
         config = {**self.defaults, **config}
@@ -213,7 +253,8 @@ class FlowPrior(Prior):
         super().__init__(config)
         c = config["squeeze"]
         blocks = [SigmaScale(config["sigma_data"]), Squeeze1d(c)]
-        coupling = lambda: AffineCoupling(c, config["hidden"], config["n_layers"], config["scale_bound"])  # noqa: E731
+        coupling = lambda: AffineCoupling(c, config["hidden"], config["n_layers"], config["scale_bound"],  # noqa: E731
+                                          config["unet_levels"])
         if config["basis"] == "dct":
             blocks += [BlockDCT(c), Permutation(torch.cat([torch.arange(0, c, 2), torch.arange(1, c, 2)]))]
             swap = torch.roll(torch.arange(c), c // 2)
@@ -226,7 +267,7 @@ class FlowPrior(Prior):
 
     @property
     def length_multiple(self) -> int:
-        return int(self.config["squeeze"])
+        return int(self.config["squeeze"]) * 2 ** int(self.config["unet_levels"])
 
     def _context(self, x, sigma):
         return as_sigma(sigma, x.shape[0], x).log().unsqueeze(-1)
@@ -239,9 +280,9 @@ class FlowPrior(Prior):
 
     @torch.no_grad()
     def sample(self, n: int, length: int, sigma: float, generator: torch.Generator | None = None) -> torch.Tensor:
-        c = self.length_multiple
-        if length % c:
-            raise ValueError(f"length {length} is not a multiple of {c}")
+        c = int(self.config["squeeze"])
+        if length % self.length_multiple:
+            raise ValueError(f"length {length} is not a multiple of {self.length_multiple}")
         p = next(self.parameters())
         z = torch.randn(n, c, length // c, generator=generator, dtype=p.dtype)
         x, _ = self.transform.inverse(z, context=torch.full((n, 1), math.log(sigma), dtype=p.dtype))

@@ -47,6 +47,18 @@ def shuffle_sources(tup: torch.Tensor, g: torch.Generator) -> torch.Tensor:
     return torch.stack(cols, dim=1)
 
 
+def auxiliary_negatives(solo: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+    """Real solo crops ``(B, K, T)`` -> ``(B, K, T)`` negatives for the marginal discriminators: for
+    half the items, slot k holds another source j != k; for the rest, a leaky source x_k + a x_j
+    with a ~ U[0.1, 1]. Uses no paired data: the crops of different sources are independent."""
+    b, k = solo.shape[:2]
+    shift = torch.randint(1, k, (b, k), generator=g)
+    other = torch.gather(solo, 1, ((torch.arange(k)[None] + shift) % k)[..., None].expand_as(solo))
+    a = 0.1 + 0.9 * torch.rand(b, k, 1, generator=g)
+    leaky = (torch.rand(b, 1, 1, generator=g) < 0.5).to(solo.dtype)
+    return leaky * (solo + a * other) + (1 - leaky) * other
+
+
 def _bce(logits: torch.Tensor, real: bool) -> torch.Tensor:
     return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, float(real)))
 
@@ -71,6 +83,8 @@ def train_factorgan(
     stop_after: int | None = None,
     ema_decay: float = 0.998,
     r1: float = 1.0,
+    aux_negatives: float = 0.0,
+    d_warmup: int = 0,
 ) -> list[dict]:
     """FactorGAN training (Definition 3.3.2, eq. 3.11): ``d_steps`` discriminator updates, then one
     generator update on ``-log sigmoid(d_p - d_q + sum_k d_k)`` of its own separations.
@@ -96,6 +110,14 @@ def train_factorgan(
     positive inputs (Mescheder et al. 2018): it keeps the discriminators smooth around the data,
     without which they spot the faint artifacts of any masked separation and chase the generator
     around instead of guiding it.
+
+    ``aux_negatives``: weight in [0, 1) of *auxiliary negatives* for the marginal discriminators:
+    besides the generator's source k, d_k also learns to reject real solo crops of the other
+    sources and leaky sources x_k + a x_j (a ~ U[0.1, 1], j != k), built from unpaired solo crops
+    only. A deviation from the thesis (its negatives are generated sources only): it tells every
+    d_k from the start what its source is *not*, so the generator gets gradients towards the
+    right source instead of a discriminator that chases whatever it produces now.
+    ``d_warmup``: discriminator-only steps before the first generator update (counted in ``steps``).
 
     Items longer than ``model.train_samples`` are cropped at random. Step ``s`` draws items by
     index from ``s`` and its noise, crops and shuffles from a generator seeded by (seed, s), so a
@@ -144,7 +166,7 @@ def train_factorgan(
         "solo_data": [_describe(ds) for ds in solo_sets],
         "paired_data": _describe(paired_set),
         "steps": steps, "batch_size": batch_size, "lr": lr, "d_lr": d_lr, "d_steps": d_steps, "seed": seed,
-        "ema_decay": ema_decay, "r1": r1,
+        "ema_decay": ema_decay, "r1": r1, "aux_negatives": aux_negatives, "d_warmup": d_warmup,
         "crop_samples": length,
     }
 
@@ -193,7 +215,11 @@ def train_factorgan(
                 for x in (real, real_tup, fake):
                     x.requires_grad_(True)
             pos = (discs.marginal_logits(real), discs.p(real_tup), discs.q(fake))
-            d_marg = 0.5 * (_bce(pos[0], True) + _bce(discs.marginal_logits(fake.detach()), False))
+            d_marg_fake = _bce(discs.marginal_logits(fake.detach()), False)
+            if aux_negatives > 0:
+                aux = discs.features(model.source_magnitudes(auxiliary_negatives(solo, g)))
+                d_marg_fake = (1 - aux_negatives) * d_marg_fake + aux_negatives * _bce(discs.marginal_logits(aux), False)
+            d_marg = 0.5 * (_bce(pos[0], True) + d_marg_fake)
             d_p = 0.5 * (_bce(pos[1], True) + _bce(discs.p(shuffle_sources(real_tup.detach(), g)), False))
             d_q = 0.5 * (_bce(pos[2], True) + _bce(discs.q(shuffle_sources(fake.detach(), g)), False))
             d_loss = k * d_marg + d_p + d_q  # d_marg is the mean over the K marginal discriminators
@@ -203,24 +229,26 @@ def train_factorgan(
             d_opt.zero_grad()
             d_loss.backward()
             d_opt.step()
-        # generator: the discriminators' parameters get gradients too but are zeroed before their next step
-        masks, spec_mix = model.generate(generator_mixes(step, d_steps, g), noise(g))
-        fake = discs.features(model.generated_magnitudes(masks, spec_mix))
-        g_loss = F.softplus(-discs.combined_logit(fake)).mean()  # -log sigmoid(combined logit)
+        g_loss = torch.zeros(())
+        if step >= d_warmup:  # the generator waits for the discriminators' warm-up
+            # the discriminators' parameters get gradients too but are zeroed before their next step
+            masks, spec_mix = model.generate(generator_mixes(step, d_steps, g), noise(g))
+            fake = discs.features(model.generated_magnitudes(masks, spec_mix))
+            g_loss = F.softplus(-discs.combined_logit(fake)).mean()  # -log sigmoid(combined logit)
+            g_opt.zero_grad()
+            g_loss.backward()
+            g_opt.step()
+            with torch.no_grad():
+                for pe, p in zip(ema.parameters(), model.parameters()):
+                    pe.lerp_(p, 1.0 - ema_decay)
         if not torch.isfinite(g_loss + d_marg + d_p + d_q):
             raise FloatingPointError(f"non-finite loss at step {step}; lower --lr")
-        g_opt.zero_grad()
-        g_loss.backward()
-        g_opt.step()
-        with torch.no_grad():
-            for pe, p in zip(ema.parameters(), model.parameters()):
-                pe.lerp_(p, 1.0 - ema_decay)
         g_sched.step()
         d_sched.step()
         rec = {"step": step + 1, "d_marginal": d_marg.item(), "d_p": d_p.item(), "d_q": d_q.item(),
-               "g": g_loss.item(), "seconds": round(time.time() - t0, 2)}
+               "g": g_loss.item() if step >= d_warmup else None, "seconds": round(time.time() - t0, 2)}
         records.append(rec)
-        bar.set_postfix(d=f"{rec['d_marginal']:.3f}", g=f"{rec['g']:.3f}")
+        bar.set_postfix(d=f"{rec['d_marginal']:.3f}", g=f"{g_loss.item():.3f}")
         done = step + 1
         if done % checkpoint_every == 0 or done == end:
             ema.config["trained_steps"] = done
