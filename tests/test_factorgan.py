@@ -11,7 +11,7 @@ from priorsep.checkpoint import side_file
 from priorsep.data.toy import TOY_SOURCES, ToyMixCrops, ToySourceCrops
 from priorsep.mixing import mix
 from priorsep.stft import istft, stft
-from priorsep.training.factorgan import shuffle_sources, train_factorgan
+from priorsep.training.factorgan import auxiliary_negatives, shuffle_sources, train_factorgan
 
 W = [0.25] * 4
 
@@ -119,6 +119,31 @@ def test_shuffle_sources_keeps_each_source_column():
     for k in range(4):
         assert sorted(sh[:, k].flatten().tolist()) == sorted(tup[:, k].flatten().tolist())
     assert not torch.equal(sh, tup)
+
+
+def test_auxiliary_negatives_are_other_sources_or_leaky_ones():
+    b, k = 64, 4
+    solo = torch.arange(1, k + 1, dtype=torch.float32)[None, :, None].repeat(b, 1, 3)  # source k is the constant k+1
+    neg = auxiliary_negatives(solo, torch.Generator().manual_seed(0))
+    assert neg.shape == solo.shape
+    own = solo[..., 0]
+    val = neg[..., 0]
+    other = (val != own) & (val == val.round()) & (val <= k)  # another source's value
+    leaky = (val > own) & ~other  # own + a * other with a in [0.1, 1]
+    assert (other | leaky).all()
+    assert other.any() and leaky.any()
+    assert not (val == own).any()  # never the clean source itself
+
+
+def test_discriminator_warmup_leaves_the_generator_alone(tmp_path):
+    model = tiny()
+    solo, pairs = toy_data(model)
+    before = [p.detach().clone() for p in model.parameters()]
+    log = train_factorgan(model, solo, pairs, tmp_path / "fg", steps=3, batch_size=4, d_warmup=3, aux_negatives=0.5,
+                          checkpoint_every=3, quiet=True)
+    assert [r["g"] for r in log] == [None, None, None]
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))
+    assert json.loads((tmp_path / "fg.json").read_text())["training"]["aux_negatives"] == 0.5
 
 
 @pytest.mark.xfail(reason="with the harmonic front-end discriminators (work in progress) the tiny marginal "
