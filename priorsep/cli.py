@@ -24,12 +24,15 @@ ARCH_ARGS: dict[str, dict] = {
 
 
 def _set_threads() -> None:
+    """One thread per core, shared among the processes ``torchrun`` started on this node."""
     import os
 
-    torch.set_num_threads(max(1, len(os.sched_getaffinity(0))))
+    local = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
+    torch.set_num_threads(max(1, len(os.sched_getaffinity(0)) // local))
 
 
 def cmd_train_prior(args: argparse.Namespace) -> int:
+    from . import distributed
     from .data.folder import FolderCrops
     from .data.toy import TOY_MIXING, TOY_SOURCES, ToySourceCrops
     from .mixing import mixing_weights
@@ -81,7 +84,8 @@ def cmd_train_prior(args: argparse.Namespace) -> int:
     )
     weights, cfg = checkpoint_paths(out)
     last = log[-1]["loss"] if log else float("nan")
-    print(f"saved {weights} and {cfg}; final loss {last:.3f} nats/sample")
+    if distributed.current().is_main:
+        print(f"saved {weights} and {cfg}; final loss {last:.3f} nats/sample")
     return 0
 
 
@@ -95,6 +99,7 @@ BASELINE_ARCH_ARGS: dict[str, dict] = {
 
 
 def cmd_train_baseline(args: argparse.Namespace) -> int:
+    from . import distributed
     from .baselines.io import baseline_kinds, load_baseline
     from .checkpoint import checkpoint_paths
 
@@ -171,7 +176,8 @@ def cmd_train_baseline(args: argparse.Namespace) -> int:
                         seed=args.seed, checkpoint_every=args.checkpoint_every, quiet=args.quiet, paired=paired)
     best = load_baseline(out)
     weights_path, cfg_path = checkpoint_paths(out)
-    print(f"saved {weights_path} and {cfg_path} (step {best.config.get('trained_steps')})")
+    if distributed.current().is_main:
+        print(f"saved {weights_path} and {cfg_path} (step {best.config.get('trained_steps')})")
     return 0
 
 
@@ -382,13 +388,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from . import distributed
+
     args = build_parser().parse_args(argv)
     _set_threads()
     try:
+        distributed.init()  # a no-op unless started by torchrun
         return args.func(args)
     except (ValueError, FileNotFoundError) as e:
         print(f"priorsep {args.command}: error: {e}", file=sys.stderr)
         return 2
+    finally:
+        distributed.shutdown()
 
 
 if __name__ == "__main__":

@@ -48,6 +48,10 @@ class Prior(nn.Module):
         """Total log density in nats of ``x (batch, time)`` at noise level ``sigma``; ``(batch,)``."""
         raise NotImplementedError
 
+    def forward(self, x: torch.Tensor, sigma) -> torch.Tensor:
+        """:meth:`log_prob`, so that wrappers such as DistributedDataParallel can call the prior."""
+        return self.log_prob(x, sigma)
+
     def score(self, x: torch.Tensor, sigma) -> tuple[torch.Tensor, torch.Tensor]:
         """``(grad_x log p(x | sigma), log p(x | sigma))``: ``(batch, time)`` and ``(batch,)``."""
         with torch.enable_grad():

@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from .. import distributed
 from ..baselines.factorgan import FactorGAN, FactorGANDiscriminators
 from ..checkpoint import atomic_torch_save, side_file
 from ..mixing import mix as mix_sources
@@ -119,6 +120,10 @@ def train_factorgan(
     right source instead of a discriminator that chases whatever it produces now.
     ``d_warmup``: discriminator-only steps before the first generator update (counted in ``steps``).
 
+    Under ``torchrun`` each process takes a contiguous shard of every batch (its crops, noise and
+    re-pairings) and the gradients of generator and discriminators are averaged over processes
+    (:meth:`priorsep.distributed.Dist.average_gradients`); rank 0 writes the files.
+
     Items longer than ``model.train_samples`` are cropped at random. Step ``s`` draws items by
     index from ``s`` and its noise, crops and shuffles from a generator seeded by (seed, s), so a
     resumed run is identical to an uninterrupted one. ``paired``: number of distinct paired items,
@@ -136,6 +141,8 @@ def train_factorgan(
     save_model = save_model or _default_save
     state_path, log_path = side_file(out, ".train.pt"), side_file(out, ".log.jsonl")
     d_lr = lr if d_lr is None else d_lr
+    dd = distributed.current()
+    part = dd.shard(batch_size)
     length = model.train_samples
     noise_frames = model.padded_frames(int(model.config["train_frames"]))
 
@@ -197,19 +204,19 @@ def train_factorgan(
     discs.train()
     t0 = time.time()
     end = steps if stop_after is None else min(steps, stop_after)
-    bar = tqdm(range(start, end), initial=start, total=steps, disable=quiet, desc="train factorgan")
+    bar = tqdm(range(start, end), initial=start, total=steps, disable=quiet or not dd.is_main, desc="train factorgan")
     for step in bar:
         g = torch.Generator().manual_seed(seed * 1_000_003 + step)
         for d in range(d_steps):
             first = (step * 2 * (d_steps + 1) + 2 * d) * batch_size
-            solo = torch.stack([solo_batch(kk, first, g) for kk in range(k)], dim=1)  # (B, K, T)
+            solo = torch.stack([solo_batch(kk, first, g) for kk in range(k)], dim=1)[part]  # (B, K, T)
             real = discs.features(model.source_magnitudes(solo))
             pfirst = (step * d_steps + d) * batch_size
             tup = torch.stack([_crop(paired_set[(pfirst + j) % len(paired_set)][1], length, g)
-                               for j in range(batch_size)])
+                               for j in range(batch_size)])[part]
             real_tup = discs.features(model.source_magnitudes(tup))
             with torch.no_grad():
-                masks, spec_mix = model.generate(generator_mixes(step, d, g), noise(g))
+                masks, spec_mix = model.generate(generator_mixes(step, d, g)[part], noise(g)[part])
                 fake = discs.features(model.generated_magnitudes(masks, spec_mix))
             if r1 > 0:
                 for x in (real, real_tup, fake):
@@ -228,15 +235,17 @@ def train_factorgan(
                 d_loss = d_loss + 0.5 * r1 * sum(gr.pow(2).flatten(1).sum(1).mean() for gr in grads)
             d_opt.zero_grad()
             d_loss.backward()
+            dd.average_gradients(discs.parameters())
             d_opt.step()
         g_loss = torch.zeros(())
         if step >= d_warmup:  # the generator waits for the discriminators' warm-up
             # the discriminators' parameters get gradients too but are zeroed before their next step
-            masks, spec_mix = model.generate(generator_mixes(step, d_steps, g), noise(g))
+            masks, spec_mix = model.generate(generator_mixes(step, d_steps, g)[part], noise(g)[part])
             fake = discs.features(model.generated_magnitudes(masks, spec_mix))
             g_loss = F.softplus(-discs.combined_logit(fake)).mean()  # -log sigmoid(combined logit)
             g_opt.zero_grad()
             g_loss.backward()
+            dd.average_gradients(model.parameters())
             g_opt.step()
             with torch.no_grad():
                 for pe, p in zip(ema.parameters(), model.parameters()):
@@ -245,22 +254,24 @@ def train_factorgan(
             raise FloatingPointError(f"non-finite loss at step {step}; lower --lr")
         g_sched.step()
         d_sched.step()
-        rec = {"step": step + 1, "d_marginal": d_marg.item(), "d_p": d_p.item(), "d_q": d_q.item(),
-               "g": g_loss.item() if step >= d_warmup else None, "seconds": round(time.time() - t0, 2)}
+        rec = {"step": step + 1, "d_marginal": dd.mean(d_marg.item()), "d_p": dd.mean(d_p.item()),
+               "d_q": dd.mean(d_q.item()), "g": dd.mean(g_loss.item()) if step >= d_warmup else None, "seconds": round(time.time() - t0, 2)}
         records.append(rec)
         bar.set_postfix(d=f"{rec['d_marginal']:.3f}", g=f"{g_loss.item():.3f}")
         done = step + 1
         if done % checkpoint_every == 0 or done == end:
             ema.config["trained_steps"] = done
-            save_model(ema, out)
-            atomic_torch_save({"model": model.state_dict(), "ema": ema.state_dict(),
-                               "discriminators": discs.state_dict(),
-                               "g_optimizer": g_opt.state_dict(), "d_optimizer": d_opt.state_dict(),
-                               "g_scheduler": g_sched.state_dict(), "d_scheduler": d_sched.state_dict(),
-                               "step": done}, state_path)
-            with open(log_path, "a") as f:
-                for r in records:
-                    f.write(json.dumps(r) + "\n")
+            if dd.is_main:
+                save_model(ema, out)
+                atomic_torch_save({"model": model.state_dict(), "ema": ema.state_dict(),
+                                   "discriminators": discs.state_dict(),
+                                   "g_optimizer": g_opt.state_dict(), "d_optimizer": d_opt.state_dict(),
+                                   "g_scheduler": g_sched.state_dict(), "d_scheduler": d_sched.state_dict(),
+                                   "step": done}, state_path)
+                with open(log_path, "a") as f:
+                    for r in records:
+                        f.write(json.dumps(r) + "\n")
+            dd.barrier()
             records = []
     model.load_state_dict(ema.state_dict())
     model.config = ema.config

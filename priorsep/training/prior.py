@@ -13,8 +13,9 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
-from ..priors.base import Prior
+from .. import distributed
 from ..checkpoint import atomic_torch_save, side_file
+from ..priors.base import Prior
 from ..priors.io import save_prior
 from ..schedule import sample_training_sigmas
 
@@ -41,40 +42,63 @@ def train_prior(
     backward pass, ~2x the cost per step) trains the score directly.
 
     ``dataset[i]`` must return a ``(length,)`` tensor deterministic in ``i``; batch ``b`` uses items
-    ``b * batch_size ...``, so a resumed run sees the same data as an uninterrupted one.
+    ``b * batch_size ...`` and its noise comes from a generator seeded by (seed, b), so a resumed run
+    sees the same data and noise as an uninterrupted one (no RNG state needs saving).
+
+    Under ``torchrun`` (:mod:`priorsep.distributed`) each of the N processes takes a contiguous
+    ``batch_size / N`` shard of every global batch and DistributedDataParallel averages the
+    gradients: the same updates as one process, N times the throughput. Rank 0 writes the
+    checkpoints and the log.
     Returns the log records ``{"step", "loss", "seconds"}`` (loss in nats per sample).
     """
     state_path, log_path = side_file(out, ".train.pt"), side_file(out, ".log.jsonl")
     sigma_min, sigma_max = float(prior.config["sigma_min"]), float(prior.config["sigma_max"])
 
+    d = distributed.current()
+    part = d.shard(batch_size)
+    prior.to(d.device)
     opt = torch.optim.Adam(prior.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(s / steps, 1.0))))
     start = 0
     if state_path.is_file():
-        state = torch.load(state_path, map_location="cpu", weights_only=True)
+        state = torch.load(state_path, map_location=d.device, weights_only=True)
         prior.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         sched.load_state_dict(state["scheduler"])
         start = int(state["step"])
     records: list[dict] = []
     prior.train()
-    t0 = time.time()
-    bar = tqdm(range(start, steps), initial=start, total=steps, disable=quiet, desc=f"train {prior.name}")
-    for step in bar:
+
+    def batch(step: int, rows: slice = part):
+        """``rows`` (default: this rank's shard) of the step's global batch: clean crops, sigmas, noise."""
         g = torch.Generator().manual_seed(seed * 1_000_003 + step)
         x = torch.stack([dataset[step * batch_size + j] for j in range(batch_size)])
         sigma = sample_training_sigmas(batch_size, sigma_min, sigma_max, generator=g)
         eps = torch.randn(x.shape, generator=g)
+        return x[rows].to(d.device), sigma[rows].to(d.device), eps[rows].to(d.device)
+
+    if start == 0 and d.enabled:
+        # Data-dependent initialisation (ActNorm) on the *global* first batch, identically on every
+        # rank and exactly as a single process would do it, before DDP copies rank 0's parameters.
+        with torch.no_grad():
+            x, sigma, eps = batch(0, slice(None))
+            prior.log_prob(x + sigma[:, None] * eps, sigma)
+    model = d.wrap(prior)
+    t0 = time.time()
+    bar = tqdm(range(start, steps), initial=start, total=steps, disable=quiet or not d.is_main,
+               desc=f"train {prior.name}")
+    for step in bar:
+        x, sigma, eps = batch(step)
         noisy = (x + sigma[:, None] * eps).requires_grad_(dsm_weight > 0)
-        lp = prior.log_prob(noisy, sigma)
+        lp = model(noisy, sigma)
         nll = -(lp / x.shape[1]).mean()
         loss = nll
-        rec = {"step": step + 1, "nll": nll.item()}
+        rec = {"step": step + 1, "nll": d.mean(nll.item())}
         if dsm_weight > 0:
             (score,) = torch.autograd.grad(lp.sum(), noisy, create_graph=True)
             dsm = (sigma[:, None] * score + eps).pow(2).mean()
             loss = loss + dsm_weight * dsm
-            rec["dsm"] = dsm.item()
+            rec["dsm"] = d.mean(dsm.item())
         if not torch.isfinite(loss):
             raise FloatingPointError(f"non-finite loss at step {step}; lower --lr or check the data")
         opt.zero_grad()
@@ -82,12 +106,14 @@ def train_prior(
         torch.nn.utils.clip_grad_norm_(prior.parameters(), 5.0)
         opt.step()
         sched.step()
-        rec.update(loss=loss.item(), seconds=round(time.time() - t0, 2))
+        rec.update(loss=d.mean(loss.item()), seconds=round(time.time() - t0, 2))
         records.append(rec)
         bar.set_postfix(loss=f"{rec['loss']:.3f}")
         done = step + 1
         if done % checkpoint_every == 0 or done == steps:
-            _checkpoint(prior, opt, sched, done, out, state_path, log_path, records)
+            if d.is_main:
+                _checkpoint(prior, opt, sched, done, out, state_path, log_path, records)
+            d.barrier()  # no rank runs ahead of (or reads) a checkpoint being written
             records = []
     prior.eval()
     return _read_log(log_path)

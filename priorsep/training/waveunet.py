@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from .. import distributed
 from ..baselines.io import save_baseline
 from ..baselines.waveunet import WaveUNet
 from ..checkpoint import atomic_torch_save, side_file
@@ -56,6 +57,8 @@ def validation_loss(model: WaveUNet, val_set, batch_size: int = 16) -> float:
         for start in range(0, len(val_set), batch_size):
             n = min(batch_size, len(val_set) - start)
             mixes, sources = _batch(val_set, start, n)
+            device = next(model.parameters()).device
+            mixes, sources = mixes.to(device), sources.to(device)
             est = model(mixes)
             total += F.mse_loss(est, _centre(sources, est.shape[-1]), reduction="sum").item()
             count += est.numel()
@@ -87,7 +90,10 @@ def train_waveunet(
     (K, C, T))`` of the model's input length; batch ``b`` uses items ``b * batch_size ...`` so a
     resumed run sees the same data. Every ``checkpoint_every`` steps the validation MSE decides
     which model is kept; training stops after ``patience`` validations without improvement.
-    Returns the log records.
+    Under ``torchrun`` each process trains on its shard of every batch (DistributedDataParallel);
+    batch-norm statistics are per shard (CPU has no synchronised batch norm), the validation loss
+    is averaged over ranks so that every rank takes the same early-stopping decision, and rank 0
+    writes the files. Returns the log records.
     """
     for name, ds in (("training", train_set), ("validation", val_set)):
         mix0, _ = ds[0]
@@ -95,11 +101,14 @@ def train_waveunet(
             raise ValueError(f"{name} crops have {mix0.shape[-1]} samples; this Wave-U-Net takes "
                              f"{model.input_length} (output {model.output_length} + context)")
     state_path, log_path = side_file(out, ".train.pt"), side_file(out, ".log.jsonl")
+    d = distributed.current()
+    part = d.shard(batch_size)
+    model.to(d.device)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(s / steps, 1.0))))
     start, best, bad = 0, float("inf"), 0
     if state_path.is_file():
-        state = torch.load(state_path, map_location="cpu", weights_only=True)
+        state = torch.load(state_path, map_location=d.device, weights_only=True)
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         sched.load_state_dict(state["scheduler"])
@@ -109,15 +118,17 @@ def train_waveunet(
     earlier_items = sum(int(h.get("paired_items") or 0) for h in model.config.get("training_history", []))
     records: list[dict] = []
     model.train()
+    net = d.wrap(model)
     t0 = time.time()
-    bar = tqdm(range(start, steps), initial=start, total=steps, disable=quiet, desc="train waveunet")
+    bar = tqdm(range(start, steps), initial=start, total=steps, disable=quiet or not d.is_main, desc="train waveunet")
     for step in bar:
         if bad >= patience:
             break
         g = torch.Generator().manual_seed(seed * 1_000_003 + step)
         mixes, sources = _batch(train_set, step * batch_size, batch_size)
         _edge_silence(mixes, sources, before, after, edge_prob, g)
-        est = model(mixes)
+        mixes, sources = mixes[part].to(d.device), sources[part].to(d.device)
+        est = net(mixes)
         loss = F.mse_loss(est, _centre(sources, est.shape[-1]))
         if not torch.isfinite(loss):
             raise FloatingPointError(f"non-finite loss at step {step}; lower --lr or check the data")
@@ -125,24 +136,28 @@ def train_waveunet(
         loss.backward()
         opt.step()
         sched.step()
-        records.append({"step": step + 1, "loss": loss.item(), "seconds": round(time.time() - t0, 2)})
+        records.append({"step": step + 1, "loss": d.mean(loss.item()), "seconds": round(time.time() - t0, 2)})
         bar.set_postfix(loss=f"{loss.item():.2e}", best_val=f"{best:.2e}")
         done = step + 1
         if done % checkpoint_every == 0 or done == steps:
-            val = validation_loss(model, val_set, batch_size)
+            val = d.mean(validation_loss(model, val_set, batch_size))
             records.append({"step": done, "val_loss": val})
             if val < best:
                 best, bad = val, 0
                 model.config.update(trained_steps=done, best_val_loss=val,
                                     paired_items=earlier_items + min(len(train_set), done * batch_size))
-                save_baseline(model, out)
+                if d.is_main:
+                    save_baseline(model, out)
             else:
                 bad += 1
-            atomic_torch_save({"model": model.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
-                               "step": done, "best_val": best, "bad_validations": bad}, state_path)
-            with open(log_path, "a") as f:
-                for r in records:
-                    f.write(json.dumps(r) + "\n")
+            if d.is_main:
+                atomic_torch_save({"model": model.state_dict(), "optimizer": opt.state_dict(),
+                                   "scheduler": sched.state_dict(), "step": done, "best_val": best,
+                                   "bad_validations": bad}, state_path)
+                with open(log_path, "a") as f:
+                    for r in records:
+                        f.write(json.dumps(r) + "\n")
+            d.barrier()
             records = []
     model.eval()
     return [json.loads(line) for line in log_path.read_text().splitlines()] if log_path.is_file() else []
