@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 import torch
+from .errors import CheckpointError, CheckpointNotFoundError
 
 
 def _atomic_write(path: Path, write) -> None:
@@ -57,13 +58,13 @@ def read_checkpoint(stem: str | Path, what: str = "checkpoint") -> tuple[dict, d
     weights, config_path = checkpoint_paths(stem)
     for p in (weights, config_path):
         if not p.is_file():
-            raise FileNotFoundError(f"{what} file missing: {p} (a {what} is a .pt state_dict plus a .json config)")
+            raise CheckpointNotFoundError(f"{what} file missing: {p} (a {what} is a .pt state_dict plus a .json config)")
     try:
         config = json.loads(config_path.read_text())
     except json.JSONDecodeError as e:
-        raise ValueError(f"corrupt {what.split()[0]} config {config_path}: {e}") from None
+        raise CheckpointError(f"corrupt {what.split()[0]} config {config_path}: {e}") from None
     try:
         state = torch.load(weights, map_location="cpu", weights_only=True)
     except Exception as e:  # torch raises several types for truncated/garbage files
-        raise ValueError(f"corrupt {what.split()[0]} weights {weights}: {e}") from None
+        raise CheckpointError(f"corrupt {what.split()[0]} weights {weights}: {e}") from None
     return config, state

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import torch
+from .errors import ConfigError, DataError, OutputConflictError, PriorsepError, SampleRateError, UnknownNameError
 
 
 # train-prior's architecture flags: config key -> argparse keywords (unset flags keep the family's defaults)
@@ -67,10 +68,10 @@ def cmd_train_prior(args: argparse.Namespace) -> int:
     torch.manual_seed(args.seed)
     if args.init:  # fine-tune: architecture and metadata from the checkpoint, this run's training record
         if checkpoint_paths(args.init)[0].resolve() == checkpoint_paths(out)[0].resolve():
-            raise ValueError("--init and --out are the same checkpoint; fine-tuning never overwrites its input")
+            raise OutputConflictError("--init and --out are the same checkpoint; fine-tuning never overwrites its input")
         prior = load_prior(args.init)
         if prior.name != args.source:
-            raise ValueError(f"--init checkpoint is a prior for {prior.name!r}, not {args.source!r}")
+            raise ConfigError(f"--init checkpoint is a prior for {prior.name!r}, not {args.source!r}")
         history = prior.config.get("training_history", []) + [
             {**prior.config.get("training", {}), "training_data": prior.config.get("training_data")}]
         prior.config.update(training=config["training"], training_history=history, training_data=config["training_data"],
@@ -119,7 +120,7 @@ def cmd_train_baseline(args: argparse.Namespace) -> int:
         from .mixing import mixing_weights
 
         if not args.musdb_root:
-            raise ValueError("--data musdb needs --musdb-root PATH (a folder in the MUSDB wav layout)")
+            raise ConfigError("--data musdb needs --musdb-root PATH (a folder in the MUSDB wav layout)")
         sources = list(args.sources)
 
         def paired_set(length, split, size):
@@ -128,7 +129,7 @@ def cmd_train_baseline(args: argparse.Namespace) -> int:
         probe = paired_set(16, "train", 1)
         rate, weights = probe.sample_rate, mixing_weights("sum", len(sources))
     else:
-        raise ValueError(f"--data {args.data!r} is not supported; expected 'toy' or 'musdb'")
+        raise UnknownNameError(f"--data {args.data!r} is not supported; expected 'toy' or 'musdb'")
     config = dict(sources=sources, sample_rate=rate, mix_weights=weights,
                   training=dict(steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
                                 paired=args.paired))
@@ -138,10 +139,10 @@ def cmd_train_baseline(args: argparse.Namespace) -> int:
     torch.manual_seed(args.seed)
     if args.init:  # a further training stage: the checkpoint's architecture and weights, this run's record
         if checkpoint_paths(args.init)[0].resolve() == checkpoint_paths(out)[0].resolve():
-            raise ValueError("--init and --out are the same checkpoint; a new stage never overwrites its input")
+            raise OutputConflictError("--init and --out are the same checkpoint; a new stage never overwrites its input")
         model = load_baseline(args.init)
         if model.kind != args.model or model.names != sources:
-            raise ValueError(f"--init checkpoint is a {model.kind} for {model.names}, not a {args.model} for {sources}")
+            raise ConfigError(f"--init checkpoint is a {model.kind} for {model.names}, not a {args.model} for {sources}")
         history = model.config.get("training_history", []) + [
             {**model.config.get("training", {}), "trained_steps": model.config.get("trained_steps"),
              "paired_items": model.config.get("paired_items")}]
@@ -214,7 +215,7 @@ def cmd_separate(args: argparse.Namespace) -> int:
         from .baselines.io import load as load_baseline
 
         if not args.model:
-            raise ValueError("--method baseline needs --model NAME (a bundled baseline such as waveunet-toy, "
+            raise ConfigError("--method baseline needs --model NAME (a bundled baseline such as waveunet-toy, "
                              "or a checkpoint stem)")
         model = load_baseline(args.model)
         names, rate_expected = model.names, model.sample_rate
@@ -226,7 +227,7 @@ def cmd_separate(args: argparse.Namespace) -> int:
     mix, rate = read_audio(args.mix)
     if rate != rate_expected:
         if not args.resample:
-            raise ValueError(
+            raise SampleRateError(
                 f"{args.mix} is at {rate} Hz but the {'model' if args.method == 'baseline' else 'priors'} expect "
                 f"{rate_expected} Hz; resample it first or pass --resample"
             )
@@ -238,7 +239,7 @@ def cmd_separate(args: argparse.Namespace) -> int:
     src = Path(args.mix).resolve()
     for path in targets.values():
         if path.resolve() == src:
-            raise ValueError(f"output {path} would overwrite the input mix; choose another --out")
+            raise OutputConflictError(f"output {path} would overwrite the input mix; choose another --out")
     if args.method == "baseline":
         est = model.separate(mix)
     else:
@@ -284,7 +285,7 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
             crops = FolderCrops(sub, args.length, seed=args.seed)
             data[sub.name] = np.stack([crops[i].numpy() for i in range(args.n)])
         if not data:
-            raise ValueError(f"{args.data} has no sub-folders of per-source audio (expected DIR/<source>/*.wav)")
+            raise DataError(f"{args.data} has no sub-folders of per-source audio (expected DIR/<source>/*.wav)")
     sigmas = args.sigmas
     matrix = cross_likelihood(priors, data, sigmas, seed=args.seed)
     print(format_cross_likelihood(matrix, sigmas, list(data), priors.names))
@@ -395,7 +396,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         distributed.init()  # a no-op unless started by torchrun
         return args.func(args)
-    except (ValueError, FileNotFoundError) as e:
+    except PriorsepError as e:  # the documented errors: message, no traceback
+        print(f"priorsep {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:  # the system's (permissions, disk full): also the user's to fix
         print(f"priorsep {args.command}: error: {e}", file=sys.stderr)
         return 2
     finally:

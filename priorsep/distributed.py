@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 from torch import nn
+from .errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ class Dist:
     def shard(self, batch_size: int) -> slice:
         """This rank's contiguous part of a global batch of ``batch_size`` items."""
         if batch_size % self.world:
-            raise ValueError(f"--batch-size {batch_size} must be a multiple of the number of processes ({self.world})")
+            raise ConfigError(f"--batch-size {batch_size} must be a multiple of the number of processes ({self.world})")
         per = batch_size // self.world
         return slice(self.rank * per, (self.rank + 1) * per)
 

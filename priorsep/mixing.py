@@ -9,6 +9,7 @@ from typing import Sequence
 
 import numpy as np
 import torch
+from .errors import ConfigError, UnknownNameError
 
 MIXING_KINDS = ("mean", "sum")
 
@@ -19,7 +20,7 @@ def mixing_weights(kind: str, n_sources: int) -> list[float]:
         return [1.0 / n_sources] * n_sources
     if kind == "sum":
         return [1.0] * n_sources
-    raise ValueError(f"unknown mixing kind {kind!r}; expected one of {MIXING_KINDS}")
+    raise UnknownNameError(f"unknown mixing kind {kind!r}; expected one of {MIXING_KINDS}")
 
 
 def mix(sources, weights: Sequence[float]):
@@ -30,7 +31,7 @@ def mix(sources, weights: Sequence[float]):
     """
     k = sources.shape[-2]
     if len(weights) != k:
-        raise ValueError(f"{k} sources but {len(weights)} mixing weights")
+        raise ConfigError(f"{k} sources but {len(weights)} mixing weights")
     if isinstance(sources, torch.Tensor):
         w = torch.as_tensor(list(weights), dtype=sources.dtype, device=sources.device)
         return (sources * w[:, None]).sum(-2)
@@ -45,7 +46,7 @@ def minimum_norm_split(m, weights: Sequence[float]):
     """
     norm = float(sum(w * w for w in weights))
     if norm == 0:
-        raise ValueError("mixing weights are all zero")
+        raise ConfigError("mixing weights are all zero")
     share = [w / norm for w in weights]
     if isinstance(m, torch.Tensor):
         return torch.as_tensor(share, dtype=m.dtype, device=m.device)[:, None] * m[..., None, :]
@@ -60,9 +61,9 @@ def complete_sources(partial, m, weights: Sequence[float]):
     ``(..., K, T)`` of the same type.
     """
     if len(weights) != partial.shape[-2] + 1:
-        raise ValueError(f"{partial.shape[-2]} + 1 sources but {len(weights)} mixing weights")
+        raise ConfigError(f"{partial.shape[-2]} + 1 sources but {len(weights)} mixing weights")
     if weights[-1] == 0:
-        raise ValueError("the last source's mixing weight is zero; it cannot be solved from the mix")
+        raise ConfigError("the last source's mixing weight is zero; it cannot be solved from the mix")
     last = (m - mix(partial, weights[:-1])) / weights[-1]
     if isinstance(partial, torch.Tensor):
         return torch.cat([partial, last[..., None, :]], dim=-2)

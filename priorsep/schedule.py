@@ -4,14 +4,15 @@ from __future__ import annotations
 import math
 
 import torch
+from .errors import ConfigError
 
 
 def geometric_sigmas(sigma_max: float, sigma_min: float, n_levels: int) -> torch.Tensor:
     """Geometric schedule sigma_1 > ... > sigma_L, ``(n_levels,)``, float64."""
     if not (sigma_max >= sigma_min > 0):
-        raise ValueError(f"need sigma_max >= sigma_min > 0, got {sigma_max}, {sigma_min}")
+        raise ConfigError(f"need sigma_max >= sigma_min > 0, got {sigma_max}, {sigma_min}")
     if n_levels < 1:
-        raise ValueError(f"n_levels must be >= 1, got {n_levels}")
+        raise ConfigError(f"n_levels must be >= 1, got {n_levels}")
     if n_levels == 1:
         return torch.tensor([float(sigma_min)], dtype=torch.float64)
     return torch.logspace(math.log10(sigma_max), math.log10(sigma_min), n_levels, dtype=torch.float64)

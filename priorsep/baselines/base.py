@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from ..data.audio import validate_mix
+from ..errors import ConfigError, InvalidAudioError
 
 
 class Separator(nn.Module):
@@ -23,9 +24,9 @@ class Separator(nn.Module):
         super().__init__()
         for key in ("sources", "sample_rate", "mix_weights"):
             if key not in config:
-                raise ValueError(f"{type(self).__name__} config needs {key!r}")
+                raise ConfigError(f"{type(self).__name__} config needs {key!r}")
         if len(config["mix_weights"]) != len(config["sources"]):
-            raise ValueError(f"{len(config['sources'])} sources but {len(config['mix_weights'])} mixing weights")
+            raise ConfigError(f"{len(config['sources'])} sources but {len(config['mix_weights'])} mixing weights")
         self.config = dict(config)
 
     @property
@@ -65,7 +66,7 @@ class Separator(nn.Module):
         elif x.shape[0] == self.channels:
             est = self.separate_tensor(x[None])[0]  # (K, C, T)
         else:
-            raise ValueError(f"this model separates {self.channels}-channel audio; the mix has {x.shape[0]} channels")
+            raise InvalidAudioError(f"this model separates {self.channels}-channel audio; the mix has {x.shape[0]} channels")
         self.train(was_training)
         est = est.numpy().astype(np.float32)
         return {name: est[k].reshape(m.shape) for k, name in enumerate(self.names)}

@@ -30,6 +30,7 @@ from torch.nn.utils.parametrizations import spectral_norm
 
 from ..stft import istft, stft
 from .base import Separator
+from ..errors import ConfigError
 
 DEFAULTS = dict(
     n_fft=512,           # STFT window (samples); the U-Net sees the n_fft // 2 bins below Nyquist
@@ -108,16 +109,16 @@ class FactorGAN(Separator):
         super().__init__(config)
         c = self.config
         if not 0 <= c["time_levels"] <= c["levels"]:
-            raise ValueError(f"need 0 <= time_levels <= levels, got {c['time_levels']} and {c['levels']}")
+            raise ConfigError(f"need 0 <= time_levels <= levels, got {c['time_levels']} and {c['levels']}")
         if c["n_fft"] % 2 or c["hop"] < 1 or c["train_frames"] % 2 ** c["time_levels"]:
-            raise ValueError(f"FactorGAN needs an even n_fft and train_frames a multiple of 2**time_levels, got {c}")
+            raise ConfigError(f"FactorGAN needs an even n_fft and train_frames a multiple of 2**time_levels, got {c}")
         if (self.n_fft // 2) % 2 ** c["levels"]:
-            raise ValueError(f"the U-Net's n_fft // 2 = {self.n_fft // 2} frequency rows must be a multiple "
+            raise ConfigError(f"the U-Net's n_fft // 2 = {self.n_fft // 2} frequency rows must be a multiple "
                              f"of 2**levels")
         if c["bands"] and not c["harmonic_kernel"]:
-            raise ValueError("the generator's harmonic front end (bands > 0) needs harmonic_kernel > 0")
+            raise ConfigError("the generator's harmonic front end (bands > 0) needs harmonic_kernel > 0")
         if any(w == 0 for w in self.weights):
-            raise ValueError("FactorGAN needs non-zero mixing weights (estimates are divided by w_k)")
+            raise ConfigError("FactorGAN needs non-zero mixing weights (estimates are divided by w_k)")
         # input: normalised mix (+ harmonic front end) + one noise channel; output: one mask logit per source
         front = c["harmonic_features"] if c["bands"] else 0
         self.generator = UNet2d(2 + front, len(self.names), c["features"], c["levels"], c["max_features"],
@@ -182,7 +183,7 @@ class FactorGAN(Separator):
         frames = mag.shape[-1]
         pad = noise.shape[-1] - frames
         if pad < 0 or noise.shape[-1] % 2 ** self.config["time_levels"]:
-            raise ValueError(f"noise has {noise.shape[-1]} frames; need a multiple of "
+            raise ConfigError(f"noise has {noise.shape[-1]} frames; need a multiple of "
                              f"{2 ** self.config['time_levels']} >= {frames}")
         inputs = [self.normalise(mag)[:, None]]
         if self.config["bands"]:

@@ -6,6 +6,7 @@ from pathlib import Path
 from .. import __version__
 from ..checkpoint import atomic_json_save, atomic_torch_save, checkpoint_paths, read_checkpoint
 from .base import Separator
+from ..errors import CheckpointError, UnknownNameNotFoundError
 
 BUNDLED_DIR = Path(__file__).resolve().parent / "bundled"
 
@@ -31,13 +32,13 @@ def load_baseline(stem: str | Path) -> Separator:
     config, state = read_checkpoint(stem, "baseline checkpoint")
     kinds = baseline_kinds()
     if config.get("kind") not in kinds:
-        raise ValueError(f"unknown baseline kind {config.get('kind')!r} in {checkpoint_paths(stem)[1]}; "
+        raise CheckpointError(f"unknown baseline kind {config.get('kind')!r} in {checkpoint_paths(stem)[1]}; "
                          f"expected one of {sorted(kinds)}")
     model = kinds[config["kind"]](config)
     try:
         model.load_state_dict(state)
     except Exception as e:
-        raise ValueError(f"baseline weights {checkpoint_paths(stem)[0]} do not fit their config: {e}") from None
+        raise CheckpointError(f"baseline weights {checkpoint_paths(stem)[0]} do not fit their config: {e}") from None
     return model.eval()
 
 
@@ -52,6 +53,6 @@ def load(name_or_stem: str | Path) -> Separator:
         return load_baseline(BUNDLED_DIR / str(name_or_stem))
     weights, config = checkpoint_paths(name_or_stem)
     if not weights.is_file() and not config.is_file():
-        raise FileNotFoundError(f"no baseline {str(name_or_stem)!r}: not a checkpoint stem (STEM.pt + STEM.json) "
+        raise UnknownNameNotFoundError(f"no baseline {str(name_or_stem)!r}: not a checkpoint stem (STEM.pt + STEM.json) "
                                 f"and not a bundled baseline (bundled: {bundled_baselines()})")
     return load_baseline(name_or_stem)

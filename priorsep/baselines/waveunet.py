@@ -17,6 +17,7 @@ from torch import nn
 
 from ..mixing import complete_sources
 from .base import Separator
+from ..errors import ConfigError
 
 DEFAULTS = dict(levels=7, features=16, down_kernel=15, up_kernel=5, channels=1, output_length=4097,
                 inference_output_length=16385, output_activation="tanh", norm="none")
@@ -37,7 +38,7 @@ def _upsample(x: torch.Tensor) -> torch.Tensor:
 def _centre_crop(x: torch.Tensor, length: int) -> torch.Tensor:
     extra = x.shape[-1] - length
     if extra < 0 or extra % 2:
-        raise ValueError(f"cannot centre-crop {x.shape[-1]} steps to {length}")
+        raise ConfigError(f"cannot centre-crop {x.shape[-1]} steps to {length}")
     return x[..., extra // 2: x.shape[-1] - extra // 2]
 
 
@@ -52,11 +53,11 @@ class WaveUNet(Separator):
         c = self.config
         lv, fc, fd, fu, ch = c["levels"], c["features"], c["down_kernel"], c["up_kernel"], c["channels"]
         if lv < 1 or fc < 1 or fd < 1 or fu < 1 or fd % 2 == 0 or fu % 2 == 0:
-            raise ValueError(f"Wave-U-Net needs levels, features >= 1 and odd kernel sizes, got {c}")
+            raise ConfigError(f"Wave-U-Net needs levels, features >= 1 and odd kernel sizes, got {c}")
         if c["output_activation"] not in ("tanh", "identity"):
-            raise ValueError(f"output_activation must be 'tanh' or 'identity', got {c['output_activation']!r}")
+            raise ConfigError(f"output_activation must be 'tanh' or 'identity', got {c['output_activation']!r}")
         if c["norm"] not in ("none", "batch"):
-            raise ValueError(f"norm must be 'none' or 'batch', got {c['norm']!r}")
+            raise ConfigError(f"norm must be 'none' or 'batch', got {c['norm']!r}")
 
         def block(n_in: int, n_out: int, kernel: int) -> nn.Module:
             # batch norm (running statistics at inference) keeps frames independent of their length;
@@ -112,11 +113,11 @@ class WaveUNet(Separator):
             out = self._output_for_input(n)
             if out is not None and out >= output_length:
                 if out != output_length:
-                    raise ValueError(f"{output_length} is not a valid Wave-U-Net output length; "
+                    raise ConfigError(f"{output_length} is not a valid Wave-U-Net output length; "
                                      f"use valid_output_length()")
                 return n
             n += 1
-        raise ValueError(f"no input length gives {output_length} output samples")
+        raise ConfigError(f"no input length gives {output_length} output samples")
 
     def valid_output_length(self, at_least: int) -> int:
         """The smallest valid output length >= ``at_least``."""

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+from ..errors import AudioFileError, AudioFileNotFoundError, DataNotFoundError, InvalidAudioError
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".aiff", ".aif")
 
@@ -18,15 +19,15 @@ def validate_mix(mix, name: str = "mix") -> np.ndarray:
     try:
         arr = np.asarray(mix, dtype=np.float32)
     except (TypeError, ValueError) as e:
-        raise ValueError(f"{name} must be a numeric array shaped (T,) or (C, T): {e}") from None
+        raise InvalidAudioError(f"{name} must be a numeric array shaped (T,) or (C, T): {e}") from None
     if arr.ndim not in (1, 2):
-        raise ValueError(f"{name} must be shaped (T,) or (C, T) (channels, samples); got shape {arr.shape}")
+        raise InvalidAudioError(f"{name} must be shaped (T,) or (C, T) (channels, samples); got shape {arr.shape}")
     if arr.size == 0 or arr.shape[-1] == 0:
-        raise ValueError(f"{name} is empty (shape {arr.shape}); expected at least one sample")
+        raise InvalidAudioError(f"{name} is empty (shape {arr.shape}); expected at least one sample")
     if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains NaN or inf samples; expected finite audio")
+        raise InvalidAudioError(f"{name} contains NaN or inf samples; expected finite audio")
     if not np.any(arr):
-        raise ValueError(f"{name} is all zeros (silent); there is nothing to separate")
+        raise InvalidAudioError(f"{name} is all zeros (silent); there is nothing to separate")
     return arr
 
 
@@ -34,11 +35,11 @@ def read_audio(path: str | Path) -> tuple[np.ndarray, int]:
     """Read a file as float32 ``(C, T)`` and its sample rate."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"audio file not found: {path}")
+        raise AudioFileNotFoundError(f"audio file not found: {path}")
     try:
         data, rate = sf.read(str(path), dtype="float32", always_2d=True)
     except RuntimeError as e:
-        raise ValueError(f"cannot read {path} as audio: {e}") from None
+        raise AudioFileError(f"cannot read {path} as audio: {e}") from None
     return np.ascontiguousarray(data.T), int(rate)
 
 
@@ -52,5 +53,5 @@ def list_audio_files(folder: str | Path) -> list[Path]:
     """All audio files under ``folder`` (recursive, sorted)."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise FileNotFoundError(f"data folder not found: {folder}")
+        raise DataNotFoundError(f"data folder not found: {folder}")
     return sorted(p for p in folder.rglob("*") if p.suffix.lower() in AUDIO_EXTENSIONS)

@@ -7,6 +7,7 @@ import numpy as np
 import torch
 
 from .audio import list_audio_files, read_audio
+from ..errors import DataError
 
 
 class FolderCrops(torch.utils.data.Dataset):
@@ -19,20 +20,20 @@ class FolderCrops(torch.utils.data.Dataset):
     def __init__(self, folder: str | Path, length: int = 2048, seed: int = 0, size: int = 10**9):
         files = list_audio_files(folder)
         if not files:
-            raise ValueError(f"no audio files (wav/flac/ogg/aiff) found in {folder}")
+            raise DataError(f"no audio files (wav/flac/ogg/aiff) found in {folder}")
         self.tracks, rates = [], set()
         for f in files:
             audio, rate = read_audio(f)
             rates.add(rate)
             mono = audio.mean(0)
             if not np.all(np.isfinite(mono)):
-                raise ValueError(f"{f} contains NaN or inf samples")
+                raise DataError(f"{f} contains NaN or inf samples")
             if len(mono) >= length and np.any(mono):
                 self.tracks.append(mono)
         if len(rates) > 1:
-            raise ValueError(f"files in {folder} have different sample rates {sorted(rates)}; resample them to one rate")
+            raise DataError(f"files in {folder} have different sample rates {sorted(rates)}; resample them to one rate")
         if not self.tracks:
-            raise ValueError(f"no non-silent file in {folder} is at least {length} samples long")
+            raise DataError(f"no non-silent file in {folder} is at least {length} samples long")
         self.sample_rate = rates.pop()
         self.folder, self.length, self.seed, self.size = Path(folder), length, seed, size
         lengths = np.array([len(t) - length + 1 for t in self.tracks], dtype=np.float64)

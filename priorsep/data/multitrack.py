@@ -12,6 +12,7 @@ import torch
 from scipy.signal import resample_poly
 
 from ..mixing import mix, mixing_weights
+from ..errors import ConfigError, DataError, DataNotFoundError
 
 MUSDB_SOURCES = ("vocals", "drums", "bass", "other")
 
@@ -20,11 +21,11 @@ def multitrack_tracks(root: str | Path, subset: str, sources: tuple[str, ...]) -
     """Track folders of ``root/subset`` that have a wav for every source (sorted by name)."""
     folder = Path(root) / subset
     if not folder.is_dir():
-        raise FileNotFoundError(f"no {subset!r} folder in {root}; expected the MUSDB layout "
+        raise DataNotFoundError(f"no {subset!r} folder in {root}; expected the MUSDB layout "
                                 f"root/{{train,test}}/<track>/{{mixture,{','.join(sources)}}}.wav")
     tracks = sorted(p for p in folder.iterdir() if p.is_dir() and all((p / f"{s}.wav").is_file() for s in sources))
     if not tracks:
-        raise FileNotFoundError(f"no track in {folder} has all of {[s + '.wav' for s in sources]}")
+        raise DataNotFoundError(f"no track in {folder} has all of {[s + '.wav' for s in sources]}")
     return tracks
 
 
@@ -41,7 +42,7 @@ class MultitrackCrops(torch.utils.data.Dataset):
                  seed: int = 0, sample_rate: int | None = None, subset: str = "train", split: str = "all",
                  valid_every: int = 5, gain_range: tuple[float, float] | None = None, size: int = 10**9):
         if split not in ("all", "train", "valid"):
-            raise ValueError(f"split must be 'all', 'train' or 'valid', got {split!r}")
+            raise ConfigError(f"split must be 'all', 'train' or 'valid', got {split!r}")
         tracks = multitrack_tracks(root, subset, tuple(sources))
         if split != "all" and len(tracks) >= 2:
             valid = set(tracks[valid_every - 1::valid_every] or tracks[-1:])
@@ -52,7 +53,7 @@ class MultitrackCrops(torch.utils.data.Dataset):
         info = [sf.info(str(t / f"{self.names[0]}.wav")) for t in tracks]
         rates = {i.samplerate for i in info}
         if len(rates) > 1 and sample_rate is None:
-            raise ValueError(f"tracks in {root} have several sample rates {sorted(rates)}; pass sample_rate")
+            raise DataError(f"tracks in {root} have several sample rates {sorted(rates)}; pass sample_rate")
         self.file_rate = {t: i.samplerate for t, i in zip(tracks, info)}
         self.frames = {t: i.frames for t, i in zip(tracks, info)}
         self.sample_rate = int(sample_rate or rates.pop())

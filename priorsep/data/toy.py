@@ -13,6 +13,7 @@ import scipy.signal
 import torch
 
 from ..mixing import mix, mixing_weights
+from ..errors import ConfigError, UnknownNameError
 
 TOY_SAMPLE_RATE = 14700
 TOY_SOURCES = ("sine", "square", "sawtooth", "triangle")
@@ -29,7 +30,7 @@ _SHAPES = {
 def oscillator(source: str, length: int, rng: np.random.Generator) -> np.ndarray:
     """One random oscillator of ``source`` shape, ``(length,)`` float32."""
     if source not in _SHAPES:
-        raise ValueError(f"unknown toy source {source!r}; expected one of {TOY_SOURCES}")
+        raise UnknownNameError(f"unknown toy source {source!r}; expected one of {TOY_SOURCES}")
     key = 1.0 + 0.1 * rng.integers(0, 871)  # {1.0, 1.1, ..., 88.0}
     freq = 440.0 * 2.0 ** ((key - 49.0) / 12.0)
     period = np.floor(TOY_SAMPLE_RATE / freq)
@@ -52,7 +53,7 @@ class ToyEvalSet:
 def toy_eval_set(n: int, length: int = 16384, seed: int = 2026) -> ToyEvalSet:
     """``n`` fresh toy items of ``length`` samples; item i depends only on (seed, i)."""
     if n < 1 or length < 1:
-        raise ValueError(f"need n >= 1 and length >= 1, got n={n}, length={length}")
+        raise ConfigError(f"need n >= 1 and length >= 1, got n={n}, length={length}")
     sources = np.stack(
         [
             np.stack([oscillator(s, length, np.random.default_rng([seed, i, k])) for k, s in enumerate(TOY_SOURCES)])
@@ -71,7 +72,7 @@ class ToySourceCrops(torch.utils.data.Dataset):
 
     def __init__(self, source: str, length: int = 2048, seed: int = 0, size: int = 10**9):
         if source not in TOY_SOURCES:
-            raise ValueError(f"unknown toy source {source!r}; expected one of {TOY_SOURCES}")
+            raise UnknownNameError(f"unknown toy source {source!r}; expected one of {TOY_SOURCES}")
         self.source, self.length, self.seed, self.size = source, length, seed, size
         self.sample_rate = TOY_SAMPLE_RATE
 
@@ -96,7 +97,7 @@ class ToyMixCrops(torch.utils.data.Dataset):
 
     def __init__(self, length: int = 16384, seed: int = 0, size: int = 10**9):
         if length < 1 or size < 1:
-            raise ValueError(f"need length >= 1 and size >= 1, got length={length}, size={size}")
+            raise ConfigError(f"need length >= 1 and size >= 1, got length={length}, size={size}")
         self.length, self.seed, self.size = length, seed, size
         self.sample_rate = TOY_SAMPLE_RATE
         self.names = TOY_SOURCES

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from ..priors.base import Prior
+from ..errors import ConfigError, InvalidAudioError
 
 
 def _anchor(prior: Prior) -> tuple[torch.dtype, torch.device]:
@@ -44,14 +45,14 @@ def cross_likelihood(
     """
     priors = list(priors)
     if not priors:
-        raise ValueError("cross_likelihood needs at least one prior")
+        raise ConfigError("cross_likelihood needs at least one prior")
     if not data:
-        raise ValueError("cross_likelihood needs data for at least one source")
+        raise ConfigError("cross_likelihood needs data for at least one source")
     if not 1 <= batch_size <= 16:
-        raise ValueError(f"batch_size must be in 1..16, got {batch_size}")
+        raise ConfigError(f"batch_size must be in 1..16, got {batch_size}")
     sigmas = [float(s) for s in sigmas]
     if not sigmas or any(not s > 0 for s in sigmas):
-        raise ValueError(f"sigmas must be a non-empty list of positive floats, got {sigmas}")
+        raise ConfigError(f"sigmas must be a non-empty list of positive floats, got {sigmas}")
     multiple = math.lcm(*(p.length_multiple for p in priors))
 
     crops: list[torch.Tensor] = []
@@ -61,9 +62,9 @@ def cross_likelihood(
         if x.ndim == 1:
             x = x[None]
         if x.ndim != 2 or x.shape[0] == 0 or x.shape[1] == 0:
-            raise ValueError(f"data[{name!r}] must be shaped (n, T) with n, T >= 1; got {tuple(x.shape)}")
+            raise InvalidAudioError(f"data[{name!r}] must be shaped (n, T) with n, T >= 1; got {tuple(x.shape)}")
         if x.shape[1] % multiple:
-            raise ValueError(
+            raise ConfigError(
                 f"data[{name!r}] has {x.shape[1]} samples per crop; the priors need a multiple of {multiple}"
             )
         crops.append(x)
@@ -109,7 +110,7 @@ def _check_shapes(matrix, sigmas, data_names, prior_names) -> np.ndarray:
     matrix = np.asarray(matrix, dtype=np.float64)
     expected = (len(sigmas), len(data_names), len(prior_names))
     if matrix.shape != expected:
-        raise ValueError(f"matrix shape {matrix.shape} does not match (sigmas, data, priors) = {expected}")
+        raise ConfigError(f"matrix shape {matrix.shape} does not match (sigmas, data, priors) = {expected}")
     return matrix
 
 

@@ -9,6 +9,7 @@ import warnings
 from typing import Any, Mapping, Sequence
 
 import numpy as np
+from ..errors import ConfigError, InvalidAudioError
 
 BSS_METRICS = ("SDR", "SIR", "SAR", "ISR")
 
@@ -39,7 +40,7 @@ def si_sdr(estimate, reference, eps: float = 1e-8) -> np.ndarray:
     """
     est, ref = np.broadcast_arrays(_as_numpy(estimate), _as_numpy(reference))
     if est.ndim == 0 or est.shape[-1] == 0:
-        raise ValueError(f"si_sdr needs signals with a non-empty time axis, got shape {est.shape}")
+        raise InvalidAudioError(f"si_sdr needs signals with a non-empty time axis, got shape {est.shape}")
     est = est - est.mean(-1, keepdims=True)
     ref = ref - ref.mean(-1, keepdims=True)
     alpha = (est * ref).sum(-1, keepdims=True) / ((ref**2).sum(-1, keepdims=True) + eps)
@@ -93,21 +94,21 @@ def bss_eval(references, estimates, sample_rate: int, window_seconds: float = 1.
     if est.ndim == 1:
         est = est[None]
     if ref.ndim != 2 or ref.shape != est.shape:
-        raise ValueError(
+        raise InvalidAudioError(
             f"bss_eval needs references and estimates shaped (K, T) alike; got {ref.shape} and {est.shape}"
         )
     if ref.shape[1] == 0:
-        raise ValueError("bss_eval needs a non-empty time axis")
+        raise InvalidAudioError("bss_eval needs a non-empty time axis")
     for what, x in (("reference", ref), ("estimated", est)):
         silent = [k for k in range(x.shape[0]) if not np.any(x[k])]
         if silent:
-            raise ValueError(
+            raise InvalidAudioError(
                 f"{what} source(s) {silent} are all-zero over the whole signal; BSSEval cannot score them "
                 "(use si_sdr, which scores a silent estimate as very poor)"
             )
     win = int(round(sample_rate * window_seconds))
     if win < 1:
-        raise ValueError(f"window of {sample_rate} * {window_seconds} s is under one sample")
+        raise ConfigError(f"window of {sample_rate} * {window_seconds} s is under one sample")
 
     from museval.metrics import bss_eval as _museval_bss_eval  # slow import (pandas, musdb)
 
@@ -146,7 +147,7 @@ def median_over_items(values):
         return out
     arr = np.stack([_as_numpy(v) for v in values]) if not isinstance(values, np.ndarray) else values.astype(np.float64)
     if arr.shape[0] == 0:
-        raise ValueError("median_over_items needs at least one item")
+        raise ConfigError("median_over_items needs at least one item")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices
         return np.nanmedian(arr, axis=0)

@@ -16,6 +16,7 @@ import torch
 from ..mixing import minimum_norm_split
 from ..mixing import mix as mix_sources
 from ..stft import istft, stft
+from ..errors import ConfigError, InvalidAudioError
 
 
 def mixture_as_estimate(mix, weights: Sequence[float]) -> np.ndarray:
@@ -33,7 +34,7 @@ def mixture_as_estimate(mix, weights: Sequence[float]) -> np.ndarray:
         m = m.astype(np.float64)
     w = np.asarray(weights, dtype=np.float64)
     if w.ndim != 1 or w.size == 0:
-        raise ValueError(f"weights must be a non-empty list of floats, got {weights!r}")
+        raise ConfigError(f"weights must be a non-empty list of floats, got {weights!r}")
     return minimum_norm_split(m, w.tolist())
 
 
@@ -52,13 +53,13 @@ def ideal_ratio_mask(sources, weights: Sequence[float], n_fft: int = 1024, hop: 
     src = np.asarray(sources)
     out_dtype = src.dtype if np.issubdtype(src.dtype, np.floating) else np.float64
     if src.ndim < 2:
-        raise ValueError(f"sources must be shaped (..., K, T), got {src.shape}")
+        raise InvalidAudioError(f"sources must be shaped (..., K, T), got {src.shape}")
     k, t = src.shape[-2:]
     w = np.asarray(weights, dtype=np.float64)
     if w.shape != (k,):
-        raise ValueError(f"{k} sources but {len(w)} mixing weights")
+        raise ConfigError(f"{k} sources but {len(w)} mixing weights")
     if np.any(w == 0):
-        raise ValueError("ideal_ratio_mask needs non-zero mixing weights (estimates are divided by w_k)")
+        raise ConfigError("ideal_ratio_mask needs non-zero mixing weights (estimates are divided by w_k)")
     x = torch.from_numpy(np.ascontiguousarray(src, dtype=np.float64)).reshape(-1, k, t)
     weighted = x * torch.from_numpy(w)[:, None]
     m = mix_sources(x, w.tolist())  # (B, T)

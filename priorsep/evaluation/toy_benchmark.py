@@ -23,6 +23,7 @@ from ..mixing import mixing_weights
 from ..priors.io import PriorSet, load_priors
 from .metrics import bss_eval, si_sdr_improvement
 from .oracle import ideal_ratio_mask, mixture_as_estimate
+from ..errors import ConfigError
 
 SeparateFn = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (mix (T,), sources (K, T)) -> (K, T)
 
@@ -70,7 +71,7 @@ def toy_methods(prior_sets: list[PriorSet], baselines: list | None = None, seed:
         add(f"Langevin-{priors.kind}", Method(langevin(priors)))
     for model in baselines or []:
         if sorted(model.names) != sorted(TOY_SOURCES):
-            raise ValueError(f"baseline {model.kind} separates {model.names}, not the toy sources {list(TOY_SOURCES)}")
+            raise ConfigError(f"baseline {model.kind} separates {model.names}, not the toy sources {list(TOY_SOURCES)}")
         add(BASELINE_ROW_NAMES.get(model.kind, model.kind),
             Method(baseline(model), int(model.config.get("paired_items", model.config.get("paired", 0)))))
     add("mixture-as-estimate", Method(lambda m, s: mixture_as_estimate(m, weights)))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import torch
 from torch import nn
+from ..errors import ConfigError
 
 
 def as_sigma(sigma, batch: int, like: torch.Tensor) -> torch.Tensor:
@@ -11,9 +12,9 @@ def as_sigma(sigma, batch: int, like: torch.Tensor) -> torch.Tensor:
     if s.ndim == 0:
         s = s.expand(batch)
     if s.shape != (batch,):
-        raise ValueError(f"sigma must be a float or shaped ({batch},); got shape {tuple(s.shape)}")
+        raise ConfigError(f"sigma must be a float or shaped ({batch},); got shape {tuple(s.shape)}")
     if not torch.all(s > 0):
-        raise ValueError("sigma must be positive")
+        raise ConfigError("sigma must be positive")
     return s
 
 

@@ -16,6 +16,7 @@ from nflows.transforms import CompositeTransform, Permutation, Transform
 from torch import nn
 
 from .base import Prior, as_sigma
+from ..errors import ConfigError, InvalidAudioError
 
 _LOG_2PI = math.log(2 * math.pi)
 
@@ -50,7 +51,7 @@ class Squeeze1d(Transform):
     def forward(self, x, context=None):
         b, c, t = x.shape
         if t % self.factor:
-            raise ValueError(f"length {t} is not a multiple of the squeeze factor {self.factor}")
+            raise InvalidAudioError(f"length {t} is not a multiple of the squeeze factor {self.factor}")
         z = x.view(b, c, t // self.factor, self.factor).permute(0, 1, 3, 2).reshape(b, c * self.factor, t // self.factor)
         return z, x.new_zeros(b)
 
@@ -249,7 +250,7 @@ class FlowPrior(Prior):
     def __init__(self, config: dict):
         config = {**self.defaults, **config}
         if config["basis"] not in ("learned", "dct"):
-            raise ValueError(f"flow basis must be 'learned' or 'dct', got {config['basis']!r}")
+            raise ConfigError(f"flow basis must be 'learned' or 'dct', got {config['basis']!r}")
         super().__init__(config)
         c = config["squeeze"]
         blocks = [SigmaScale(config["sigma_data"]), Squeeze1d(c)]
@@ -274,7 +275,7 @@ class FlowPrior(Prior):
 
     def log_prob(self, x: torch.Tensor, sigma) -> torch.Tensor:
         if x.ndim != 2:
-            raise ValueError(f"expected x shaped (batch, time), got {tuple(x.shape)}")
+            raise InvalidAudioError(f"expected x shaped (batch, time), got {tuple(x.shape)}")
         z, logdet = self.transform(x.unsqueeze(1), context=self._context(x, sigma))
         return -0.5 * (z.pow(2).sum(dim=(1, 2)) + z[0].numel() * _LOG_2PI) + logdet
 
@@ -282,7 +283,7 @@ class FlowPrior(Prior):
     def sample(self, n: int, length: int, sigma: float, generator: torch.Generator | None = None) -> torch.Tensor:
         c = int(self.config["squeeze"])
         if length % self.length_multiple:
-            raise ValueError(f"length {length} is not a multiple of {self.length_multiple}")
+            raise InvalidAudioError(f"length {length} is not a multiple of {self.length_multiple}")
         p = next(self.parameters())
         z = torch.randn(n, c, length // c, generator=generator, dtype=p.dtype)
         x, _ = self.transform.inverse(z, context=torch.full((n, 1), math.log(sigma), dtype=p.dtype))

@@ -10,6 +10,7 @@ import math
 import torch
 
 from .base import Prior, as_sigma
+from ..errors import ConfigError
 
 
 class GaussianPrior(Prior):
@@ -20,7 +21,7 @@ class GaussianPrior(Prior):
     def __init__(self, config: dict):
         super().__init__({"mean": 0.0, "variance": 1.0, **config})
         if float(self.config["variance"]) <= 0:
-            raise ValueError(f"variance must be positive, got {self.config['variance']}")
+            raise ConfigError(f"variance must be positive, got {self.config['variance']}")
         # a parameter-free module still needs a dtype/device anchor for as_sigma etc.
         self.register_buffer("mean", torch.tensor(float(self.config["mean"])))
         self.register_buffer("variance", torch.tensor(float(self.config["variance"])))

@@ -14,6 +14,7 @@ from .base import Prior
 from .flow import FlowPrior
 from .gaussian import GaussianPrior
 from .wavenet import WaveNetPrior
+from ..errors import CheckpointError, CheckpointNotFoundError, ConfigError, SampleRateError, UnknownNameError, UnknownNameNotFoundError
 
 PRIOR_KINDS: dict[str, type[Prior]] = {cls.kind: cls for cls in (FlowPrior, WaveNetPrior, GaussianPrior)}
 BUNDLED_DIR = Path(__file__).resolve().parent / "bundled"
@@ -30,7 +31,7 @@ def save_prior(prior: Prior, stem: str | Path) -> None:
 def build_prior(config: dict) -> Prior:
     kind = config.get("kind")
     if kind not in PRIOR_KINDS:
-        raise ValueError(f"unknown prior kind {kind!r} in checkpoint config; expected one of {sorted(PRIOR_KINDS)}")
+        raise CheckpointError(f"unknown prior kind {kind!r} in checkpoint config; expected one of {sorted(PRIOR_KINDS)}")
     return PRIOR_KINDS[kind](config)
 
 
@@ -41,7 +42,7 @@ def load_prior(stem: str | Path) -> Prior:
     try:
         prior.load_state_dict(state)
     except Exception as e:
-        raise ValueError(f"prior weights {checkpoint_paths(stem)[0]} do not fit their config: {e}") from None
+        raise CheckpointError(f"prior weights {checkpoint_paths(stem)[0]} do not fit their config: {e}") from None
     return prior.eval()
 
 
@@ -54,13 +55,13 @@ class PriorSet:
 
     def __init__(self, priors: list[Prior], sampler: dict | None = None):
         if not priors:
-            raise ValueError("a prior set needs at least one prior")
+            raise ConfigError("a prior set needs at least one prior")
         names = [p.name for p in priors]
         if len(set(names)) != len(names):
-            raise ValueError(f"duplicate source names in prior set: {names}")
+            raise ConfigError(f"duplicate source names in prior set: {names}")
         rates = {p.name: p.sample_rate for p in priors}
         if len(set(rates.values())) > 1:
-            raise ValueError(f"priors have mismatched sample rates {rates}; all priors of a set must share one rate")
+            raise SampleRateError(f"priors have mismatched sample rates {rates}; all priors of a set must share one rate")
         self.priors = list(priors)
         self.sampler = dict(sampler or {})
 
@@ -96,7 +97,7 @@ class PriorSet:
         for p in self.priors:
             if p.name == name:
                 return p
-        raise KeyError(f"no prior for source {name!r}; this set has {self.names}")
+        raise UnknownNameError(f"no prior for source {name!r}; this set has {self.names}")
 
 
 def bundled_prior_sets() -> list[str]:
@@ -114,7 +115,7 @@ def load_priors(name_or_dir: str | Path = "toy") -> PriorSet:
         if str(name_or_dir) in bundled_prior_sets():
             path = BUNDLED_DIR / str(name_or_dir)
         else:
-            raise FileNotFoundError(
+            raise UnknownNameNotFoundError(
                 f"no prior set {str(name_or_dir)!r}: not a directory of checkpoints and not a bundled set "
                 f"(bundled: {bundled_prior_sets()})"
             )
@@ -122,5 +123,5 @@ def load_priors(name_or_dir: str | Path = "toy") -> PriorSet:
     meta = json.loads(meta_file.read_text()) if meta_file.is_file() else {}
     names = meta.get("sources") or sorted(p.stem for p in path.glob("*.json") if p.name != "priorset.json")
     if not names:
-        raise FileNotFoundError(f"no prior checkpoints (NAME.pt + NAME.json) in {path}")
+        raise CheckpointNotFoundError(f"no prior checkpoints (NAME.pt + NAME.json) in {path}")
     return PriorSet([load_prior(path / n) for n in names], sampler=meta.get("langevin"))

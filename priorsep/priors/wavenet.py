@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .base import Prior, as_sigma
+from ..errors import InvalidAudioError
 
 _LOG_2PI = math.log(2 * math.pi)
 
@@ -138,7 +139,7 @@ class WaveNetPrior(Prior):
 
     def log_prob(self, x: torch.Tensor, sigma) -> torch.Tensor:
         if x.ndim != 2:
-            raise ValueError(f"expected x shaped (batch, time), got {tuple(x.shape)}")
+            raise InvalidAudioError(f"expected x shaped (batch, time), got {tuple(x.shape)}")
         s = as_sigma(sigma, x.shape[0], x)
         c = self._scale(s)
         y = x * c[:, None]

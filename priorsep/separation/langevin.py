@@ -30,6 +30,7 @@ from ..mixing import minimum_norm_split
 from ..mixing import mix as mix_sources
 from ..priors.io import PriorSet, load_priors
 from ..schedule import geometric_sigmas
+from ..errors import ConfigError
 
 
 @dataclass
@@ -52,16 +53,16 @@ class LangevinConfig:
 
     def __post_init__(self):
         if self.constraint not in ("dirac", "gaussian"):
-            raise ValueError(f"constraint must be 'dirac' or 'gaussian', got {self.constraint!r}")
+            raise ConfigError(f"constraint must be 'dirac' or 'gaussian', got {self.constraint!r}")
         if self.init not in ("mixture", "noise"):
-            raise ValueError(f"init must be 'mixture' or 'noise', got {self.init!r}")
+            raise ConfigError(f"init must be 'mixture' or 'noise', got {self.init!r}")
         if self.steps_per_level < 0 or (self.steps_per_level == 0 and not self.predictor):
-            raise ValueError("steps_per_level must be >= 1 (or >= 0 with predictor=True)")
+            raise ConfigError("steps_per_level must be >= 1 (or >= 0 with predictor=True)")
         for name in ("n_levels", "n_chains", "chunk"):
             if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+                raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.step_size <= 0 or self.gamma_scale <= 0:
-            raise ValueError("step_size and gamma_scale must be positive")
+            raise ConfigError("step_size and gamma_scale must be positive")
 
 
 def _project(d: torch.Tensor, w: torch.Tensor, target: torch.Tensor | float = 0.0) -> torch.Tensor:

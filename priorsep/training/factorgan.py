@@ -22,6 +22,7 @@ from .. import distributed
 from ..baselines.factorgan import FactorGAN, FactorGANDiscriminators
 from ..checkpoint import atomic_torch_save, side_file
 from ..mixing import mix as mix_sources
+from ..errors import ConfigError, DataError
 
 
 def _default_save(model, stem) -> None:
@@ -34,7 +35,7 @@ def _crop(x: torch.Tensor, length: int, g: torch.Generator) -> torch.Tensor:
     """A random ``length``-sample window of ``x (..., T)`` (offset from ``g``)."""
     t = x.shape[-1]
     if t < length:
-        raise ValueError(f"training items have {t} samples; this FactorGAN trains on crops of {length} "
+        raise DataError(f"training items have {t} samples; this FactorGAN trains on crops of {length} "
                          f"((train_frames - 1) * hop)")
     start = int(torch.randint(0, t - length + 1, (1,), generator=g)) if t > length else 0
     return x[..., start:start + length]
@@ -134,10 +135,10 @@ def train_factorgan(
     ln 2 = 0.693 is a discriminator at chance).
     """
     if mixes not in ("solo", "paired"):
-        raise ValueError(f"mixes must be 'solo' or 'paired', got {mixes!r}")
+        raise ConfigError(f"mixes must be 'solo' or 'paired', got {mixes!r}")
     k = len(model.names)
     if len(solo_sets) != k:
-        raise ValueError(f"{k} sources but {len(solo_sets)} solo datasets")
+        raise ConfigError(f"{k} sources but {len(solo_sets)} solo datasets")
     save_model = save_model or _default_save
     state_path, log_path = side_file(out, ".train.pt"), side_file(out, ".log.jsonl")
     d_lr = lr if d_lr is None else d_lr

@@ -19,6 +19,7 @@ from .. import distributed
 from ..baselines.io import save_baseline
 from ..baselines.waveunet import WaveUNet
 from ..checkpoint import atomic_torch_save, side_file
+from ..errors import DataError
 
 
 def _edge_silence(mix: torch.Tensor, sources: torch.Tensor, before: int, after: int, prob: float,
@@ -98,7 +99,7 @@ def train_waveunet(
     for name, ds in (("training", train_set), ("validation", val_set)):
         mix0, _ = ds[0]
         if mix0.shape[-1] != model.input_length:
-            raise ValueError(f"{name} crops have {mix0.shape[-1]} samples; this Wave-U-Net takes "
+            raise DataError(f"{name} crops have {mix0.shape[-1]} samples; this Wave-U-Net takes "
                              f"{model.input_length} (output {model.output_length} + context)")
     state_path, log_path = side_file(out, ".train.pt"), side_file(out, ".log.jsonl")
     d = distributed.current()
