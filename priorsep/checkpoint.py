@@ -53,6 +53,28 @@ def side_file(stem: str | Path, suffix: str) -> Path:
     return base.with_name(base.name + suffix)
 
 
+def _major_minor(version: str) -> tuple[int, int]:
+    major, minor = (str(version).split(".") + ["0", "0"])[:2]
+    return int(major), int(minor)
+
+
+def check_version(saved: str | None, where: Path | str) -> None:
+    """Refuse a checkpoint written by an incompatible priorsep: another major version, or (while the
+    major version is 0, when formats may change with any minor release) another minor version.
+    Checkpoints without a version (written by hand) are accepted."""
+    from . import __version__
+
+    if saved is None:
+        return
+    try:
+        mine, theirs = _major_minor(__version__), _major_minor(saved)
+    except ValueError:
+        raise CheckpointError(f"{where}: unreadable priorsep_version {saved!r}") from None
+    if mine[0] != theirs[0] or (mine[0] == 0 and mine[1] != theirs[1]):
+        raise CheckpointError(f"{where} was written by priorsep {saved}, incompatible with this priorsep "
+                              f"{__version__}; install priorsep {theirs[0]}.{theirs[1]}.x to use it, or retrain")
+
+
 def read_checkpoint(stem: str | Path, what: str = "checkpoint") -> tuple[dict, dict]:
     """``(config, state_dict)`` of ``stem.json`` + ``stem.pt``; clear errors for missing or corrupt files."""
     weights, config_path = checkpoint_paths(stem)
@@ -63,8 +85,24 @@ def read_checkpoint(stem: str | Path, what: str = "checkpoint") -> tuple[dict, d
         config = json.loads(config_path.read_text())
     except json.JSONDecodeError as e:
         raise CheckpointError(f"corrupt {what.split()[0]} config {config_path}: {e}") from None
+    if not isinstance(config, dict):
+        raise CheckpointError(f"corrupt {what.split()[0]} config {config_path}: expected a JSON object")
+    check_version(config.get("priorsep_version"), config_path)
     try:
         state = torch.load(weights, map_location="cpu", weights_only=True)
     except Exception as e:  # torch raises several types for truncated/garbage files
         raise CheckpointError(f"corrupt {what.split()[0]} weights {weights}: {e}") from None
     return config, state
+
+
+def read_training_state(path: str | Path, device: torch.device | str = "cpu") -> dict:
+    """A trainer's resume file (``NAME.train.pt``); a clear error if it is truncated or corrupt
+    (it is written atomically, so that means it was damaged afterwards)."""
+    try:
+        state = torch.load(path, map_location=device, weights_only=True)
+    except Exception as e:
+        raise CheckpointError(f"cannot resume from {path}: the file is damaged ({e}); delete it to start over "
+                              "from the last saved model with --init, or restore it") from None
+    if not isinstance(state, dict) or "step" not in state:
+        raise CheckpointError(f"cannot resume from {path}: not a priorsep training state (no 'step')")
+    return state

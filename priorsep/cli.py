@@ -206,50 +206,15 @@ def _langevin_settings(args: argparse.Namespace) -> dict:
 
 
 def cmd_separate(args: argparse.Namespace) -> int:
-    import numpy as np
-    from scipy.signal import resample_poly
+    from . import distributed
+    from .separation.files import Separation, separate_files
 
-    from .data.audio import read_audio, validate_mix, write_audio
-
-    if args.method == "baseline":
-        from .baselines.io import load as load_baseline
-
-        if not args.model:
-            raise ConfigError("--method baseline needs --model NAME (a bundled baseline such as waveunet-toy, "
-                             "or a checkpoint stem)")
-        model = load_baseline(args.model)
-        names, rate_expected = model.names, model.sample_rate
-    else:
-        from .priors.io import load_priors
-
-        priors = load_priors(args.priors)
-        names, rate_expected = priors.names, priors.sample_rate
-    mix, rate = read_audio(args.mix)
-    if rate != rate_expected:
-        if not args.resample:
-            raise SampleRateError(
-                f"{args.mix} is at {rate} Hz but the {'model' if args.method == 'baseline' else 'priors'} expect "
-                f"{rate_expected} Hz; resample it first or pass --resample"
-            )
-        g = np.gcd(rate, rate_expected)
-        mix = resample_poly(mix, rate_expected // g, rate // g, axis=-1).astype(np.float32)
-    mix = validate_mix(mix[0] if mix.shape[0] == 1 else mix, name=str(args.mix))
-    out = Path(args.out)
-    targets = {name: out / f"{name}.wav" for name in names}
-    src = Path(args.mix).resolve()
-    for path in targets.values():
-        if path.resolve() == src:
-            raise OutputConflictError(f"output {path} would overwrite the input mix; choose another --out")
-    if args.method == "baseline":
-        est = model.separate(mix)
-    else:
-        from .separation.langevin import langevin_separate
-
-        est = langevin_separate(mix, priors=priors, seed=args.seed, progress=not args.quiet, **_langevin_settings(args))
-    out.mkdir(parents=True, exist_ok=True)
-    for name, path in targets.items():
-        write_audio(path, est[name], rate_expected)
-        print(f"wrote {path}")
+    sep = Separation(method=args.method, priors=args.priors, model=args.model, seed=args.seed, resample=args.resample,
+                     settings=_langevin_settings(args), progress=not args.quiet)
+    counts = separate_files(args.mix, args.out, sep, jobs=args.jobs, quiet=args.quiet)
+    d = distributed.current()
+    rank = f" (rank {d.rank} of {d.world})" if d.enabled else ""
+    print(f"separated {counts['separated']} input(s) into {args.out}, skipped {counts['skipped']} finished{rank}")
     return 0
 
 
@@ -348,12 +313,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_train_baseline)
 
     p = sub.add_parser("separate", help="separate a mixture file into one wav per source")
-    p.add_argument("mix", help="mixture audio file (wav/flac)")
+    p.add_argument("mix", nargs="+", help="mixture audio files (wav/flac/...) or folders of them")
     p.add_argument("--priors", default="toy", help="bundled prior set name or folder of checkpoints")
     p.add_argument("--method", default="langevin", choices=["langevin", "baseline"],
                    help="langevin (the priors) or baseline (a trained Wave-U-Net / FactorGAN, see --model)")
     p.add_argument("--model", help="--method baseline: bundled baseline name (waveunet-toy) or checkpoint stem")
-    p.add_argument("--out", required=True, help="output folder (gets SOURCE.wav per source)")
+    p.add_argument("--out", required=True, help="output folder: SOURCE.wav per source for a single file, "
+                   "else NAME/SOURCE.wav per input; inputs whose outputs exist are skipped")
+    p.add_argument("--jobs", type=int, default=1, help="worker processes (each gets an equal share of the cores); "
+                   "under torchrun, per rank")
     p.add_argument("--resample", action="store_true", help="resample the mix to the priors' rate")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--quiet", action="store_true")

@@ -57,3 +57,18 @@ def test_shards_partition_the_batch():
     assert [list(range(8))[p] for p in parts] == [[0, 1], [2, 3], [4, 5], [6, 7]]
     with pytest.raises(ValueError, match="multiple of the number of processes"):
         Dist(rank=0, world=3).shard(8)
+
+
+def test_torchrun_splits_the_files_of_a_separation(tiny_toy_priors, tmp_path):
+    from priorsep.data.audio import write_audio
+    from priorsep.data.toy import toy_eval_set
+
+    data = toy_eval_set(3, 512, seed=5)
+    (tmp_path / "mixes").mkdir()
+    for i in range(3):
+        write_audio(tmp_path / "mixes" / f"m{i}.wav", data.mixes[i], 14700)
+    res = _run(["separate", "mixes", "--priors", str(tiny_toy_priors), "--out", "sep", "--n-levels", "2",
+                "--steps-per-level", "2", "--quiet"], tmp_path, nproc=2)
+    assert "separated 2 input(s) into sep, skipped 0 finished (rank 0 of 2)" in res.stdout
+    assert "separated 1 input(s) into sep, skipped 0 finished (rank 1 of 2)" in res.stdout
+    assert len(list((tmp_path / "sep").rglob("*.wav"))) == 3 * 4

@@ -1,6 +1,7 @@
 """Reading, writing and validating audio."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -44,9 +45,17 @@ def read_audio(path: str | Path) -> tuple[np.ndarray, int]:
 
 
 def write_audio(path: str | Path, audio: np.ndarray, rate: int) -> None:
-    """Write ``(T,)`` or ``(C, T)`` float audio as 32-bit float wav."""
+    """Write ``(T,)`` or ``(C, T)`` float audio as 32-bit float wav, atomically (temp file + rename):
+    an interrupted write never leaves a truncated file that looks finished."""
     audio = np.asarray(audio, dtype=np.float32)
-    sf.write(str(path), audio.T if audio.ndim == 2 else audio, rate, subtype="FLOAT")
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        sf.write(str(tmp), audio.T if audio.ndim == 2 else audio, rate, subtype="FLOAT", format="WAV")
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
 
 
 def list_audio_files(folder: str | Path) -> list[Path]:

@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 
 from .. import distributed
 from ..baselines.factorgan import FactorGAN, FactorGANDiscriminators
-from ..checkpoint import atomic_torch_save, side_file
+from ..checkpoint import atomic_torch_save, read_training_state, side_file
 from ..mixing import mix as mix_sources
 from ..errors import ConfigError, DataError
 
@@ -159,7 +159,7 @@ def train_factorgan(
     d_sched = torch.optim.lr_scheduler.LambdaLR(d_opt, decay)
     start = 0
     if state_path.is_file():
-        state = torch.load(state_path, map_location="cpu", weights_only=True)
+        state = read_training_state(state_path, "cpu")
         model.load_state_dict(state["model"])
         discs.load_state_dict(state["discriminators"])
         for obj, key in ((g_opt, "g_optimizer"), (d_opt, "d_optimizer"), (g_sched, "g_scheduler"),

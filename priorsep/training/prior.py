@@ -14,7 +14,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .. import distributed
-from ..checkpoint import atomic_torch_save, side_file
+from ..checkpoint import atomic_torch_save, read_training_state, side_file
 from ..priors.base import Prior
 from ..priors.io import save_prior
 from ..schedule import sample_training_sigmas
@@ -61,7 +61,7 @@ def train_prior(
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(s / steps, 1.0))))
     start = 0
     if state_path.is_file():
-        state = torch.load(state_path, map_location=d.device, weights_only=True)
+        state = read_training_state(state_path, d.device)
         prior.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         sched.load_state_dict(state["scheduler"])

@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 from .. import distributed
 from ..baselines.io import save_baseline
 from ..baselines.waveunet import WaveUNet
-from ..checkpoint import atomic_torch_save, side_file
+from ..checkpoint import atomic_torch_save, read_training_state, side_file
 from ..errors import DataError
 
 
@@ -109,7 +109,7 @@ def train_waveunet(
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(s / steps, 1.0))))
     start, best, bad = 0, float("inf"), 0
     if state_path.is_file():
-        state = torch.load(state_path, map_location=d.device, weights_only=True)
+        state = read_training_state(state_path, d.device)
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         sched.load_state_dict(state["scheduler"])
