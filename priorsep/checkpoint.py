@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 import torch
-from .errors import CheckpointError, CheckpointNotFoundError
+from .errors import CheckpointError, CheckpointNotFoundError, UnknownNameNotFoundError
 
 
 def _atomic_write(path: Path, write) -> None:
@@ -38,9 +38,17 @@ def atomic_json_save(obj, path: str | Path) -> None:
     _atomic_write(Path(path), lambda f: f.write((json.dumps(obj, indent=2) + "\n").encode()))
 
 
+def user_path(name: str | Path, what: str) -> Path:
+    """``name`` as a Path, refusing what no file system accepts (empty names, NUL bytes)."""
+    text = str(name)
+    if not text.strip() or "\x00" in text:
+        raise UnknownNameNotFoundError(f"{what} {text!r} is not a usable name or path")
+    return Path(text)
+
+
 def checkpoint_paths(stem: str | Path) -> tuple[Path, Path]:
     """``(weights .pt, config .json)`` for a checkpoint stem such as ``priors/sine``."""
-    stem = Path(stem)
+    stem = user_path(stem, "checkpoint")
     if stem.suffix in (".pt", ".json"):
         stem = stem.with_suffix("")
     return stem.with_suffix(".pt"), stem.with_suffix(".json")

@@ -17,6 +17,7 @@ UnknownNameError            an unknown prior set, baseline, source, kind or mixi
 OutputConflictError         an output that would overwrite an input (or a fine-tuned checkpoint's source)
 ConfigError                 invalid settings: sampler parameters, batch sizes, model hyper-parameters
 DataError                   training data that cannot be used: empty folders, mismatched rates, too short
+NumericalError              a diverging sampler or training run (non-finite values): lower the step size
 ==========================  ==========================================================================
 """
 from __future__ import annotations
@@ -74,8 +75,12 @@ class DataNotFoundError(DataError, FileNotFoundError):
     pass
 
 
+class NumericalError(PriorsepError, FloatingPointError):
+    pass
+
+
 __all__ = [
     "PriorsepError", "InvalidAudioError", "AudioFileError", "AudioFileNotFoundError", "SampleRateError",
     "CheckpointError", "CheckpointNotFoundError", "UnknownNameError", "UnknownNameNotFoundError",
-    "OutputConflictError", "ConfigError", "DataError", "DataNotFoundError",
+    "OutputConflictError", "ConfigError", "DataError", "DataNotFoundError", "NumericalError",
 ]

@@ -1,5 +1,7 @@
 import numpy as np
 import pytest
+
+from priorsep.errors import ConfigError, NumericalError
 import torch
 
 import priorsep
@@ -112,12 +114,14 @@ def test_unknown_prior_set_is_a_clear_error():
 def test_bad_settings_are_rejected(gaussian_set):
     with pytest.raises(ValueError, match="constraint"):
         langevin_separate(np.ones(64), priors=gaussian_set, constraint="soft")
-    with pytest.raises(TypeError):
+    with pytest.raises(ConfigError, match="unknown Langevin setting.*n_steps"):
         langevin_separate(np.ones(64), priors=gaussian_set, n_steps=3)
+    with pytest.raises(ConfigError, match="n_levels='3' should be a int"):
+        langevin_separate(np.ones(64), priors=gaussian_set, n_levels="3")
 
 
 def test_divergence_is_an_error_not_nan_output(gaussian_set):
-    with pytest.raises(FloatingPointError, match="diverged"):
+    with pytest.raises(NumericalError, match="diverged"):
         langevin_separate(np.ones(64), priors=gaussian_set, step_size=50.0, constraint="gaussian",
                           gamma_scale=0.01, n_levels=2, steps_per_level=20)
 

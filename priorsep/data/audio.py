@@ -11,12 +11,30 @@ from ..errors import AudioFileError, AudioFileNotFoundError, DataNotFoundError, 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".aiff", ".aif")
 
 
-def validate_mix(mix, name: str = "mix") -> np.ndarray:
-    """Check a mixture and return it as float32 ``(T,)`` or ``(C, T)``.
+#: Largest accepted |sample|. Float audio lives in [-1, 1] (sums of stems a little beyond); values
+#: far outside are unscaled integer PCM or garbage, on which the priors and models are meaningless.
+MAX_ABS_SAMPLE = 1000.0
 
-    Raises ValueError for anything a separator cannot use: wrong dimensions, empty,
-    NaN/inf, or all-zero input.
+
+def validate_mix(mix, name: str = "mix", max_channels: int = 64) -> np.ndarray:
+    """Check a mixture and return it as float32 ``(T,)`` or ``(C, T)`` (channels, samples).
+
+    Raises :class:`~priorsep.errors.InvalidAudioError` for anything a separator cannot use: a
+    non-numeric, boolean, complex or integer dtype, wrong rank, more than ``max_channels``
+    channels (a ``(T, C)`` array passed for ``(C, T)``), empty, NaN/inf, all-zero, or samples
+    beyond +-``MAX_ABS_SAMPLE``.
     """
+    if hasattr(mix, "detach"):  # a torch tensor (possibly with grad, on a GPU, or bfloat16)
+        mix = mix.detach().cpu()
+        mix = (mix.float() if mix.is_floating_point() else mix).numpy()
+    dtype = getattr(mix, "dtype", None)  # lists and scalars: whatever numpy makes of them
+    if dtype is not None:
+        kind = np.dtype(dtype).kind
+        if kind in "iu":
+            raise InvalidAudioError(f"{name} has integer samples ({dtype}); convert to float in [-1, 1] first "
+                                    "(e.g. x / 32768 for 16-bit PCM)")
+        if kind not in "f":
+            raise InvalidAudioError(f"{name} has {dtype} samples; expected real floating-point audio")
     try:
         arr = np.asarray(mix, dtype=np.float32)
     except (TypeError, ValueError) as e:
@@ -25,10 +43,17 @@ def validate_mix(mix, name: str = "mix") -> np.ndarray:
         raise InvalidAudioError(f"{name} must be shaped (T,) or (C, T) (channels, samples); got shape {arr.shape}")
     if arr.size == 0 or arr.shape[-1] == 0:
         raise InvalidAudioError(f"{name} is empty (shape {arr.shape}); expected at least one sample")
+    if arr.ndim == 2 and arr.shape[0] > max_channels:
+        raise InvalidAudioError(f"{name} has {arr.shape[0]} channels (shape {arr.shape}); expected (C, T) with at most "
+                                f"{max_channels} channels -- transpose a (T, C) array")
     if not np.all(np.isfinite(arr)):
         raise InvalidAudioError(f"{name} contains NaN or inf samples; expected finite audio")
     if not np.any(arr):
         raise InvalidAudioError(f"{name} is all zeros (silent); there is nothing to separate")
+    peak = float(np.abs(arr).max())
+    if peak > MAX_ABS_SAMPLE:
+        raise InvalidAudioError(f"{name} peaks at {peak:.3g}; expected float audio in about [-1, 1] "
+                                f"(at most {MAX_ABS_SAMPLE:g}): scale it down")
     return arr
 
 

@@ -14,16 +14,24 @@ from ..errors import ConfigError, InvalidAudioError
 BSS_METRICS = ("SDR", "SIR", "SAR", "ISR")
 
 
-def _as_numpy(x) -> np.ndarray:
-    """float64 numpy copy of a numpy array, torch tensor or nested sequence."""
-    try:
-        import torch
+def _as_numpy(x, name: str = "signal", finite: bool = True) -> np.ndarray:
+    """float64 numpy copy of a numpy array, torch tensor or nested sequence of real numbers
+    (``finite``: refuse NaN and inf)."""
+    import torch
 
-        if isinstance(x, torch.Tensor):
-            x = x.detach().cpu().double().numpy()
-    except ImportError:  # pragma: no cover - torch is a hard dependency of priorsep
-        pass
-    return np.asarray(x, dtype=np.float64)
+    if isinstance(x, torch.Tensor):
+        x = x.detach().cpu()
+        x = (x.double() if x.is_floating_point() else x).numpy()
+    try:
+        arr = np.asarray(x)
+        if arr.dtype.kind not in "fiub":
+            raise TypeError(f"dtype {arr.dtype}")
+        arr = arr.astype(np.float64)
+    except (TypeError, ValueError) as e:
+        raise InvalidAudioError(f"{name} must be an array of real numbers: {e}") from None
+    if finite and not np.all(np.isfinite(arr)):
+        raise InvalidAudioError(f"{name} contains NaN or inf values")
+    return arr
 
 
 def si_sdr(estimate, reference, eps: float = 1e-8) -> np.ndarray:
@@ -38,7 +46,10 @@ def si_sdr(estimate, reference, eps: float = 1e-8) -> np.ndarray:
     ``10 log10(|r|^2 / eps)`` dB and makes an all-zero estimate score ``10 log10(eps)`` dB.
     Returns the broadcast leading shape ``(...)`` as a float64 array (0-d for 1-D inputs).
     """
-    est, ref = np.broadcast_arrays(_as_numpy(estimate), _as_numpy(reference))
+    try:
+        est, ref = np.broadcast_arrays(_as_numpy(estimate, "estimate"), _as_numpy(reference, "reference"))
+    except ValueError as e:
+        raise InvalidAudioError(f"estimate and reference shapes do not broadcast: {e}") from None
     if est.ndim == 0 or est.shape[-1] == 0:
         raise InvalidAudioError(f"si_sdr needs signals with a non-empty time axis, got shape {est.shape}")
     est = est - est.mean(-1, keepdims=True)
@@ -145,7 +156,7 @@ def median_over_items(values):
             if key in values[0]:
                 out[key] = int(sum(v[key] for v in values))
         return out
-    arr = np.stack([_as_numpy(v) for v in values]) if not isinstance(values, np.ndarray) else values.astype(np.float64)
+    arr = np.stack([_as_numpy(v, "scores", finite=False) for v in values]) if not isinstance(values, np.ndarray) else values.astype(np.float64)
     if arr.shape[0] == 0:
         raise ConfigError("median_over_items needs at least one item")
     with warnings.catch_warnings():

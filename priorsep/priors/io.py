@@ -9,7 +9,7 @@ from typing import Iterator
 import torch
 
 from .. import __version__
-from ..checkpoint import atomic_json_save, atomic_torch_save, checkpoint_paths, read_checkpoint
+from ..checkpoint import atomic_json_save, atomic_torch_save, checkpoint_paths, read_checkpoint, user_path
 from .base import Prior
 from .flow import FlowPrior
 from .gaussian import GaussianPrior
@@ -110,7 +110,7 @@ def load_priors(name_or_dir: str | Path = "toy") -> PriorSet:
     An optional ``priorset.json`` gives the order (``"sources"``) and the benchmarked sampler
     settings (``"langevin"``); without it, priors are ordered by name.
     """
-    path = Path(name_or_dir)
+    path = user_path(name_or_dir, "prior set")
     if not path.is_dir():
         if str(name_or_dir) in bundled_prior_sets():
             path = BUNDLED_DIR / str(name_or_dir)
@@ -120,7 +120,13 @@ def load_priors(name_or_dir: str | Path = "toy") -> PriorSet:
                 f"(bundled: {bundled_prior_sets()})"
             )
     meta_file = path / "priorset.json"
-    meta = json.loads(meta_file.read_text()) if meta_file.is_file() else {}
+    try:
+        meta = json.loads(meta_file.read_text()) if meta_file.is_file() else {}
+    except json.JSONDecodeError as e:
+        raise CheckpointError(f"corrupt {meta_file}: {e}") from None
+    if not isinstance(meta, dict) or not isinstance(meta.get("sources", []), list) or not isinstance(
+            meta.get("langevin") or {}, dict):
+        raise CheckpointError(f"{meta_file} must be a JSON object with a 'sources' list and a 'langevin' object")
     names = meta.get("sources") or sorted(p.stem for p in path.glob("*.json") if p.name != "priorset.json")
     if not names:
         raise CheckpointNotFoundError(f"no prior checkpoints (NAME.pt + NAME.json) in {path}")

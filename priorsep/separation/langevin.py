@@ -30,7 +30,7 @@ from ..mixing import minimum_norm_split
 from ..mixing import mix as mix_sources
 from ..priors.io import PriorSet, load_priors
 from ..schedule import geometric_sigmas
-from ..errors import ConfigError
+from ..errors import ConfigError, NumericalError
 
 
 @dataclass
@@ -61,8 +61,32 @@ class LangevinConfig:
         for name in ("n_levels", "n_chains", "chunk"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if not self.sigma_max >= self.sigma_min > 0:
+            raise ConfigError(f"need sigma_max >= sigma_min > 0, got {self.sigma_max} and {self.sigma_min}")
         if self.step_size <= 0 or self.gamma_scale <= 0:
             raise ConfigError("step_size and gamma_scale must be positive")
+
+
+def make_config(settings: dict) -> LangevinConfig:
+    """A :class:`LangevinConfig` from user settings, with documented errors for unknown names and
+    values of the wrong type."""
+    from dataclasses import fields
+
+    known = {f.name: f for f in fields(LangevinConfig)}
+    unknown = sorted(set(settings) - set(known))
+    if unknown:
+        raise ConfigError(f"unknown Langevin setting(s) {unknown}; expected some of {sorted(known)}")
+    for key, value in settings.items():
+        default = known[key].default
+        ok = (isinstance(value, bool) if isinstance(default, bool) else
+              isinstance(value, (int, np.integer)) and not isinstance(value, bool) if isinstance(default, int) else
+              isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+              if isinstance(default, float) else isinstance(value, str))
+        if not ok:
+            raise ConfigError(f"Langevin setting {key}={value!r} should be a {type(default).__name__}")
+        if isinstance(default, float) and not math.isfinite(float(value)):
+            raise ConfigError(f"Langevin setting {key}={value!r} must be finite")
+    return LangevinConfig(**settings)
 
 
 def _project(d: torch.Tensor, w: torch.Tensor, target: torch.Tensor | float = 0.0) -> torch.Tensor:
@@ -170,7 +194,7 @@ def _anneal(priors, mixes, config, generator, progress, scores) -> torch.Tensor:
             s = move(s, eta, g, 2 * eta)
             bar.update()
         if not torch.isfinite(s).all():
-            raise FloatingPointError(
+            raise NumericalError(
                 f"Langevin diverged at sigma={sigma:.3g} (step_size={config.step_size}, constraint={config.constraint}); "
                 "use a smaller step_size"
             )
@@ -238,8 +262,12 @@ def langevin_separate(
     arr = validate_mix(mix)
     if priors is None or isinstance(priors, (str,)) or hasattr(priors, "__fspath__"):
         priors = load_priors(priors or "toy")
-    config = LangevinConfig(**{**priors.sampler, **settings})
-    generator = torch.Generator().manual_seed(int(seed) if seed is not None else int(torch.seed() % 2**63))
+    if not isinstance(priors, PriorSet):
+        raise ConfigError(f"priors must be a PriorSet, a bundled set name or a folder; got {type(priors).__name__}")
+    config = make_config({**priors.sampler, **settings})
+    if seed is not None and not isinstance(seed, (int, np.integer)):
+        raise ConfigError(f"seed must be an integer or None, got {seed!r}")
+    generator = torch.Generator().manual_seed(int(seed) % 2**63 if seed is not None else int(torch.seed() % 2**63))
     mixes = torch.from_numpy(np.atleast_2d(arr).copy())
     with torch.no_grad():
         est = separate_tensor(priors, mixes, config, generator, progress).numpy()

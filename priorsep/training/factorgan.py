@@ -22,7 +22,7 @@ from .. import distributed
 from ..baselines.factorgan import FactorGAN, FactorGANDiscriminators
 from ..checkpoint import atomic_torch_save, read_training_state, side_file
 from ..mixing import mix as mix_sources
-from ..errors import ConfigError, DataError
+from ..errors import ConfigError, DataError, NumericalError
 
 
 def _default_save(model, stem) -> None:
@@ -252,7 +252,7 @@ def train_factorgan(
                 for pe, p in zip(ema.parameters(), model.parameters()):
                     pe.lerp_(p, 1.0 - ema_decay)
         if not torch.isfinite(g_loss + d_marg + d_p + d_q):
-            raise FloatingPointError(f"non-finite loss at step {step}; lower --lr")
+            raise NumericalError(f"non-finite loss at step {step}; lower --lr")
         g_sched.step()
         d_sched.step()
         rec = {"step": step + 1, "d_marginal": dd.mean(d_marg.item()), "d_p": dd.mean(d_p.item()),

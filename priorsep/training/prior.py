@@ -14,6 +14,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .. import distributed
+from ..errors import NumericalError
 from ..checkpoint import atomic_torch_save, read_training_state, side_file
 from ..priors.base import Prior
 from ..priors.io import save_prior
@@ -100,7 +101,7 @@ def train_prior(
             loss = loss + dsm_weight * dsm
             rec["dsm"] = d.mean(dsm.item())
         if not torch.isfinite(loss):
-            raise FloatingPointError(f"non-finite loss at step {step}; lower --lr or check the data")
+            raise NumericalError(f"non-finite loss at step {step}; lower --lr or check the data")
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(prior.parameters(), 5.0)

@@ -19,7 +19,7 @@ from .. import distributed
 from ..baselines.io import save_baseline
 from ..baselines.waveunet import WaveUNet
 from ..checkpoint import atomic_torch_save, read_training_state, side_file
-from ..errors import DataError
+from ..errors import DataError, NumericalError
 
 
 def _edge_silence(mix: torch.Tensor, sources: torch.Tensor, before: int, after: int, prob: float,
@@ -132,7 +132,7 @@ def train_waveunet(
         est = net(mixes)
         loss = F.mse_loss(est, _centre(sources, est.shape[-1]))
         if not torch.isfinite(loss):
-            raise FloatingPointError(f"non-finite loss at step {step}; lower --lr or check the data")
+            raise NumericalError(f"non-finite loss at step {step}; lower --lr or check the data")
         opt.zero_grad()
         loss.backward()
         opt.step()
