@@ -114,3 +114,16 @@ def read_training_state(path: str | Path, device: torch.device | str = "cpu") ->
     if not isinstance(state, dict) or "step" not in state:
         raise CheckpointError(f"cannot resume from {path}: not a priorsep training state (no 'step')")
     return state
+
+
+def trim_log(log_path: str | Path, step: int) -> None:
+    """Drop the records after ``step`` from a JSONL training log (atomically): a run killed after
+    appending its log but before saving its state resumes from the previous state and logs those
+    steps again."""
+    log_path = Path(log_path)
+    if not log_path.is_file():
+        return
+    lines = log_path.read_text().splitlines()
+    keep = [line for line in lines if line.strip() and json.loads(line).get("step", 0) <= step]
+    if len(keep) != len(lines):
+        _atomic_write(log_path, lambda f: f.write("".join(line + "\n" for line in keep).encode()))

@@ -124,3 +124,13 @@ def test_prior_set_carries_its_sampler_settings(tmp_path):
     assert not np.array_equal(a["sine"], c["sine"])
     with pytest.raises(ValueError, match="constraint"):
         langevin_separate(mix, priors=ps, seed=1, constraint="nope")
+
+
+def test_trim_log_drops_records_after_the_resumed_step(tmp_path):
+    from priorsep.checkpoint import trim_log
+
+    log = tmp_path / "x.log.jsonl"
+    log.write_text("".join(json.dumps({"step": s, "loss": 0.0}) + "\n" for s in range(1, 8)))
+    trim_log(log, 5)
+    assert [json.loads(line)["step"] for line in log.read_text().splitlines()] == [1, 2, 3, 4, 5]
+    trim_log(tmp_path / "missing.log.jsonl", 3)  # nothing to trim: no error

@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 
 from .. import distributed
 from ..baselines.factorgan import FactorGAN, FactorGANDiscriminators
-from ..checkpoint import atomic_torch_save, read_training_state, side_file
+from ..checkpoint import atomic_torch_save, read_training_state, side_file, trim_log
 from ..mixing import mix as mix_sources
 from ..errors import ConfigError, DataError, NumericalError
 
@@ -166,6 +166,8 @@ def train_factorgan(
                          (d_sched, "d_scheduler")):
             obj.load_state_dict(state[key])
         start = int(state["step"])
+        if dd.is_main:
+            trim_log(log_path, start)
     model.config["training"] = {
         "objective": "FactorGAN (Stoller 2020, section 3.3): marginal + p/q-dependency discriminators, "
                      "non-saturating generator loss",
@@ -263,15 +265,16 @@ def train_factorgan(
         if done % checkpoint_every == 0 or done == end:
             ema.config["trained_steps"] = done
             if dd.is_main:
+                log_path.parent.mkdir(parents=True, exist_ok=True)
+                with open(log_path, "a") as f:  # log first, state last (see trim_log)
+                    for r in records:
+                        f.write(json.dumps(r) + "\n")
                 save_model(ema, out)
                 atomic_torch_save({"model": model.state_dict(), "ema": ema.state_dict(),
                                    "discriminators": discs.state_dict(),
                                    "g_optimizer": g_opt.state_dict(), "d_optimizer": d_opt.state_dict(),
                                    "g_scheduler": g_sched.state_dict(), "d_scheduler": d_sched.state_dict(),
                                    "step": done}, state_path)
-                with open(log_path, "a") as f:
-                    for r in records:
-                        f.write(json.dumps(r) + "\n")
             dd.barrier()
             records = []
     model.load_state_dict(ema.state_dict())

@@ -15,7 +15,7 @@ from tqdm.auto import tqdm
 
 from .. import distributed
 from ..errors import NumericalError
-from ..checkpoint import atomic_torch_save, read_training_state, side_file
+from ..checkpoint import atomic_torch_save, read_training_state, side_file, trim_log
 from ..priors.base import Prior
 from ..priors.io import save_prior
 from ..schedule import sample_training_sigmas
@@ -67,6 +67,8 @@ def train_prior(
         opt.load_state_dict(state["optimizer"])
         sched.load_state_dict(state["scheduler"])
         start = int(state["step"])
+        if d.is_main:
+            trim_log(log_path, start)
     records: list[dict] = []
     prior.train()
 
@@ -121,12 +123,14 @@ def train_prior(
 
 
 def _checkpoint(prior, opt, sched, step, out, state_path, log_path, new_records) -> None:
-    prior.config["trained_steps"] = step
-    save_prior(prior, out)
-    atomic_torch_save({"model": prior.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(), "step": step}, state_path)
+    # log first, state last: a crash in between leaves extra log lines, trimmed on resume
+    log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "a") as f:
         for r in new_records:
             f.write(json.dumps(r) + "\n")
+    prior.config["trained_steps"] = step
+    save_prior(prior, out)
+    atomic_torch_save({"model": prior.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(), "step": step}, state_path)
 
 
 def _read_log(log_path: Path) -> list[dict]:

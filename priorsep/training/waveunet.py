@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 from .. import distributed
 from ..baselines.io import save_baseline
 from ..baselines.waveunet import WaveUNet
-from ..checkpoint import atomic_torch_save, read_training_state, side_file
+from ..checkpoint import atomic_torch_save, read_training_state, side_file, trim_log
 from ..errors import DataError, NumericalError
 
 
@@ -114,6 +114,8 @@ def train_waveunet(
         opt.load_state_dict(state["optimizer"])
         sched.load_state_dict(state["scheduler"])
         start, best, bad = int(state["step"]), float(state["best_val"]), int(state["bad_validations"])
+        if d.is_main:
+            trim_log(log_path, start)
     before, after = model.context
     # earlier stages (--init) count too; a stage with a new seed draws new items
     earlier_items = sum(int(h.get("paired_items") or 0) for h in model.config.get("training_history", []))
@@ -151,13 +153,14 @@ def train_waveunet(
                     save_baseline(model, out)
             else:
                 bad += 1
-            if d.is_main:
-                atomic_torch_save({"model": model.state_dict(), "optimizer": opt.state_dict(),
-                                   "scheduler": sched.state_dict(), "step": done, "best_val": best,
-                                   "bad_validations": bad}, state_path)
+            if d.is_main:  # log first, state last (see trim_log)
+                log_path.parent.mkdir(parents=True, exist_ok=True)
                 with open(log_path, "a") as f:
                     for r in records:
                         f.write(json.dumps(r) + "\n")
+                atomic_torch_save({"model": model.state_dict(), "optimizer": opt.state_dict(),
+                                   "scheduler": sched.state_dict(), "step": done, "best_val": best,
+                                   "bad_validations": bad}, state_path)
             d.barrier()
             records = []
     model.eval()
