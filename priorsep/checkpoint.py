@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 import torch
-from .errors import CheckpointError, CheckpointNotFoundError, UnknownNameNotFoundError
+from .errors import CheckpointError, CheckpointNotFoundError, UnknownNameNotFoundError, brief
 
 
 def _atomic_write(path: Path, write) -> None:
@@ -49,6 +49,8 @@ def user_path(name: str | Path, what: str) -> Path:
 def checkpoint_paths(stem: str | Path) -> tuple[Path, Path]:
     """``(weights .pt, config .json)`` for a checkpoint stem such as ``priors/sine``."""
     stem = user_path(stem, "checkpoint")
+    if stem.name in ("", ".", ".."):
+        raise UnknownNameNotFoundError(f"{str(stem)!r} is a folder, not a checkpoint stem such as priors/sine")
     if stem.suffix in (".pt", ".json"):
         stem = stem.with_suffix("")
     return stem.with_suffix(".pt"), stem.with_suffix(".json")
@@ -99,7 +101,7 @@ def read_checkpoint(stem: str | Path, what: str = "checkpoint") -> tuple[dict, d
     try:
         state = torch.load(weights, map_location="cpu", weights_only=True)
     except Exception as e:  # torch raises several types for truncated/garbage files
-        raise CheckpointError(f"corrupt {what.split()[0]} weights {weights}: {e}") from None
+        raise CheckpointError(f"corrupt {what.split()[0]} weights {weights}: {brief(e)}") from None
     return config, state
 
 
@@ -109,7 +111,7 @@ def read_training_state(path: str | Path, device: torch.device | str = "cpu") ->
     try:
         state = torch.load(path, map_location=device, weights_only=True)
     except Exception as e:
-        raise CheckpointError(f"cannot resume from {path}: the file is damaged ({e}); delete it to start over "
+        raise CheckpointError(f"cannot resume from {path}: the file is damaged ({brief(e)}); delete it to start over "
                               "from the last saved model with --init, or restore it") from None
     if not isinstance(state, dict) or "step" not in state:
         raise CheckpointError(f"cannot resume from {path}: not a priorsep training state (no 'step')")

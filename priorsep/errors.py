@@ -79,7 +79,15 @@ class NumericalError(PriorsepError, FloatingPointError):
     pass
 
 
-__all__ = [
+def brief(error: BaseException, limit: int = 200) -> str:
+    """The gist of a library's exception for one-line messages: its last non-empty line (torch puts
+    the specific problem last), shortened to ``limit`` characters."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    text = lines[-1] if lines else type(error).__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+__all__ = ["brief", 
     "PriorsepError", "InvalidAudioError", "AudioFileError", "AudioFileNotFoundError", "SampleRateError",
     "CheckpointError", "CheckpointNotFoundError", "UnknownNameError", "UnknownNameNotFoundError",
     "OutputConflictError", "ConfigError", "DataError", "DataNotFoundError", "NumericalError",

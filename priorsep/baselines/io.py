@@ -6,7 +6,7 @@ from pathlib import Path
 from .. import __version__
 from ..checkpoint import atomic_json_save, atomic_torch_save, checkpoint_paths, read_checkpoint
 from .base import Separator
-from ..errors import CheckpointError, UnknownNameNotFoundError
+from ..errors import CheckpointError, UnknownNameNotFoundError, brief
 
 BUNDLED_DIR = Path(__file__).resolve().parent / "bundled"
 
@@ -38,7 +38,8 @@ def load_baseline(stem: str | Path) -> Separator:
     try:
         model.load_state_dict(state)
     except Exception as e:
-        raise CheckpointError(f"baseline weights {checkpoint_paths(stem)[0]} do not fit their config: {e}") from None
+        raise CheckpointError(f"baseline weights {checkpoint_paths(stem)[0]} do not fit their config ({brief(e)}); "
+                              "the .json and .pt are from different models") from None
     return model.eval()
 
 

@@ -14,7 +14,8 @@ from .base import Prior
 from .flow import FlowPrior
 from .gaussian import GaussianPrior
 from .wavenet import WaveNetPrior
-from ..errors import CheckpointError, CheckpointNotFoundError, ConfigError, SampleRateError, UnknownNameError, UnknownNameNotFoundError
+from ..errors import (CheckpointError, CheckpointNotFoundError, ConfigError, SampleRateError, UnknownNameError,
+                      UnknownNameNotFoundError, brief)
 
 PRIOR_KINDS: dict[str, type[Prior]] = {cls.kind: cls for cls in (FlowPrior, WaveNetPrior, GaussianPrior)}
 BUNDLED_DIR = Path(__file__).resolve().parent / "bundled"
@@ -42,7 +43,8 @@ def load_prior(stem: str | Path) -> Prior:
     try:
         prior.load_state_dict(state)
     except Exception as e:
-        raise CheckpointError(f"prior weights {checkpoint_paths(stem)[0]} do not fit their config: {e}") from None
+        raise CheckpointError(f"prior weights {checkpoint_paths(stem)[0]} do not fit their config ({brief(e)}); "
+                              "the .json and .pt are from different models") from None
     return prior.eval()
 
 
