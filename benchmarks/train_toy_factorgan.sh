@@ -12,5 +12,5 @@
 set -euo pipefail
 OUT=${OUT:-priors-work}
 export MALLOC_MMAP_THRESHOLD_=17179869184 MALLOC_TRIM_THRESHOLD_=17179869184 MALLOC_TOP_PAD_=1073741824
-priorsep train-baseline --model factorgan --data toy --paired 1000 --steps 3800 --batch-size 16 --lr 2e-4 \
+priorsep train-baseline --resume --model factorgan --data toy --paired 1000 --steps 3800 --batch-size 16 --lr 2e-4 \
   --checkpoint-every 200 --seed 0 --out "$OUT/factorgan-toy" "$@"

@@ -5,18 +5,18 @@
 # Stage 2: fine-tune with maximum likelihood + denoising score matching (~0.35 s/step), which
 #          turns the discriminative-but-rough densities into usable scores for Langevin.
 set -euo pipefail
-OUT=${OUT:-priorsep/priors/bundled/toy}
+OUT=${OUT:-priors-work/toy-final}  # then copy its NAME.pt/.json and priorset.json to priorsep/priors/bundled/toy
 WORK=${WORK:-priors-work/toy}
 STEPS=${STEPS:-1500}
 DSM_STEPS=${DSM_STEPS:-800}
 export MALLOC_MMAP_THRESHOLD_=17179869184 MALLOC_TRIM_THRESHOLD_=17179869184 MALLOC_TOP_PAD_=1073741824
 mkdir -p "$OUT" "$WORK/nll"
 for src in sine square sawtooth triangle; do
-  priorsep train-prior --kind flow --source "$src" --data toy --out "$WORK/nll/$src" \
+  priorsep train-prior --resume --kind flow --source "$src" --data toy --out "$WORK/nll/$src" \
     --steps "$STEPS" --batch-size 32 --crop 2048 --sigma-min 0.01 --sigma-max 2.0 --lr 1e-3 --seed 0 --quiet
 done
 for src in sine square sawtooth triangle; do
-  priorsep train-prior --kind flow --source "$src" --data toy --init "$WORK/nll/$src" --out "$OUT/$src" \
+  priorsep train-prior --resume --kind flow --source "$src" --data toy --init "$WORK/nll/$src" --out "$OUT/$src" \
     --steps "$DSM_STEPS" --batch-size 16 --crop 2048 --sigma-min 0.01 --sigma-max 2.0 --lr 3e-4 --seed 1 \
     --dsm-weight 1.0 --quiet
 done

@@ -16,9 +16,9 @@ export MALLOC_MMAP_THRESHOLD_=17179869184 MALLOC_TRIM_THRESHOLD_=17179869184 MAL
 mkdir -p "$OUT" "$WORK"
 common=(--data toy --batch-size 16 --crop 4096 --sigma-min 0.01 --sigma-max 2.0 --dsm-weight 1.0 --quiet)
 for src in $SOURCES; do
-  priorsep train-prior --kind flow --basis dct --squeeze 256 --n-blocks 6 --hidden 64 --n-layers 4 \
+  priorsep train-prior --resume --kind flow --basis dct --squeeze 256 --n-blocks 6 --hidden 64 --n-layers 4 \
     --source "$src" --out "$WORK/$src" --steps 1500 --lr 1e-3 --seed 0 "${common[@]}"
-  priorsep train-prior --source "$src" --init "$WORK/$src" --out "$OUT/$src" --steps 1500 --lr 5e-4 --seed 1 \
+  priorsep train-prior --resume --source "$src" --init "$WORK/$src" --out "$OUT/$src" --steps 1500 --lr 5e-4 --seed 1 \
     "${common[@]}"
 done
 printf '{"sources": ["sine", "square", "sawtooth", "triangle"]}\n' > "$OUT/priorset.json"

@@ -8,7 +8,7 @@ STEPS=${STEPS:-1500}
 export MALLOC_MMAP_THRESHOLD_=17179869184 MALLOC_TRIM_THRESHOLD_=17179869184 MALLOC_TOP_PAD_=1073741824
 mkdir -p "$OUT"
 for src in sine square sawtooth triangle; do
-  priorsep train-prior --kind wavenet --source "$src" --data toy --out "$OUT/$src" \
+  priorsep train-prior --resume --kind wavenet --source "$src" --data toy --out "$OUT/$src" \
     --steps "$STEPS" --batch-size 16 --crop 2048 --sigma-min 0.01 --sigma-max 2.0 --lr 2e-3 --seed 0 \
     --channels 24 --skip-channels 48 --n-layers 12 --dilation-cycle 12 --n-mix 4 --quiet
 done

@@ -10,7 +10,7 @@ set -euo pipefail
 OUT=${OUT:-priors-work}
 export MALLOC_MMAP_THRESHOLD_=17179869184 MALLOC_TRIM_THRESHOLD_=17179869184 MALLOC_TOP_PAD_=1073741824
 common=(--model waveunet --data toy --batch-size 48 --checkpoint-every 200 --patience 10 "$@")
-priorsep train-baseline "${common[@]}" --levels 7 --features 16 --output-length 513 --norm batch \
+priorsep train-baseline --resume "${common[@]}" --levels 7 --features 16 --output-length 513 --norm batch \
   --steps 2500 --lr 2e-3 --seed 0 --out "$OUT/waveunet-toy"
-priorsep train-baseline "${common[@]}" --init "$OUT/waveunet-toy" --steps 1500 --lr 1e-3 --seed 1 \
+priorsep train-baseline --resume "${common[@]}" --init "$OUT/waveunet-toy" --steps 1500 --lr 1e-3 --seed 1 \
   --out "$OUT/waveunet-toy-s2"

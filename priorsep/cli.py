@@ -32,6 +32,23 @@ def _set_threads() -> None:
     torch.set_num_threads(max(1, len(os.sched_getaffinity(0)) // local))
 
 
+def _check_output(out: Path, resume: bool, init: str | None) -> None:
+    """Training never silently replaces a checkpoint: an existing ``out`` continues only with
+    ``--resume`` (and only if its training state exists)."""
+    from .checkpoint import checkpoint_paths, side_file
+
+    if init and checkpoint_paths(init)[0].resolve() == checkpoint_paths(out)[0].resolve():
+        return  # refused below, with the message for that mistake
+    state, weights = side_file(out, ".train.pt"), checkpoint_paths(out)[0]
+    if resume:
+        if not state.is_file() and weights.is_file():
+            raise OutputConflictError(f"--resume: {weights} exists but has no training state {state.name} to resume "
+                                      "(a finished or copied model); choose another --out")
+    elif state.is_file() or weights.is_file():
+        raise OutputConflictError(f"{weights if weights.is_file() else state} exists; pass --resume to continue its "
+                                  "training, or choose another --out")
+
+
 def cmd_train_prior(args: argparse.Namespace) -> int:
     from . import distributed
     from .data.folder import FolderCrops
@@ -51,6 +68,7 @@ def cmd_train_prior(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.is_dir() or str(args.out).endswith("/"):
         out = out / args.source
+    _check_output(out, args.resume, args.init)
     config = dict(
         source=args.source,
         sample_rate=dataset.sample_rate,
@@ -107,6 +125,7 @@ def cmd_train_baseline(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.is_dir() or str(args.out).endswith("/"):
         out = out / f"{args.model}-{args.data}"
+    _check_output(out, args.resume, args.init)
     if args.data == "toy":
         from .data.toy import TOY_MIXING, TOY_SAMPLE_RATE, TOY_SOURCES, ToyMixCrops, ToySourceCrops
         from .mixing import mixing_weights
@@ -282,6 +301,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dsm-weight", type=float, default=0.0,
                    help="weight of denoising score matching next to maximum likelihood (trains the score)")
     p.add_argument("--init", help="fine-tune from this checkpoint stem instead of a fresh model")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the interrupted training in --out (from OUT.train.pt; starts fresh if none)")
     p.add_argument("--checkpoint-every", type=int, default=250)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--quiet", action="store_true")
@@ -307,6 +328,8 @@ def build_parser() -> argparse.ArgumentParser:
     for key, kwargs in BASELINE_ARCH_ARGS.items():
         arch.add_argument("--" + key.replace("_", "-"), **kwargs)
     p.add_argument("--init", help="start from this checkpoint stem (a further training stage, e.g. lower lr)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the interrupted training in --out (from OUT.train.pt; starts fresh if none)")
     p.add_argument("--checkpoint-every", type=int, default=200)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--quiet", action="store_true")

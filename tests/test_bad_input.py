@@ -129,7 +129,12 @@ def _init_is_out(tmp, p):
 def _damaged_resume(tmp, p):
     (tmp / "r.train.pt").write_bytes(b"\x00" * 100)
     return ["train-prior", "--data", "toy", "--source", "sine", "--steps", "1", "--crop", "64", "--squeeze", "4",
-            "--n-blocks", "1", "--hidden", "4", "--n-layers", "1", "--out", str(tmp / "r"), "--quiet"]
+            "--n-blocks", "1", "--hidden", "4", "--n-layers", "1", "--out", str(tmp / "r"), "--quiet", "--resume"]
+
+
+def _existing_checkpoint(tmp, p):
+    d = _priors_copy(p, tmp / "pri")
+    return ["train-prior", "--data", "toy", "--source", "sine", "--steps", "1", "--out", f"{d}/sine", "--quiet"]
 
 
 def _bad_setting(tmp, p):
@@ -174,6 +179,7 @@ CLI_CASES = {
     "output would overwrite the input": (_overwrite_input, "overwrite the input"),
     "fine-tuning onto its own input": (_init_is_out, "never overwrites its input"),
     "damaged resume file": (_damaged_resume, "cannot resume"),
+    "training onto an existing checkpoint": (_existing_checkpoint, "exists; pass --resume"),
     "invalid sampler setting": (_bad_setting, "step_size"),
     "invalid --jobs": (_bad_jobs, "--jobs must be >= 1"),
     "training folder without audio": (_empty_data_folder, "no audio files"),

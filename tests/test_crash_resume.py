@@ -31,7 +31,7 @@ def test_killed_training_resumes_to_the_same_parameters(tmp_path):
     step = torch.load(state, weights_only=True)["step"]
     assert 0 < step < 300, f"the run was not interrupted mid-way (step {step})"
 
-    subprocess.run(_cmd(tmp_path / "cut"), env=env, check=True, capture_output=True, timeout=600)
+    subprocess.run([*_cmd(tmp_path / "cut"), "--resume"], env=env, check=True, capture_output=True, timeout=600)
     full = torch.load(tmp_path / "full.train.pt", weights_only=True)
     cut = torch.load(tmp_path / "cut.train.pt", weights_only=True)
     assert cut["step"] == full["step"] == 300
