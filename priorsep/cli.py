@@ -201,6 +201,59 @@ def cmd_train_baseline(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train_posterior(args: argparse.Namespace) -> int:
+    from . import distributed
+    from .data.folder import FolderCrops
+    from .data.toy import ToyMixCrops
+    from .priors.io import load_priors
+    from .separation.variational import ENCODER_STEM, Encoder, load_encoder
+    from .training.posterior import train_posterior
+
+    priors = load_priors(args.priors)
+    if args.data == "toy":
+        if sorted(priors.names) != sorted(["sine", "square", "sawtooth", "triangle"]):
+            raise ConfigError(f"--data toy needs the toy prior set (sine, square, sawtooth, triangle), not {priors.names}")
+        mixes = MixturesOnly(ToyMixCrops(args.crop, seed=args.seed))
+    else:
+        mixes = FolderCrops(args.data, args.crop, seed=args.seed)
+        if mixes.sample_rate != priors.sample_rate:
+            raise SampleRateError(f"mixtures in {args.data} are at {mixes.sample_rate} Hz, the priors at "
+                                  f"{priors.sample_rate} Hz")
+    out = Path(args.out)
+    if out.is_dir() or str(args.out).endswith("/"):
+        out = out / ENCODER_STEM
+    _check_output(out, args.resume, args.init)
+    torch.manual_seed(args.seed)
+    if args.init:
+        encoder = load_encoder(args.init, priors).train()
+    else:
+        encoder = Encoder(priors.weights, hidden=args.hidden, levels=args.levels)
+    log = train_posterior(priors, encoder, mixes, out, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
+                          sigma_start=args.sigma_start, sigma_end=args.sigma_end, gamma_scale=args.gamma_scale,
+                          particles=args.particles, seed=args.seed, checkpoint_every=args.checkpoint_every,
+                          quiet=args.quiet)
+    if distributed.current().is_main:
+        last = log[-1]["elbo"] if log else float("nan")
+        print(f"saved {out}.pt and {out}.json; final ELBO {last:.3f} nats/sample")
+    return 0
+
+
+class MixturesOnly:
+    """The mixtures of a paired dataset ``(mix, sources)``: what variational training may see."""
+
+    def __init__(self, paired):
+        self.paired = paired
+
+    def __len__(self) -> int:
+        return len(self.paired)
+
+    def __getitem__(self, i: int):
+        return self.paired[i][0]
+
+    def describe(self) -> str:
+        return "mixtures only (no stems) of " + (self.paired.describe() if hasattr(self.paired, "describe") else "")
+
+
 def _add_langevin_args(p: argparse.ArgumentParser) -> None:
     from dataclasses import fields
 
@@ -228,7 +281,8 @@ def cmd_separate(args: argparse.Namespace) -> int:
     from . import distributed
     from .separation.files import Separation, separate_files
 
-    sep = Separation(method=args.method, priors=args.priors, model=args.model, seed=args.seed, resample=args.resample,
+    sep = Separation(method=args.method, priors=args.priors, model=args.model, encoder=args.encoder, seed=args.seed,
+                     resample=args.resample,
                      settings=_langevin_settings(args), progress=not args.quiet)
     counts = separate_files(args.mix, args.out, sep, jobs=args.jobs, quiet=args.quiet)
     d = distributed.current()
@@ -335,11 +389,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_train_baseline)
 
+    p = sub.add_parser("train-posterior", help="train a variational encoder on mixtures only (frozen priors)")
+    p.add_argument("--priors", default="toy", help="bundled prior set name or folder of checkpoints")
+    p.add_argument("--data", required=True, help="'toy' (toy mixtures) or a folder of mixture wav/flac files")
+    p.add_argument("--out", required=True, help="checkpoint stem or folder (gets encoder.pt + .json); a prior "
+                   "set folder's own encoder.* is what variational_separate uses by default")
+    p.add_argument("--steps", type=int, default=2000)
+    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--crop", type=int, default=2048, help="training crop length in samples")
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--sigma-start", type=float, default=0.5, help="priors' noise level at the first step")
+    p.add_argument("--sigma-end", type=float, default=0.02, help="... and at the last (geometric in between)")
+    p.add_argument("--gamma-scale", type=float, default=0.5, help="likelihood std = gamma_scale * sigma")
+    p.add_argument("--particles", type=int, default=1, help="ELBO samples per mixture and step")
+    p.add_argument("--hidden", type=int, default=32, help="encoder channels")
+    p.add_argument("--levels", type=int, default=6, help="encoder U-Net levels")
+    p.add_argument("--init", help="start from this encoder checkpoint stem")
+    p.add_argument("--resume", action="store_true", help="continue the interrupted training in --out")
+    p.add_argument("--checkpoint-every", type=int, default=200)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_train_posterior)
+
     p = sub.add_parser("separate", help="separate a mixture file into one wav per source")
     p.add_argument("mix", nargs="+", help="mixture audio files (wav/flac/...) or folders of them")
     p.add_argument("--priors", default="toy", help="bundled prior set name or folder of checkpoints")
-    p.add_argument("--method", default="langevin", choices=["langevin", "baseline"],
-                   help="langevin (the priors) or baseline (a trained Wave-U-Net / FactorGAN, see --model)")
+    p.add_argument("--method", default="langevin", choices=["langevin", "variational", "baseline"],
+                   help="langevin (the priors), variational (the priors' encoder, see --encoder) or baseline "
+                   "(a trained Wave-U-Net / FactorGAN, see --model)")
+    p.add_argument("--encoder", help="--method variational: encoder checkpoint stem (default: the prior set's own)")
     p.add_argument("--model", help="--method baseline: bundled baseline name (waveunet-toy) or checkpoint stem")
     p.add_argument("--out", required=True, help="output folder: SOURCE.wav per source for a single file, "
                    "else NAME/SOURCE.wav per input; inputs whose outputs exist are skipped")

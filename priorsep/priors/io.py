@@ -66,6 +66,7 @@ class PriorSet:
             raise SampleRateError(f"priors have mismatched sample rates {rates}; all priors of a set must share one rate")
         self.priors = list(priors)
         self.sampler = dict(sampler or {})
+        self.path: Path | None = None  # the folder it was loaded from (which may hold its encoder)
 
     @property
     def kind(self) -> str:
@@ -102,6 +103,10 @@ class PriorSet:
         raise UnknownNameError(f"no prior for source {name!r}; this set has {self.names}")
 
 
+#: files in a prior-set folder that are not priors: the set's metadata and its variational encoder
+NOT_PRIORS = ("priorset.json", "encoder.json")
+
+
 def bundled_prior_sets() -> list[str]:
     return sorted(p.name for p in BUNDLED_DIR.iterdir() if p.is_dir()) if BUNDLED_DIR.is_dir() else []
 
@@ -129,7 +134,9 @@ def load_priors(name_or_dir: str | Path = "toy") -> PriorSet:
     if not isinstance(meta, dict) or not isinstance(meta.get("sources", []), list) or not isinstance(
             meta.get("langevin") or {}, dict):
         raise CheckpointError(f"{meta_file} must be a JSON object with a 'sources' list and a 'langevin' object")
-    names = meta.get("sources") or sorted(p.stem for p in path.glob("*.json") if p.name != "priorset.json")
+    names = meta.get("sources") or sorted(p.stem for p in path.glob("*.json") if p.name not in NOT_PRIORS)
     if not names:
         raise CheckpointNotFoundError(f"no prior checkpoints (NAME.pt + NAME.json) in {path}")
-    return PriorSet([load_prior(path / n) for n in names], sampler=meta.get("langevin"))
+    prior_set = PriorSet([load_prior(path / n) for n in names], sampler=meta.get("langevin"))
+    prior_set.path = path
+    return prior_set

@@ -26,6 +26,7 @@ class Separation:
     method: str = "langevin"
     priors: str = "toy"
     model: str | None = None
+    encoder: str | None = None
     seed: int = 0
     resample: bool = False
     settings: dict = field(default_factory=dict)
@@ -40,8 +41,8 @@ class Separation:
                 raise ConfigError("--method baseline needs --model NAME (a bundled baseline such as waveunet-toy, "
                                   "or a checkpoint stem)")
             return load_baseline(self.model)
-        if self.method != "langevin":
-            raise ConfigError(f"unknown method {self.method!r}; expected 'langevin' or 'baseline'")
+        if self.method not in ("langevin", "variational"):
+            raise ConfigError(f"unknown method {self.method!r}; expected 'langevin', 'variational' or 'baseline'")
         from ..priors.io import load_priors
 
         return load_priors(self.priors)
@@ -95,6 +96,10 @@ def _separate_one(sep: Separation, separator, path: Path, targets: dict[str, Pat
     mix = validate_mix(mix[0] if mix.shape[0] == 1 else mix, name=str(path))
     if sep.method == "baseline":
         est = separator.separate(mix)
+    elif sep.method == "variational":
+        from .variational import variational_separate
+
+        est = variational_separate(mix, priors=separator, encoder=sep.encoder, seed=sep.seed)
     else:
         from .langevin import langevin_separate
 

@@ -129,6 +129,9 @@ def elbo(mix: torch.Tensor, priors: PriorSet, encoder: Encoder, sigma: float, ga
          particles: int = 1) -> torch.Tensor:
     """Monte-Carlo ELBO (nats, summed over the batch) of ``mix (B, T)``, differentiable in the encoder;
     ``particles`` draws are vectorised (one batched pass through each prior)."""
+    # pyro.module keeps parameters in a global store and would load a previous encoder's values into
+    # this one; the encoder's own parameters are the truth here (torch optimisers, checkpoints)
+    pyro.clear_param_store()
     loss = pyro.infer.Trace_ELBO(num_particles=particles, vectorize_particles=particles > 1,
                                  max_plate_nesting=1).differentiable_loss(
         lambda m: model(m, priors, sigma, gamma), lambda m: guide(m, priors, sigma, gamma, encoder), mix)
@@ -141,3 +144,94 @@ def freeze(priors: PriorSet) -> None:
         p.eval()
         for q in p.parameters():
             q.requires_grad_(False)
+
+
+# --- checkpoints ---------------------------------------------------------------------------------
+
+ENCODER_STEM = "encoder"  # a prior set's own encoder: <prior set folder>/encoder.pt + .json
+
+
+def save_encoder(encoder: Encoder, stem, extra: dict | None = None) -> None:
+    """``stem.pt`` (state_dict) + ``stem.json`` (architecture, plus ``extra``: sources, sample rate,
+    training record), both atomic."""
+    from .. import __version__
+    from ..checkpoint import atomic_json_save, atomic_torch_save, checkpoint_paths
+
+    weights, config = checkpoint_paths(stem)
+    atomic_torch_save(encoder.state_dict(), weights)
+    atomic_json_save({**encoder.config, **(extra or {}), "kind": "encoder", "model_class": "Encoder",
+                      "priorsep_version": __version__}, config)
+
+
+def load_encoder(stem, priors: PriorSet | None = None) -> Encoder:
+    """An :class:`Encoder` from ``stem.pt`` + ``stem.json``; with ``priors``, checks that it was
+    trained for these sources and this sample rate."""
+    from ..checkpoint import read_checkpoint
+    from ..errors import CheckpointError, SampleRateError, brief
+
+    config, state = read_checkpoint(stem, "encoder checkpoint")
+    if config.get("kind") != "encoder":
+        raise CheckpointError(f"{stem} is a {config.get('kind')!r} checkpoint, not an encoder")
+    if priors is not None:
+        if config.get("sources") and list(config["sources"]) != list(priors.names):
+            raise ConfigError(f"encoder {stem} separates {config['sources']}, but the priors are {priors.names}")
+        if config.get("sample_rate") and int(config["sample_rate"]) != priors.sample_rate:
+            raise SampleRateError(f"encoder {stem} is for {config['sample_rate']} Hz, the priors for "
+                                  f"{priors.sample_rate} Hz")
+    enc = Encoder(config["weights"], hidden=config["hidden"], levels=config["levels"], init_scale=config["init_scale"])
+    try:
+        enc.load_state_dict(state)
+    except RuntimeError as e:
+        raise CheckpointError(f"encoder weights {stem} do not fit their config ({brief(e)})") from None
+    enc.config.update({k: v for k, v in config.items() if k not in enc.config})
+    return enc.eval()
+
+
+# --- separation ----------------------------------------------------------------------------------
+
+def variational_separate(mix, priors: PriorSet | str | None = None, *, encoder: Encoder | str | None = None,
+                         seed: int | None = None, samples: int = 1):
+    """Separate in one pass with an amortised posterior q(s | m).
+
+    mix: ``(T,)`` or ``(C, T)`` float array at the priors' rate (channels separated independently).
+    priors: a :class:`PriorSet`, bundled name or folder (``None``: ``"toy"``). encoder: an
+    :class:`Encoder`, a checkpoint stem, or ``None`` for the prior set's own ``encoder`` checkpoint.
+    Returns ``{source: posterior mean shaped like mix}``; with ``samples > 1`` the pair
+    ``(means, draws)`` where ``draws[source]`` is ``(samples, *mix.shape)``: their spread shows where
+    the separation is unsure.
+    """
+    import numpy as np
+
+    from ..data.audio import validate_mix
+    from ..errors import UnknownNameError
+    from ..priors.io import load_priors
+
+    arr = validate_mix(mix)
+    if not isinstance(samples, (int, np.integer)) or isinstance(samples, bool) or samples < 1:
+        raise ConfigError(f"samples must be an integer >= 1, got {samples!r}")
+    if priors is None or isinstance(priors, str) or hasattr(priors, "__fspath__"):
+        priors = load_priors(priors or "toy")
+    if encoder is None:
+        stem = priors.path / ENCODER_STEM if priors.path is not None else None
+        if stem is None or not stem.with_suffix(".pt").is_file():
+            raise UnknownNameError(f"the prior set {priors.path or priors.names} has no encoder; train one with "
+                                   "priorsep train-posterior, or pass encoder=STEM")
+        encoder = stem
+    if not isinstance(encoder, Encoder):
+        encoder = load_encoder(encoder, priors)
+    x = torch.from_numpy(np.atleast_2d(arr).copy())
+    t = x.shape[-1]
+    multiple = encoder.length_multiple
+    pad = (-t) % multiple
+    if pad:
+        x = F.pad(x[:, None], (0, pad), mode="reflect" if pad < t else "replicate")[:, 0]
+    with torch.no_grad():
+        loc, scale = encoder(x)
+    loc, scale = loc[..., :t], scale[..., :t]
+    means = {name: loc[:, k].numpy().reshape(arr.shape) for k, name in enumerate(priors.names)}
+    if samples == 1:
+        return means
+    g = torch.Generator().manual_seed(int(seed) % 2**63 if seed is not None else int(torch.seed() % 2**63))
+    eps = torch.randn((samples, *loc.shape), generator=g, dtype=loc.dtype)
+    draws = loc + scale * eps
+    return means, {name: draws[:, :, k].numpy().reshape(samples, *arr.shape) for k, name in enumerate(priors.names)}
