@@ -417,7 +417,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--method", default="langevin", choices=["langevin", "variational", "baseline"],
                    help="langevin (the priors), variational (the priors' encoder, see --encoder) or baseline "
                    "(a trained Wave-U-Net / FactorGAN, see --model)")
-    p.add_argument("--encoder", help="--method variational: encoder checkpoint stem (default: the prior set's own)")
+    p.add_argument("--encoder", help="--method variational, or langevin with --init variational: encoder checkpoint "
+                   "stem (default: the prior set's own)")
     p.add_argument("--model", help="--method baseline: bundled baseline name (waveunet-toy) or checkpoint stem")
     p.add_argument("--out", required=True, help="output folder: SOURCE.wav per source for a single file, "
                    "else NAME/SOURCE.wav per input; inputs whose outputs exist are skipped")

@@ -70,7 +70,7 @@ def test_chain_selection_picks_the_highest_posterior_density(gaussian_set, monke
 
 def test_overlap_add_of_an_exact_split_reconstructs_the_mix(monkeypatch, gaussian_set):
     """Chunking with an 'identity' separator (each source = mix / 2) must give back the input."""
-    def identity_split(priors, pieces, config, generator, progress=False):
+    def identity_split(priors, pieces, config, generator, progress=False, init_fn=None):
         return pieces[:, None].repeat(1, len(priors), 1) / 2
 
     monkeypatch.setattr(langevin, "anneal", identity_split)

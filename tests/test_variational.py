@@ -149,3 +149,30 @@ def test_train_posterior_cli_resumes_and_separate_uses_the_encoder(tmp_path, tin
                  str(tmp_path / "sep"), "--quiet"]) == 0
     audio, rate = read_audio(tmp_path / "sep" / "triangle.wav")
     assert rate == 14700 and audio.shape == (1, 300)
+
+
+def test_langevin_hybrid_starts_from_the_encoder_means(tiny_toy_priors):
+    import numpy as np
+
+    import priorsep
+    from priorsep.data.toy import toy_eval_set
+    from priorsep.errors import UnknownNameError
+    from priorsep.separation.langevin import _project
+    from priorsep.separation.variational import encoder_means
+
+    priors = priorsep.load_priors(tiny_toy_priors)
+    torch.manual_seed(4)
+    enc = Encoder(priors.weights, hidden=4, levels=2)
+    torch.nn.init.normal_(enc.out.weight, std=0.3)
+    mix = toy_eval_set(1, 128, seed=6).mixes[0]
+    # no movement: a vanishing step and noise level, no final denoising
+    still = dict(init="variational", sigma_max=1e-7, sigma_min=1e-7, n_levels=1, steps_per_level=1, step_size=1e-9,
+                 denoise=False)
+    out = priorsep.langevin_separate(mix, priors=priors, encoder=enc, seed=0, **still)
+    m = torch.from_numpy(mix)[None]
+    start = _project(encoder_means(enc, m), torch.tensor(priors.weights), m)[0]
+    for k, name in enumerate(priors.names):
+        np.testing.assert_allclose(out[name], start[k].numpy(), atol=1e-5)
+    assert not np.allclose(out["sine"], mix)  # not the mixture init
+    with pytest.raises(UnknownNameError, match="has no encoder"):
+        priorsep.langevin_separate(mix, priors=priors, seed=0, **still)

@@ -103,7 +103,8 @@ def _separate_one(sep: Separation, separator, path: Path, targets: dict[str, Pat
     else:
         from .langevin import langevin_separate
 
-        est = langevin_separate(mix, priors=separator, seed=sep.seed, progress=sep.progress, **sep.settings)
+        est = langevin_separate(mix, priors=separator, seed=sep.seed, progress=sep.progress, encoder=sep.encoder,
+                                **sep.settings)
     for name, target in targets.items():
         target.parent.mkdir(parents=True, exist_ok=True)
         write_audio(target, est[name], expected)

@@ -47,15 +47,16 @@ class LangevinConfig:
     gamma_scale: float = 0.5  # gaussian constraint only: gamma_i = gamma_scale * sigma_i
     n_chains: int = 1
     select_below: float = 0.0  # with several chains: keep only the best one per mix once sigma <= this
-    init: str = "mixture"  # "mixture": s_k = w_k m / |w|^2 + sigma_1 noise; "noise": sigma_1 noise
+    init: str = "mixture"  # "mixture": s_k = w_k m / |w|^2 + sigma_1 noise; "noise": sigma_1 noise;
+    # "variational": the prior set's encoder's posterior means + sigma_1 noise (pair with a lower sigma_max)
     denoise: bool = True
     chunk: int = 16384  # samples per chunk for long mixes, overlapped by half
 
     def __post_init__(self):
         if self.constraint not in ("dirac", "gaussian"):
             raise ConfigError(f"constraint must be 'dirac' or 'gaussian', got {self.constraint!r}")
-        if self.init not in ("mixture", "noise"):
-            raise ConfigError(f"init must be 'mixture' or 'noise', got {self.init!r}")
+        if self.init not in ("mixture", "noise", "variational"):
+            raise ConfigError(f"init must be 'mixture', 'noise' or 'variational', got {self.init!r}")
         if self.steps_per_level < 0 or (self.steps_per_level == 0 and not self.predictor):
             raise ConfigError("steps_per_level must be >= 1 (or >= 0 with predictor=True)")
         for name in ("n_levels", "n_chains", "chunk"):
@@ -133,16 +134,19 @@ def anneal(
     config: LangevinConfig,
     generator: torch.Generator,
     progress: bool = False,
+    init_fn=None,
 ) -> torch.Tensor:
     """Sample sources for ``mixes (B, T)``; returns the best chain per mix, ``(B, K, T)``.
 
-    ``T`` must be a multiple of ``priors.length_multiple``.
+    ``T`` must be a multiple of ``priors.length_multiple``. ``init_fn(mixes) -> (B, K, T)``: the
+    starting sources for ``config.init == "variational"``.
     """
     with _prior_threads(len(priors)) as pool:
-        return _anneal(priors, mixes, config, generator, progress, lambda s, sigma: _scores(priors, s, sigma, pool))
+        return _anneal(priors, mixes, config, generator, progress, lambda s, sigma: _scores(priors, s, sigma, pool),
+                       init_fn)
 
 
-def _anneal(priors, mixes, config, generator, progress, scores) -> torch.Tensor:
+def _anneal(priors, mixes, config, generator, progress, scores, init_fn=None) -> torch.Tensor:
     """The sampler proper; ``scores(s, sigma)`` gives the per-source scores and log densities."""
     b, t = mixes.shape
     k, c = len(priors), config.n_chains
@@ -153,11 +157,18 @@ def _anneal(priors, mixes, config, generator, progress, scores) -> torch.Tensor:
     def noise() -> torch.Tensor:
         return torch.randn(b * c, k, t, generator=generator, dtype=mixes.dtype)
 
-    on_plane = minimum_norm_split(m, priors.weights)
-    if config.constraint == "dirac":  # both inits start on the constraint plane
+    if config.init == "variational":
+        if init_fn is None:
+            raise ConfigError("init='variational' needs an encoder (the prior set's, or encoder=STEM)")
+        on_plane = init_fn(mixes).to(mixes.dtype).repeat_interleave(c, 0)
+        if config.constraint == "dirac":
+            on_plane = _project(on_plane, w, m)
+    else:
+        on_plane = minimum_norm_split(m, priors.weights)
+    if config.constraint == "dirac":  # every init starts on the constraint plane
         s = on_plane + _project(sigmas[0] * noise(), w)
     else:
-        s = (on_plane if config.init == "mixture" else 0.0) + sigmas[0] * noise()
+        s = (0.0 if config.init == "noise" else on_plane) + sigmas[0] * noise()
 
     def log_posterior(s, lp, gamma2):
         """Unnormalised log p(s | m) per chain, ``(B*C,)``."""
@@ -222,7 +233,8 @@ def _chunks(t: int, chunk: int, multiple: int) -> tuple[int, list[int]]:
 
 
 def separate_tensor(
-    priors: PriorSet, mixes: torch.Tensor, config: LangevinConfig, generator: torch.Generator, progress: bool = False
+    priors: PriorSet, mixes: torch.Tensor, config: LangevinConfig, generator: torch.Generator, progress: bool = False,
+    init_fn=None,
 ) -> torch.Tensor:
     """Separate ``mixes (B, T)`` of any length into ``(B, K, T)``: overlapping chunks are sampled
     as one batch and overlap-added with a Hann window (a lone short chunk is padded by reflection)."""
@@ -231,9 +243,9 @@ def separate_tensor(
     if len(starts) == 1:
         pad = chunk - t
         x = torch.nn.functional.pad(mixes[:, None], (0, pad), mode="reflect" if pad < t else "replicate")[:, 0]
-        return anneal(priors, x, config, generator, progress)[..., :t]
+        return anneal(priors, x, config, generator, progress, init_fn)[..., :t]
     pieces = torch.stack([mixes[:, s0 : s0 + chunk] for s0 in starts], 1).reshape(-1, chunk)
-    est = anneal(priors, pieces, config, generator, progress).view(b, len(starts), len(priors), chunk)
+    est = anneal(priors, pieces, config, generator, progress, init_fn).view(b, len(starts), len(priors), chunk)
     window = torch.hann_window(chunk, periodic=False, dtype=mixes.dtype).clamp_min(1e-3)
     out = mixes.new_zeros(b, len(priors), t)
     norm = mixes.new_zeros(t)
@@ -249,6 +261,7 @@ def langevin_separate(
     *,
     seed: int | None = None,
     progress: bool = False,
+    encoder=None,
     **settings,
 ) -> dict[str, np.ndarray]:
     """Separate a mixture by annealed Langevin dynamics under independently trained priors.
@@ -257,6 +270,8 @@ def langevin_separate(
     independently). priors: a :class:`PriorSet`, a bundled set name or a folder; ``None`` loads
     the bundled ``"toy"`` set. settings: any :class:`LangevinConfig` field; unset fields take the
     prior set's benchmarked settings (``priors.sampler``), then the :class:`LangevinConfig` defaults.
+    ``init="variational"`` starts from an encoder's posterior means (the hybrid method): ``encoder``
+    is an :class:`~priorsep.separation.variational.Encoder` or stem, default the prior set's own.
     Returns ``{source name: array shaped like mix}``.
     """
     arr = validate_mix(mix)
@@ -269,6 +284,12 @@ def langevin_separate(
         raise ConfigError(f"seed must be an integer or None, got {seed!r}")
     generator = torch.Generator().manual_seed(int(seed) % 2**63 if seed is not None else int(torch.seed() % 2**63))
     mixes = torch.from_numpy(np.atleast_2d(arr).copy())
+    init_fn = None
+    if config.init == "variational":
+        from .variational import encoder_means, resolve_encoder
+
+        enc = resolve_encoder(priors, encoder)
+        init_fn = lambda x: encoder_means(enc, x)  # noqa: E731
     with torch.no_grad():
-        est = separate_tensor(priors, mixes, config, generator, progress).numpy()
+        est = separate_tensor(priors, mixes, config, generator, progress, init_fn).numpy()
     return {name: est[:, k].reshape(arr.shape) for k, name in enumerate(priors.names)}

@@ -189,6 +189,35 @@ def load_encoder(stem, priors: PriorSet | None = None) -> Encoder:
 
 # --- separation ----------------------------------------------------------------------------------
 
+def resolve_encoder(priors: PriorSet, encoder=None) -> Encoder:
+    """``encoder`` as an :class:`Encoder`: itself, loaded from a stem, or (``None``) the prior set's own."""
+    from ..errors import UnknownNameError
+
+    if encoder is None:
+        stem = priors.path / ENCODER_STEM if getattr(priors, "path", None) is not None else None
+        if stem is None or not stem.with_suffix(".pt").is_file():
+            raise UnknownNameError(f"the prior set {getattr(priors, 'path', None) or priors.names} has no encoder; "
+                                   "train one with priorsep train-posterior, or pass encoder=STEM")
+        encoder = stem
+    return encoder if isinstance(encoder, Encoder) else load_encoder(encoder, priors)
+
+
+def encoder_posterior(encoder: Encoder, mixes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Means and scales ``(B, K, T)`` for mixes ``(B, T)`` of any length (padded to the encoder's multiple)."""
+    t = mixes.shape[-1]
+    pad = (-t) % encoder.length_multiple
+    x = mixes.float()
+    if pad:
+        x = F.pad(x[:, None], (0, pad), mode="reflect" if pad < t else "replicate")[:, 0]
+    with torch.no_grad():
+        loc, scale = encoder(x)
+    return loc[..., :t], scale[..., :t]
+
+
+def encoder_means(encoder: Encoder, mixes: torch.Tensor) -> torch.Tensor:
+    """The posterior means ``(B, K, T)``: the starting point of ``langevin_separate(init="variational")``."""
+    return encoder_posterior(encoder, mixes)[0]
+
 def variational_separate(mix, priors: PriorSet | str | None = None, *, encoder: Encoder | str | None = None,
                          seed: int | None = None, samples: int = 1):
     """Separate in one pass with an amortised posterior q(s | m).
@@ -203,7 +232,6 @@ def variational_separate(mix, priors: PriorSet | str | None = None, *, encoder: 
     import numpy as np
 
     from ..data.audio import validate_mix
-    from ..errors import UnknownNameError
     from ..priors.io import load_priors
 
     arr = validate_mix(mix)
@@ -211,23 +239,8 @@ def variational_separate(mix, priors: PriorSet | str | None = None, *, encoder: 
         raise ConfigError(f"samples must be an integer >= 1, got {samples!r}")
     if priors is None or isinstance(priors, str) or hasattr(priors, "__fspath__"):
         priors = load_priors(priors or "toy")
-    if encoder is None:
-        stem = priors.path / ENCODER_STEM if priors.path is not None else None
-        if stem is None or not stem.with_suffix(".pt").is_file():
-            raise UnknownNameError(f"the prior set {priors.path or priors.names} has no encoder; train one with "
-                                   "priorsep train-posterior, or pass encoder=STEM")
-        encoder = stem
-    if not isinstance(encoder, Encoder):
-        encoder = load_encoder(encoder, priors)
-    x = torch.from_numpy(np.atleast_2d(arr).copy())
-    t = x.shape[-1]
-    multiple = encoder.length_multiple
-    pad = (-t) % multiple
-    if pad:
-        x = F.pad(x[:, None], (0, pad), mode="reflect" if pad < t else "replicate")[:, 0]
-    with torch.no_grad():
-        loc, scale = encoder(x)
-    loc, scale = loc[..., :t], scale[..., :t]
+    encoder = resolve_encoder(priors, encoder)
+    loc, scale = encoder_posterior(encoder, torch.from_numpy(np.atleast_2d(arr).copy()))
     means = {name: loc[:, k].numpy().reshape(arr.shape) for k, name in enumerate(priors.names)}
     if samples == 1:
         return means
