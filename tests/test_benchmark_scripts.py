@@ -39,3 +39,12 @@ def test_silence_margin_finetune_script(tiny_toy_priors, tmp_path):
          "--batch-size", "2"]))
     assert load_prior(tmp_path / "sine").name == "sine"
     assert (tiny_toy_priors / "sine.pt").read_bytes() == before  # the input checkpoint is untouched
+
+
+def test_factorgan_generator_probe_script():
+    import factorgan_generator_probe as probe
+
+    recs = probe.main(probe.build_parser().parse_args(
+        ["--steps", "2", "--every", "2", "--batch-size", "2", "--n", "1", "--length", "512", "--set", "n_fft=64",
+         "hop=16", "bands=16", "harmonic_kernel=5", "levels=2", "time_levels=1", "features=4", "max_features=8"]))
+    assert len(recs) == 1 and recs[0]["step"] == 2 and math.isfinite(recs[0]["median_si_sdri"])
