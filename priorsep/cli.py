@@ -295,7 +295,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from .evaluation.toy_benchmark import bench_toy, format_table, save_json
 
     results = bench_toy(args.priors, args.baselines, n=args.n, length=args.length, seed=args.seed, bss=not args.no_bss,
-                        quiet=args.quiet, **_langevin_settings(args))
+                        quiet=args.quiet, encoder=args.encoder, **_langevin_settings(args))
     results["langevin_settings"] = _langevin_settings(args)
     print(format_table(results))
     if args.json:
@@ -436,6 +436,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "no value: none)")
     p.add_argument("--baselines", nargs="*", help="baseline separators (bundled names or checkpoint stems), one row "
                    "each (default: the bundled toy baselines; no value: none)")
+    p.add_argument("--encoder", help="variational encoder stem: adds the variational and hybrid rows (default: "
+                   "for each prior set that has its own encoder)")
     p.add_argument("--n", type=int, default=8, help="number of mixes")
     p.add_argument("--length", type=int, default=16384, help="samples per mix")
     p.add_argument("--seed", type=int, default=2026, help="evaluation data seed")

@@ -176,3 +176,21 @@ def test_langevin_hybrid_starts_from_the_encoder_means(tiny_toy_priors):
     assert not np.allclose(out["sine"], mix)  # not the mixture init
     with pytest.raises(UnknownNameError, match="has no encoder"):
         priorsep.langevin_separate(mix, priors=priors, seed=0, **still)
+
+
+def test_bench_gains_variational_and_hybrid_rows_for_a_set_with_an_encoder(tmp_path, tiny_toy_priors):
+    import shutil
+
+    import priorsep
+    from priorsep.evaluation.toy_benchmark import bench_toy
+    from priorsep.separation.variational import save_encoder
+
+    pri = tmp_path / "pri"
+    shutil.copytree(tiny_toy_priors, pri)
+    priors = priorsep.load_priors(pri)
+    save_encoder(Encoder(priors.weights, hidden=4, levels=2), pri / "encoder",
+                 {"sources": priors.names, "sample_rate": priors.sample_rate})
+    res = bench_toy([str(pri)], [], n=1, length=2048, bss=False, quiet=True, n_levels=1, steps_per_level=1)
+    assert {"Langevin-flow", "variational-flow", "Langevin-flow+var. init"} <= set(res["methods"])
+    res = bench_toy([str(tiny_toy_priors)], [], n=1, length=2048, bss=False, quiet=True, n_levels=1, steps_per_level=1)
+    assert "variational-flow" not in res["methods"]  # no encoder, no row

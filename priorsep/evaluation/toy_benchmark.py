@@ -40,11 +40,19 @@ class Method:
 BASELINE_ROW_NAMES = {"waveunet": "Wave-U-Net", "factorgan": "FactorGAN"}
 
 
-def toy_methods(prior_sets: list[PriorSet], baselines: list | None = None, seed: int = 0,
+#: the hybrid row's starting noise level: the encoder's estimate is already close, so Langevin
+#: refines it instead of searching from scratch (sigma_max 1 would wash it out)
+HYBRID_SIGMA_MAX = 0.1
+
+
+def toy_methods(prior_sets: list[PriorSet], baselines: list | None = None, seed: int = 0, encoder=None,
                 **langevin_settings) -> dict[str, Method]:
     """The methods of the toy table: one Langevin row per prior set (named by its family:
-    ``Langevin-flow``, ``Langevin-wavenet``), one row per baseline separator, then the references."""
+    ``Langevin-flow``, ``Langevin-wavenet``); for a set with an encoder (its own ``encoder``
+    checkpoint, or ``encoder``), a ``variational-<family>`` row and a hybrid row (Langevin from the
+    encoder's means at ``HYBRID_SIGMA_MAX``); one row per baseline separator; then the references."""
     from ..separation.langevin import langevin_separate
+    from ..separation.variational import resolve_encoder, variational_separate
 
     weights = mixing_weights(TOY_MIXING, len(TOY_SOURCES))
 
@@ -67,8 +75,28 @@ def toy_methods(prior_sets: list[PriorSet], baselines: list | None = None, seed:
             name += "'"
         methods[name] = method
 
+    def variational(priors, enc):
+        def run(m, _sources):
+            est = variational_separate(m, priors=priors, encoder=enc)
+            return np.stack([est[n] for n in TOY_SOURCES])
+        return run
+
+    def hybrid(priors, enc):
+        settings = {**langevin_settings, "init": "variational",
+                    "sigma_max": min(HYBRID_SIGMA_MAX, langevin_settings.get("sigma_max", HYBRID_SIGMA_MAX))}
+
+        def run(m, _sources):
+            est = langevin_separate(m, priors=priors, seed=seed, encoder=enc, **settings)
+            return np.stack([est[n] for n in TOY_SOURCES])
+        return run
+
     for priors in prior_sets:
         add(f"Langevin-{priors.kind}", Method(langevin(priors)))
+        has_own = getattr(priors, "path", None) is not None and (priors.path / "encoder.pt").is_file()
+        if encoder is not None or has_own:
+            enc = resolve_encoder(priors, encoder)
+            add(f"variational-{priors.kind}", Method(variational(priors, enc)))
+            add(f"Langevin-{priors.kind}+var. init", Method(hybrid(priors, enc)))
     for model in baselines or []:
         if sorted(model.names) != sorted(TOY_SOURCES):
             raise ConfigError(f"baseline {model.kind} separates {model.names}, not the toy sources {list(TOY_SOURCES)}")
@@ -161,7 +189,8 @@ def default_toy_prior_sets() -> list[str]:
 
 
 def bench_toy(priors: PriorSet | str | list | None = None, baselines: list | None = None, n: int = 8,
-              length: int = 16384, seed: int = 2026, bss: bool = True, quiet: bool = False, **langevin_settings) -> dict:
+              length: int = 16384, seed: int = 2026, bss: bool = True, quiet: bool = False, encoder=None,
+              **langevin_settings) -> dict:
     """The toy table for one or several prior sets (default: every bundled toy set) and baselines
     (names, checkpoint stems or loaded separators; default: every bundled toy baseline)."""
     from ..baselines.base import Separator
@@ -175,7 +204,7 @@ def bench_toy(priors: PriorSet | str | list | None = None, baselines: list | Non
         baselines = default_toy_baselines()
     sets = [p if isinstance(p, PriorSet) else load_priors(p) for p in priors]
     models = [b if isinstance(b, Separator) else load_baseline(b) for b in baselines]
-    methods = toy_methods(sets, models, **langevin_settings)
+    methods = toy_methods(sets, models, encoder=encoder, **langevin_settings)
     results = run_benchmark(methods, n=n, length=length, seed=seed, bss=bss, quiet=quiet)
     results["prior_sets"] = [str(p) if not isinstance(p, PriorSet) else "(given)" for p in priors]
     results["baselines"] = [str(b) if not isinstance(b, Separator) else "(given)" for b in baselines]
