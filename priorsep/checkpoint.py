@@ -118,6 +118,22 @@ def read_training_state(path: str | Path, device: torch.device | str = "cpu") ->
     return state
 
 
+def append_log(log_path: str | Path, records: list[dict]) -> None:
+    """Append training records to a JSONL log. Trainers call it *before* saving their state, so a
+    crash in between leaves extra lines that :func:`trim_log` removes on resume, never missing ones."""
+    log_path = Path(log_path)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "a") as f:
+        for r in records:
+            f.write(json.dumps(r) + "\n")
+
+
+def read_log(log_path: str | Path) -> list[dict]:
+    """All records of a JSONL training log (empty if there is none yet)."""
+    log_path = Path(log_path)
+    return [json.loads(line) for line in log_path.read_text().splitlines()] if log_path.is_file() else []
+
+
 def trim_log(log_path: str | Path, step: int) -> None:
     """Drop the records after ``step`` from a JSONL training log (atomically): a run killed after
     appending its log but before saving its state resumes from the previous state and logs those

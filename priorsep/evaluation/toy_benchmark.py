@@ -52,21 +52,21 @@ def toy_methods(prior_sets: list[PriorSet], baselines: list | None = None, seed:
     checkpoint, or ``encoder``), a ``variational-<family>`` row and a hybrid row (Langevin from the
     encoder's means at ``HYBRID_SIGMA_MAX``); one row per baseline separator; then the references."""
     from ..separation.langevin import langevin_separate
-    from ..separation.variational import resolve_encoder, variational_separate
+    from ..separation.variational import own_encoder, resolve_encoder, variational_separate
 
     weights = mixing_weights(TOY_MIXING, len(TOY_SOURCES))
 
-    def langevin(priors):
+    def stacked(separate):
+        """A benchmark method from ``separate(mix) -> {source: estimate}``: estimates in toy order."""
         def run(m, _sources):
-            est = langevin_separate(m, priors=priors, seed=seed, **langevin_settings)
+            est = separate(m)
             return np.stack([est[n] for n in TOY_SOURCES])
         return run
 
-    def baseline(model):
-        def run(m, _sources):
-            est = model.separate(m)
-            return np.stack([est[n] for n in TOY_SOURCES])
-        return run
+    def hybrid(priors, enc):
+        settings = {**langevin_settings, "init": "variational",
+                    "sigma_max": min(HYBRID_SIGMA_MAX, langevin_settings.get("sigma_max", HYBRID_SIGMA_MAX))}
+        return stacked(lambda m: langevin_separate(m, priors=priors, seed=seed, encoder=enc, **settings))
 
     methods: dict[str, Method] = {}
 
@@ -75,33 +75,19 @@ def toy_methods(prior_sets: list[PriorSet], baselines: list | None = None, seed:
             name += "'"
         methods[name] = method
 
-    def variational(priors, enc):
-        def run(m, _sources):
-            est = variational_separate(m, priors=priors, encoder=enc)
-            return np.stack([est[n] for n in TOY_SOURCES])
-        return run
-
-    def hybrid(priors, enc):
-        settings = {**langevin_settings, "init": "variational",
-                    "sigma_max": min(HYBRID_SIGMA_MAX, langevin_settings.get("sigma_max", HYBRID_SIGMA_MAX))}
-
-        def run(m, _sources):
-            est = langevin_separate(m, priors=priors, seed=seed, encoder=enc, **settings)
-            return np.stack([est[n] for n in TOY_SOURCES])
-        return run
-
     for priors in prior_sets:
-        add(f"Langevin-{priors.kind}", Method(langevin(priors)))
-        has_own = getattr(priors, "path", None) is not None and (priors.path / "encoder.pt").is_file()
-        if encoder is not None or has_own:
+        add(f"Langevin-{priors.kind}",
+            Method(stacked(lambda m, p=priors: langevin_separate(m, priors=p, seed=seed, **langevin_settings))))
+        if encoder is not None or own_encoder(priors) is not None:
             enc = resolve_encoder(priors, encoder)
-            add(f"variational-{priors.kind}", Method(variational(priors, enc)))
+            add(f"variational-{priors.kind}",
+                Method(stacked(lambda m, p=priors, e=enc: variational_separate(m, priors=p, encoder=e))))
             add(f"Langevin-{priors.kind}+var. init", Method(hybrid(priors, enc)))
     for model in baselines or []:
         if sorted(model.names) != sorted(TOY_SOURCES):
             raise ConfigError(f"baseline {model.kind} separates {model.names}, not the toy sources {list(TOY_SOURCES)}")
         add(BASELINE_ROW_NAMES.get(model.kind, model.kind),
-            Method(baseline(model), int(model.config.get("paired_items", model.config.get("paired", 0)))))
+            Method(stacked(model.separate), int(model.config.get("paired_items", model.config.get("paired", 0)))))
     add("mixture-as-estimate", Method(lambda m, s: mixture_as_estimate(m, weights)))
     add("oracle IRM", Method(lambda m, s: ideal_ratio_mask(s, weights), None))
     return methods

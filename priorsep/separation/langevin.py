@@ -68,6 +68,13 @@ class LangevinConfig:
             raise ConfigError("step_size and gamma_scale must be positive")
 
 
+def seeded_generator(seed: int | None) -> torch.Generator:
+    """A CPU generator seeded by ``seed`` (any integer, reduced mod 2**63), or fresh entropy for ``None``."""
+    if seed is not None and not isinstance(seed, (int, np.integer)):
+        raise ConfigError(f"seed must be an integer or None, got {seed!r}")
+    return torch.Generator().manual_seed(int(seed) % 2**63 if seed is not None else int(torch.seed() % 2**63))
+
+
 def make_config(settings: dict) -> LangevinConfig:
     """A :class:`LangevinConfig` from user settings, with documented errors for unknown names and
     values of the wrong type."""
@@ -280,9 +287,7 @@ def langevin_separate(
     if not isinstance(priors, PriorSet):
         raise ConfigError(f"priors must be a PriorSet, a bundled set name or a folder; got {type(priors).__name__}")
     config = make_config({**priors.sampler, **settings})
-    if seed is not None and not isinstance(seed, (int, np.integer)):
-        raise ConfigError(f"seed must be an integer or None, got {seed!r}")
-    generator = torch.Generator().manual_seed(int(seed) % 2**63 if seed is not None else int(torch.seed() % 2**63))
+    generator = seeded_generator(seed)
     mixes = torch.from_numpy(np.atleast_2d(arr).copy())
     init_fn = None
     if config.init == "variational":

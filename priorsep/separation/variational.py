@@ -189,13 +189,19 @@ def load_encoder(stem, priors: PriorSet | None = None) -> Encoder:
 
 # --- separation ----------------------------------------------------------------------------------
 
+def own_encoder(priors: PriorSet):
+    """The stem of the prior set's own encoder (``<set folder>/encoder``), or ``None`` if it has none."""
+    stem = priors.path / ENCODER_STEM if getattr(priors, "path", None) is not None else None
+    return stem if stem is not None and stem.with_suffix(".pt").is_file() else None
+
+
 def resolve_encoder(priors: PriorSet, encoder=None) -> Encoder:
     """``encoder`` as an :class:`Encoder`: itself, loaded from a stem, or (``None``) the prior set's own."""
     from ..errors import UnknownNameError
 
     if encoder is None:
-        stem = priors.path / ENCODER_STEM if getattr(priors, "path", None) is not None else None
-        if stem is None or not stem.with_suffix(".pt").is_file():
+        stem = own_encoder(priors)
+        if stem is None:
             raise UnknownNameError(f"the prior set {getattr(priors, 'path', None) or priors.names} has no encoder; "
                                    "train one with priorsep train-posterior, or pass encoder=STEM")
         encoder = stem
@@ -244,7 +250,9 @@ def variational_separate(mix, priors: PriorSet | str | None = None, *, encoder: 
     means = {name: loc[:, k].numpy().reshape(arr.shape) for k, name in enumerate(priors.names)}
     if samples == 1:
         return means
-    g = torch.Generator().manual_seed(int(seed) % 2**63 if seed is not None else int(torch.seed() % 2**63))
+    from .langevin import seeded_generator
+
+    g = seeded_generator(seed)
     eps = torch.randn((samples, *loc.shape), generator=g, dtype=loc.dtype)
     draws = loc + scale * eps
     return means, {name: draws[:, :, k].numpy().reshape(samples, *arr.shape) for k, name in enumerate(priors.names)}

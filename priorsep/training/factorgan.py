@@ -8,8 +8,6 @@ its average, discriminators, optimisers, schedulers, step: everything to resume 
 from __future__ import annotations
 
 import copy
-import json
-import math
 import time
 from pathlib import Path
 from typing import Callable, Sequence
@@ -20,9 +18,10 @@ from tqdm.auto import tqdm
 
 from .. import distributed
 from ..baselines.factorgan import FactorGAN, FactorGANDiscriminators
-from ..checkpoint import atomic_torch_save, read_training_state, side_file, trim_log
-from ..mixing import mix as mix_sources
+from ..checkpoint import append_log, atomic_torch_save, read_log, read_training_state, side_file, trim_log
 from ..errors import ConfigError, DataError, NumericalError
+from ..mixing import mix as mix_sources
+from .lr_schedule import cosine_decay
 
 
 def _default_save(model, stem) -> None:
@@ -154,9 +153,8 @@ def train_factorgan(
     # same as one each, as their losses touch disjoint parameters.
     g_opt = torch.optim.Adam(model.parameters(), lr=lr, betas=(0.5, 0.999))
     d_opt = torch.optim.Adam(discs.parameters(), lr=d_lr, betas=(0.5, 0.999))
-    decay = lambda s: 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(s / steps, 1.0)))  # noqa: E731
-    g_sched = torch.optim.lr_scheduler.LambdaLR(g_opt, decay)
-    d_sched = torch.optim.lr_scheduler.LambdaLR(d_opt, decay)
+    g_sched = cosine_decay(g_opt, steps)
+    d_sched = cosine_decay(d_opt, steps)
     start = 0
     if state_path.is_file():
         state = read_training_state(state_path, "cpu")
@@ -265,10 +263,7 @@ def train_factorgan(
         if done % checkpoint_every == 0 or done == end:
             ema.config["trained_steps"] = done
             if dd.is_main:
-                log_path.parent.mkdir(parents=True, exist_ok=True)
-                with open(log_path, "a") as f:  # log first, state last (see trim_log)
-                    for r in records:
-                        f.write(json.dumps(r) + "\n")
+                append_log(log_path, records)  # log first, state last (see append_log)
                 save_model(ema, out)
                 atomic_torch_save({"model": model.state_dict(), "ema": ema.state_dict(),
                                    "discriminators": discs.state_dict(),
@@ -280,7 +275,7 @@ def train_factorgan(
     model.load_state_dict(ema.state_dict())
     model.config = ema.config
     model.eval()
-    return [json.loads(line) for line in log_path.read_text().splitlines()] if log_path.is_file() else []
+    return read_log(log_path)
 
 
 def _describe(ds) -> str:

@@ -6,8 +6,6 @@ Files for ``out = priors/toy/encoder``: ``encoder.pt`` + ``.json`` (the usable e
 """
 from __future__ import annotations
 
-import json
-import math
 import time
 from pathlib import Path
 
@@ -16,11 +14,12 @@ import torch
 from tqdm.auto import tqdm
 
 from .. import distributed
-from ..checkpoint import atomic_torch_save, read_training_state, side_file, trim_log
+from ..checkpoint import append_log, atomic_torch_save, read_log, read_training_state, side_file, trim_log
 from ..errors import NumericalError
 from ..priors.io import PriorSet
 from ..schedule import geometric_sigmas
 from ..separation.variational import Encoder, elbo, freeze, save_encoder
+from .lr_schedule import cosine_decay
 
 
 def train_posterior(
@@ -56,8 +55,7 @@ def train_posterior(
     freeze(priors)
     sigmas = geometric_sigmas(sigma_start, sigma_end, steps).tolist()
     opt = torch.optim.Adam(encoder.parameters(), lr=lr)
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(s / steps, 1.0))))
+    sched = cosine_decay(opt, steps)
     start = 0
     if state_path.is_file():
         state = read_training_state(state_path)
@@ -79,9 +77,7 @@ def train_posterior(
     bar = tqdm(range(start, steps), initial=start, total=steps, disable=quiet or not d.is_main, desc="train posterior")
     for step in bar:
         pyro.set_rng_seed(seed * 1_000_003 + step * d.world + d.rank)
-        batch = torch.stack([mixes[step * batch_size + j] for j in range(batch_size)])[part]
-        if batch.ndim != 2:
-            batch = batch.reshape(batch.shape[0], -1)
+        batch = torch.stack([mixes[step * batch_size + j] for j in range(batch_size)])[part]  # (B, T)
         sigma = sigmas[step]
         loss = -elbo(batch, priors, net, sigma, gamma_scale * sigma, particles) / batch.numel()
         if not torch.isfinite(loss):
@@ -96,15 +92,12 @@ def train_posterior(
         bar.set_postfix(elbo=f"{rec['elbo']:.3f}", sigma=f"{sigma:.3f}")
         done = step + 1
         if done % checkpoint_every == 0 or done == steps:
-            if d.is_main:  # log first, state last (see trim_log)
-                log_path.parent.mkdir(parents=True, exist_ok=True)
-                with open(log_path, "a") as f:
-                    for r in records:
-                        f.write(json.dumps(r) + "\n")
+            if d.is_main:
+                append_log(log_path, records)  # log first, state last (see append_log)
                 save_encoder(encoder, out, {**extra, "trained_steps": done, "sigma": sigma})
                 atomic_torch_save({"model": encoder.state_dict(), "optimizer": opt.state_dict(),
                                    "scheduler": sched.state_dict(), "step": done}, state_path)
             d.barrier()
             records = []
     encoder.eval()
-    return [json.loads(line) for line in log_path.read_text().splitlines()] if log_path.is_file() else []
+    return read_log(log_path)

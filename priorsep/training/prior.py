@@ -5,8 +5,6 @@ checkpoint), ``sine.train.pt`` (model + optimiser + step, to resume), ``sine.log
 """
 from __future__ import annotations
 
-import json
-import math
 import time
 from pathlib import Path
 
@@ -14,11 +12,12 @@ import torch
 from tqdm.auto import tqdm
 
 from .. import distributed
+from ..checkpoint import append_log, atomic_torch_save, read_log, read_training_state, side_file, trim_log
 from ..errors import NumericalError
-from ..checkpoint import atomic_torch_save, read_training_state, side_file, trim_log
 from ..priors.base import Prior
 from ..priors.io import save_prior
 from ..schedule import sample_training_sigmas
+from .lr_schedule import cosine_decay
 
 
 def train_prior(
@@ -59,7 +58,7 @@ def train_prior(
     part = d.shard(batch_size)
     prior.to(d.device)
     opt = torch.optim.Adam(prior.parameters(), lr=lr)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(s / steps, 1.0))))
+    sched = cosine_decay(opt, steps)
     start = 0
     if state_path.is_file():
         state = read_training_state(state_path, d.device)
@@ -119,19 +118,12 @@ def train_prior(
             d.barrier()  # no rank runs ahead of (or reads) a checkpoint being written
             records = []
     prior.eval()
-    return _read_log(log_path)
+    return read_log(log_path)
 
 
 def _checkpoint(prior, opt, sched, step, out, state_path, log_path, new_records) -> None:
-    # log first, state last: a crash in between leaves extra log lines, trimmed on resume
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "a") as f:
-        for r in new_records:
-            f.write(json.dumps(r) + "\n")
+    append_log(log_path, new_records)  # log first, state last (see append_log)
     prior.config["trained_steps"] = step
     save_prior(prior, out)
     atomic_torch_save({"model": prior.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(), "step": step}, state_path)
 
-
-def _read_log(log_path: Path) -> list[dict]:
-    return [json.loads(line) for line in log_path.read_text().splitlines()] if log_path.is_file() else []

@@ -6,8 +6,6 @@ scheduler, step and early-stopping state, to resume), ``waveunet.log.jsonl`` (lo
 """
 from __future__ import annotations
 
-import json
-import math
 import time
 from pathlib import Path
 
@@ -18,8 +16,9 @@ from tqdm.auto import tqdm
 from .. import distributed
 from ..baselines.io import save_baseline
 from ..baselines.waveunet import WaveUNet
-from ..checkpoint import atomic_torch_save, read_training_state, side_file, trim_log
+from ..checkpoint import append_log, atomic_torch_save, read_log, read_training_state, side_file, trim_log
 from ..errors import DataError, NumericalError
+from .lr_schedule import cosine_decay
 
 
 def _edge_silence(mix: torch.Tensor, sources: torch.Tensor, before: int, after: int, prob: float,
@@ -106,7 +105,7 @@ def train_waveunet(
     part = d.shard(batch_size)
     model.to(d.device)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(s / steps, 1.0))))
+    sched = cosine_decay(opt, steps)
     start, best, bad = 0, float("inf"), 0
     if state_path.is_file():
         state = read_training_state(state_path, d.device)
@@ -153,15 +152,12 @@ def train_waveunet(
                     save_baseline(model, out)
             else:
                 bad += 1
-            if d.is_main:  # log first, state last (see trim_log)
-                log_path.parent.mkdir(parents=True, exist_ok=True)
-                with open(log_path, "a") as f:
-                    for r in records:
-                        f.write(json.dumps(r) + "\n")
+            if d.is_main:
+                append_log(log_path, records)  # log first, state last (see append_log)
                 atomic_torch_save({"model": model.state_dict(), "optimizer": opt.state_dict(),
                                    "scheduler": sched.state_dict(), "step": done, "best_val": best,
                                    "bad_validations": bad}, state_path)
             d.barrier()
             records = []
     model.eval()
-    return [json.loads(line) for line in log_path.read_text().splitlines()] if log_path.is_file() else []
+    return read_log(log_path)
