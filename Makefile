@@ -2,6 +2,8 @@
 # Both install first and are idempotent: an existing .venv is reused.
 VENV ?= .venv
 PY := $(VENV)/bin/python
+SF2 := /usr/share/sounds/sf2/FluidR3_GM.sf2
+SF3 := /usr/share/sounds/sf3/MuseScore_General_Lite.sf3
 # glibc's allocator thrashes on large conv activations (2.6x slower WaveNet training without this)
 export MALLOC_MMAP_THRESHOLD_ := 17179869184
 export MALLOC_TRIM_THRESHOLD_ := 17179869184
@@ -11,7 +13,10 @@ export MALLOC_TOP_PAD_ := 1073741824
 install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml constraints.txt
-	@command -v ffmpeg >/dev/null || (apt-get update -qq && apt-get install -y -qq --no-install-recommends ffmpeg)
+	# ffmpeg for musdb/museval; FluidSynth and two General-MIDI SoundFonts for the synthetic band stems
+	@command -v ffmpeg >/dev/null && command -v fluidsynth >/dev/null && test -f $(SF2) && test -f $(SF3) || \
+	  (apt-get update -qq && apt-get install -y -qq --no-install-recommends ffmpeg fluidsynth fluid-soundfont-gm \
+	   musescore-general-soundfont-small)
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	# torch first, pinned: an unpinned torch pulls gigabytes of CUDA wheels

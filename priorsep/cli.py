@@ -291,6 +291,16 @@ def cmd_separate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_data(args: argparse.Namespace) -> int:
+    from .data.band import make_band_dataset
+
+    out = make_band_dataset(args.out, args.tracks, seconds=args.seconds, seed=args.seed, soundfont=args.soundfont,
+                            test_tracks=args.test_tracks, progress=not args.quiet)
+    print(f"wrote {args.tracks} train and {args.test_tracks if args.test_tracks is not None else max(1, args.tracks // 4)}"
+          f" test tracks to {out}")
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from .evaluation.toy_benchmark import bench_toy, format_table, save_json
 
@@ -429,6 +439,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true")
     _add_langevin_args(p)
     p.set_defaults(func=cmd_separate)
+
+    p = sub.add_parser("data", help="generate a dataset (synthetic band stems)")
+    p.add_argument("dataset", choices=["band"])
+    p.add_argument("--out", required=True, help="root of OUT/{train,test}/<track>/{mixture,bass,drums,guitar,piano}.wav")
+    p.add_argument("--tracks", type=int, default=40, help="training tracks")
+    p.add_argument("--test-tracks", type=int, help="test tracks (default: tracks // 4, at least 1)")
+    p.add_argument("--seconds", type=float, default=30.0, help="length of each track")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--soundfont", help="SoundFont: fluidr3 (default), musescore, or a .sf2/.sf3 path")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_data)
 
     p = sub.add_parser("bench", help="run a benchmark and print its table")
     p.add_argument("benchmark", choices=["toy"])

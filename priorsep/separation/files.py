@@ -82,17 +82,25 @@ def output_targets(inputs: list[tuple[Path, str]], out: Path, names: list[str], 
     return targets
 
 
+def _resample(x: np.ndarray, rate: int, target: int) -> np.ndarray:
+    """Polyphase resampling of ``(..., T)`` from ``rate`` to ``target`` Hz."""
+    from scipy.signal import resample_poly
+
+    g = np.gcd(rate, target)
+    return resample_poly(x, target // g, rate // g, axis=-1).astype(np.float32)
+
+
 def _separate_one(sep: Separation, separator, path: Path, targets: dict[str, Path]) -> None:
+    """Separate one file into ``targets``. With ``sep.resample`` a mix at another rate is resampled
+    to the separator's and the estimates back to the file's rate and length."""
     mix, rate = read_audio(path)
     expected = separator.sample_rate
     if rate != expected:
         if not sep.resample:
             raise SampleRateError(f"{path} is at {rate} Hz but the {'model' if sep.method == 'baseline' else 'priors'} "
                                   f"expect {expected} Hz; resample it first or pass --resample")
-        from scipy.signal import resample_poly
-
-        g = np.gcd(rate, expected)
-        mix = resample_poly(mix, expected // g, rate // g, axis=-1).astype(np.float32)
+        length = mix.shape[-1]
+        mix = _resample(mix, rate, expected)
     mix = validate_mix(mix[0] if mix.shape[0] == 1 else mix, name=str(path))
     if sep.method == "baseline":
         est = separator.separate(mix)
@@ -106,8 +114,12 @@ def _separate_one(sep: Separation, separator, path: Path, targets: dict[str, Pat
         est = langevin_separate(mix, priors=separator, seed=sep.seed, progress=sep.progress, encoder=sep.encoder,
                                 **sep.settings)
     for name, target in targets.items():
+        audio = est[name]
+        if rate != expected:
+            audio = _resample(audio, expected, rate)
+            audio = np.pad(audio, [(0, 0)] * (audio.ndim - 1) + [(0, max(0, length - audio.shape[-1]))])[..., :length]
         target.parent.mkdir(parents=True, exist_ok=True)
-        write_audio(target, est[name], expected)
+        write_audio(target, audio, rate)
 
 
 _WORKER: dict = {}

@@ -30,6 +30,7 @@ from ..mixing import minimum_norm_split
 from ..mixing import mix as mix_sources
 from ..priors.io import PriorSet, load_priors
 from ..schedule import geometric_sigmas
+from .overlap_add import chunk_starts, overlap_add
 from ..errors import ConfigError, NumericalError
 
 
@@ -51,6 +52,7 @@ class LangevinConfig:
     # "variational": the prior set's encoder's posterior means + sigma_1 noise (pair with a lower sigma_max)
     denoise: bool = True
     chunk: int = 16384  # samples per chunk for long mixes, overlapped by half
+    chunk_batch: int = 16  # chunks sampled together (memory grows with it, not with the song's length)
 
     def __post_init__(self):
         if self.constraint not in ("dirac", "gaussian"):
@@ -59,7 +61,7 @@ class LangevinConfig:
             raise ConfigError(f"init must be 'mixture', 'noise' or 'variational', got {self.init!r}")
         if self.steps_per_level < 0 or (self.steps_per_level == 0 and not self.predictor):
             raise ConfigError("steps_per_level must be >= 1 (or >= 0 with predictor=True)")
-        for name in ("n_levels", "n_chains", "chunk"):
+        for name in ("n_levels", "n_chains", "chunk", "chunk_batch"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
         if not self.sigma_max >= self.sigma_min > 0:
@@ -228,38 +230,17 @@ def _anneal(priors, mixes, config, generator, progress, scores, init_fn=None) ->
     return keep_best(s, lp, gamma2)
 
 
-def _chunks(t: int, chunk: int, multiple: int) -> tuple[int, list[int]]:
-    """Chunk length (a multiple of ``multiple``) and the starts of half-overlapping chunks covering ``t`` samples."""
-    chunk = max(multiple, (min(chunk, t) + multiple - 1) // multiple * multiple)
-    if t <= chunk:
-        return chunk, [0]
-    starts = list(range(0, t - chunk + 1, chunk // 2))
-    if starts[-1] + chunk < t:
-        starts.append(t - chunk)
-    return chunk, starts
-
-
 def separate_tensor(
     priors: PriorSet, mixes: torch.Tensor, config: LangevinConfig, generator: torch.Generator, progress: bool = False,
     init_fn=None,
 ) -> torch.Tensor:
-    """Separate ``mixes (B, T)`` of any length into ``(B, K, T)``: overlapping chunks are sampled
-    as one batch and overlap-added with a Hann window (a lone short chunk is padded by reflection)."""
-    b, t = mixes.shape
-    chunk, starts = _chunks(t, config.chunk, priors.length_multiple)
-    if len(starts) == 1:
-        pad = chunk - t
-        x = torch.nn.functional.pad(mixes[:, None], (0, pad), mode="reflect" if pad < t else "replicate")[:, 0]
-        return anneal(priors, x, config, generator, progress, init_fn)[..., :t]
-    pieces = torch.stack([mixes[:, s0 : s0 + chunk] for s0 in starts], 1).reshape(-1, chunk)
-    est = anneal(priors, pieces, config, generator, progress, init_fn).view(b, len(starts), len(priors), chunk)
-    window = torch.hann_window(chunk, periodic=False, dtype=mixes.dtype).clamp_min(1e-3)
-    out = mixes.new_zeros(b, len(priors), t)
-    norm = mixes.new_zeros(t)
-    for i, s0 in enumerate(starts):
-        out[..., s0 : s0 + chunk] += est[:, i] * window
-        norm[s0 : s0 + chunk] += window
-    return out / norm
+    """Separate ``mixes (B, T)`` of any length into ``(B, K, T)``: half-overlapping chunks of
+    ``config.chunk`` samples, ``config.chunk_batch`` sampled together, cross-faded by overlap-add.
+    ``progress``: the sampler's bar for a single chunk, a bar over chunks otherwise."""
+    n_chunks = len(chunk_starts(mixes.shape[-1], config.chunk, priors.length_multiple)[1]) * mixes.shape[0]
+    inner = progress and n_chunks <= config.chunk_batch
+    return overlap_add(lambda x: anneal(priors, x, config, generator, inner, init_fn), mixes, config.chunk,
+                       priors.length_multiple, config.chunk_batch, progress and not inner)
 
 
 def langevin_separate(

@@ -208,16 +208,21 @@ def resolve_encoder(priors: PriorSet, encoder=None) -> Encoder:
     return encoder if isinstance(encoder, Encoder) else load_encoder(encoder, priors)
 
 
-def encoder_posterior(encoder: Encoder, mixes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Means and scales ``(B, K, T)`` for mixes ``(B, T)`` of any length (padded to the encoder's multiple)."""
-    t = mixes.shape[-1]
-    pad = (-t) % encoder.length_multiple
-    x = mixes.float()
-    if pad:
-        x = F.pad(x[:, None], (0, pad), mode="reflect" if pad < t else "replicate")[:, 0]
+def encoder_posterior(encoder: Encoder, mixes: torch.Tensor, chunk: int = 2**16, batch: int = 4
+                      ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Means and scales ``(B, K, T)`` for mixes ``(B, T)`` of any length: overlap-added chunks of
+    about ``chunk`` samples (a multiple of the encoder's length multiple), ``batch`` at a time."""
+    from .overlap_add import overlap_add
+
+    k = len(encoder.config["weights"])
+
+    def run(x: torch.Tensor) -> torch.Tensor:
+        loc, scale = encoder(x.float())
+        return torch.cat([loc, scale], 1)
+
     with torch.no_grad():
-        loc, scale = encoder(x)
-    return loc[..., :t], scale[..., :t]
+        out = overlap_add(run, mixes.float(), chunk, encoder.length_multiple, batch)
+    return out[:, :k], out[:, k:]
 
 
 def encoder_means(encoder: Encoder, mixes: torch.Tensor) -> torch.Tensor:
