@@ -15,6 +15,7 @@ ARCH_ARGS: dict[str, dict] = {
     "n_blocks": dict(type=int, help="flow: coupling blocks"),
     "hidden": dict(type=int, help="flow: conditioner channels"),
     "n_layers": dict(type=int, help="flow: conditioner layers; wavenet: dilated layers"),
+    "sigma_data": dict(type=float, help="flow: typical std of the clean audio (inputs are scaled to unit variance)"),
     "basis": dict(choices=["learned", "dct"], help="flow: learned 1x1 convs or a fixed DCT of the frames"),
     "unet_levels": dict(type=int, help="flow: U-Net conditioners with this many halvings (0: WaveNet)"),
     "channels": dict(type=int, help="wavenet: residual channels"),
@@ -302,15 +303,48 @@ def cmd_data(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from .evaluation.toy_benchmark import bench_toy, format_table, save_json
+    from .evaluation.benchmark import format_table, save_json
 
-    results = bench_toy(args.priors, args.baselines, n=args.n, length=args.length, seed=args.seed, bss=not args.no_bss,
-                        quiet=args.quiet, encoder=args.encoder, **_langevin_settings(args))
-    results["langevin_settings"] = _langevin_settings(args)
+    settings = _langevin_settings(args)
+    if args.benchmark == "musdb":
+        return _bench_musdb(args, settings)
+    if args.benchmark == "band":
+        from .evaluation.band_benchmark import bench_band
+
+        if not args.root:
+            raise ConfigError("bench band needs --root: a folder made by priorsep data band")
+        results = bench_band(args.root, args.priors, args.baselines, n=args.n, seconds=args.seconds,
+                             seed=args.seed if args.seed is not None else 0, bss=not args.no_bss, quiet=args.quiet,
+                             encoder=args.encoder, **settings)
+    else:
+        from .evaluation.toy_benchmark import bench_toy
+
+        results = bench_toy(args.priors, args.baselines, n=args.n, length=args.length,
+                            seed=args.seed if args.seed is not None else 2026, bss=not args.no_bss, quiet=args.quiet,
+                            encoder=args.encoder, **settings)
+    results["langevin_settings"] = settings
     print(format_table(results))
     if args.json:
         save_json(results, args.json)
         print(f"wrote {args.json}")
+    return 0
+
+
+def _bench_musdb(args: argparse.Namespace, settings: dict) -> int:
+    from .evaluation.musdb_benchmark import bench_musdb, format_musdb
+    from .separation.files import Separation, separate_array
+
+    if not args.root or not args.out:
+        raise ConfigError("bench musdb needs --root (the MUSDB18 folder) and --out (per-track JSON and aggregate)")
+    sep = Separation(method=args.method, priors=args.priors[0] if args.priors else "toy",
+                     model=args.baselines[0] if args.baselines else None, encoder=args.encoder,
+                     seed=args.seed or 0, resample=True, settings=settings)
+    separator = sep.load()
+    result = bench_musdb(args.root, lambda mix, rate: separate_array(sep, separator, mix, rate), list(separator.names),
+                         args.out, subset=args.subset, is_wav=args.is_wav, tracks=args.tracks, quiet=args.quiet)
+    what = sep.model if sep.method == "baseline" else f"{sep.method} with priors {sep.priors}"
+    print(format_musdb(result, what))
+    print(f"wrote {Path(args.out) / 'aggregate.json'} and per-track JSON under {Path(args.out) / args.subset}")
     return 0
 
 
@@ -452,18 +486,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_data)
 
     p = sub.add_parser("bench", help="run a benchmark and print its table")
-    p.add_argument("benchmark", choices=["toy"])
-    p.add_argument("--priors", nargs="*", help="prior sets, one Langevin row each (default: the bundled toy sets; "
-                   "no value: none)")
+    p.add_argument("benchmark", choices=["toy", "band", "musdb"],
+                   help="toy: fresh toy mixes; band: excerpts of synthetic band test tracks (--root); musdb: every "
+                   "track of a MUSDB18 subset scored with museval (--root, --out, one --method)")
+    p.add_argument("--priors", nargs="*", help="prior sets, one Langevin row each (default: the bundled sets for the "
+                   "benchmark; no value: none); musdb: the prior set of --method langevin/variational")
     p.add_argument("--baselines", nargs="*", help="baseline separators (bundled names or checkpoint stems), one row "
-                   "each (default: the bundled toy baselines; no value: none)")
+                   "each (default: the bundled ones for the benchmark; no value: none); musdb: the model of "
+                   "--method baseline")
     p.add_argument("--encoder", help="variational encoder stem: adds the variational and hybrid rows (default: "
                    "for each prior set that has its own encoder)")
-    p.add_argument("--n", type=int, default=8, help="number of mixes")
-    p.add_argument("--length", type=int, default=16384, help="samples per mix")
-    p.add_argument("--seed", type=int, default=2026, help="evaluation data seed")
-    p.add_argument("--json", help="also write all scores to this JSON file")
-    p.add_argument("--no-bss", action="store_true", help="skip museval BSSEval (faster)")
+    p.add_argument("--n", type=int, default=8, help="toy, band: number of mixes")
+    p.add_argument("--length", type=int, default=16384, help="toy: samples per mix")
+    p.add_argument("--seconds", type=float, default=4.0, help="band: seconds per excerpt")
+    p.add_argument("--seed", type=int, help="evaluation data seed (toy: 2026, band: 0); musdb: sampler seed")
+    p.add_argument("--root", help="band: a folder from priorsep data band; musdb: the MUSDB18 root")
+    p.add_argument("--subset", default="test", help="musdb: train or test")
+    p.add_argument("--is-wav", action="store_true", help="musdb: the wav release (folders) instead of .stem.mp4")
+    p.add_argument("--tracks", nargs="+", help="musdb: only these track names")
+    p.add_argument("--method", default="langevin", choices=["langevin", "variational", "baseline"],
+                   help="musdb: how to separate")
+    p.add_argument("--out", help="musdb: folder for per-track JSON (museval format) and aggregate.json; "
+                   "tracks already scored there are skipped")
+    p.add_argument("--json", help="toy, band: also write all scores to this JSON file")
+    p.add_argument("--no-bss", action="store_true", help="toy, band: skip museval BSSEval (faster)")
     p.add_argument("--quiet", action="store_true")
     _add_langevin_args(p)
     p.set_defaults(func=cmd_bench)

@@ -90,18 +90,23 @@ def _resample(x: np.ndarray, rate: int, target: int) -> np.ndarray:
     return resample_poly(x, target // g, rate // g, axis=-1).astype(np.float32)
 
 
-def _separate_one(sep: Separation, separator, path: Path, targets: dict[str, Path]) -> None:
-    """Separate one file into ``targets``. With ``sep.resample`` a mix at another rate is resampled
-    to the separator's and the estimates back to the file's rate and length."""
-    mix, rate = read_audio(path)
+def _fit_length(x: np.ndarray, length: int) -> np.ndarray:
+    """``x (..., T')`` cut or zero-padded to ``length`` samples (resampling rounds lengths up)."""
+    return np.pad(x, [(0, 0)] * (x.ndim - 1) + [(0, max(0, length - x.shape[-1]))])[..., :length]
+
+
+def separate_array(sep: Separation, separator, mix: np.ndarray, rate: int, name: str = "mix") -> dict[str, np.ndarray]:
+    """Separate ``mix (T,)`` or ``(C, T)`` at ``rate`` Hz with ``separator`` (from ``sep.load()``).
+    With ``sep.resample`` a mix at another rate than the separator's is resampled to it, and the
+    estimates back to ``rate`` and the mix's length; otherwise that is a :class:`SampleRateError`."""
     expected = separator.sample_rate
+    length = mix.shape[-1]
     if rate != expected:
         if not sep.resample:
-            raise SampleRateError(f"{path} is at {rate} Hz but the {'model' if sep.method == 'baseline' else 'priors'} "
+            raise SampleRateError(f"{name} is at {rate} Hz but the {'model' if sep.method == 'baseline' else 'priors'} "
                                   f"expect {expected} Hz; resample it first or pass --resample")
-        length = mix.shape[-1]
         mix = _resample(mix, rate, expected)
-    mix = validate_mix(mix[0] if mix.shape[0] == 1 else mix, name=str(path))
+    mix = validate_mix(mix, name=name)
     if sep.method == "baseline":
         est = separator.separate(mix)
     elif sep.method == "variational":
@@ -113,13 +118,18 @@ def _separate_one(sep: Separation, separator, path: Path, targets: dict[str, Pat
 
         est = langevin_separate(mix, priors=separator, seed=sep.seed, progress=sep.progress, encoder=sep.encoder,
                                 **sep.settings)
+    if rate != expected:
+        est = {k: _fit_length(_resample(a, expected, rate), length) for k, a in est.items()}
+    return est
+
+
+def _separate_one(sep: Separation, separator, path: Path, targets: dict[str, Path]) -> None:
+    """Separate one file into ``targets`` (at the file's rate)."""
+    mix, rate = read_audio(path)
+    est = separate_array(sep, separator, mix[0] if mix.shape[0] == 1 else mix, rate, name=str(path))
     for name, target in targets.items():
-        audio = est[name]
-        if rate != expected:
-            audio = _resample(audio, expected, rate)
-            audio = np.pad(audio, [(0, 0)] * (audio.ndim - 1) + [(0, max(0, length - audio.shape[-1]))])[..., :length]
         target.parent.mkdir(parents=True, exist_ok=True)
-        write_audio(target, audio, rate)
+        write_audio(target, est[name], rate)
 
 
 _WORKER: dict = {}
@@ -177,4 +187,4 @@ def separate_files(inputs: list[str | Path], out: str | Path, sep: Separation, *
     return counts
 
 
-__all__ = ["Separation", "collect_inputs", "output_targets", "separate_files"]
+__all__ = ["Separation", "collect_inputs", "output_targets", "separate_array", "separate_files"]

@@ -1,0 +1,77 @@
+"""The band benchmark: excerpts of synthetic band test tracks, every method, one table
+(see :mod:`.benchmark`). Render the test tracks with another SoundFont than the training tracks
+(``priorsep data band --soundfont musescore``) to measure generalisation to other instruments.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..data.audio import read_audio
+from ..data.band import BAND_MIXING, BAND_SAMPLE_RATE, BAND_SOURCES
+from ..data.multitrack import multitrack_tracks
+from ..errors import DataError, SampleRateError
+from ..mixing import mix, mixing_weights
+from .benchmark import EvalSet, load_methods, run_benchmark
+
+#: an excerpt is used only where every stem is at least this loud (RMS, dB below full scale): SI-SDR
+#: of a silent reference is undefined
+MIN_STEM_DB = -50.0
+
+
+def band_benchmark_set(root: str | Path, seconds: float = 4.0, n: int = 16, subset: str = "test",
+                       seed: int = 0) -> EvalSet:
+    """``n`` excerpts of ``seconds`` from the tracks of ``root/subset``, taken round-robin over the
+    tracks at seeded random non-overlapping positions where every stem is audible. The mixture is
+    recomputed from the stems with the band's mixing (sum)."""
+    tracks = multitrack_tracks(root, subset, BAND_SOURCES)
+    length = int(round(seconds * BAND_SAMPLE_RATE))
+    rng = np.random.default_rng(seed)
+    candidates = []
+    for track in tracks:
+        stems = []
+        for s in BAND_SOURCES:
+            audio, rate = read_audio(track / f"{s}.wav")
+            if rate != BAND_SAMPLE_RATE:
+                raise SampleRateError(f"{track / s}.wav is at {rate} Hz; band data is at {BAND_SAMPLE_RATE} Hz")
+            stems.append(audio.mean(0))
+        stems = np.stack(stems)
+        starts = np.arange(0, stems.shape[-1] - length + 1, length)
+        good = [s0 for s0 in starts
+                if 10 * np.log10(np.mean(stems[:, s0:s0 + length] ** 2, -1).min() + 1e-20) > MIN_STEM_DB]
+        candidates.append([stems[:, s0:s0 + length] for s0 in rng.permutation(good)])
+    items = [c[i] for i in range(max(map(len, candidates), default=0)) for c in candidates if i < len(c)][:n]
+    if not items:
+        raise DataError(f"no {seconds} s excerpt of {root}/{subset} has every stem above {MIN_STEM_DB} dB")
+    sources = np.stack(items).astype(np.float32)
+    mixes = mix(sources, mixing_weights(BAND_MIXING, len(BAND_SOURCES)))
+    return EvalSet(sources, mixes, list(BAND_SOURCES), BAND_SAMPLE_RATE,
+                   f"band benchmark ({Path(root).name}/{subset}, {len(tracks)} tracks, {seconds:g} s excerpts)")
+
+
+def default_band_prior_sets() -> list[str]:
+    from ..priors.io import bundled_prior_sets
+
+    return [name for name in ("band", "band-wavenet") if name in bundled_prior_sets()]
+
+
+def default_band_baselines() -> list[str]:
+    from ..baselines.io import bundled_baselines
+
+    return [name for name in ("waveunet-band",) if name in bundled_baselines()]
+
+
+def bench_band(root: str | Path, priors: list | None = None, baselines: list | None = None, n: int = 16,
+               seconds: float = 4.0, seed: int = 0, bss: bool = True, quiet: bool = False, encoder=None,
+               **langevin_settings) -> dict:
+    """The band table for prior sets and baselines (default: the bundled band ones) on ``n``
+    excerpts of ``root``'s test tracks."""
+    priors = default_band_prior_sets() if priors is None else priors
+    baselines = default_band_baselines() if baselines is None else baselines
+    methods = load_methods(list(BAND_SOURCES), mixing_weights(BAND_MIXING, len(BAND_SOURCES)), priors, baselines,
+                           seed=seed, encoder=encoder, **langevin_settings)
+    results = run_benchmark(methods, band_benchmark_set(root, seconds, n, seed=seed), bss=bss, quiet=quiet)
+    results["prior_sets"] = [str(p) if isinstance(p, (str, Path)) else "(given)" for p in priors]
+    results["baselines"] = [str(b) if isinstance(b, (str, Path)) else "(given)" for b in baselines]
+    return results
