@@ -70,3 +70,22 @@ def test_errors_and_cli(tmp_path, capsys):
     assert (tmp_path / "c" / "train").is_dir()
     assert main(["data", "band", "--out", str(tmp_path / "d"), "--tracks", "1", "--soundfont", "nope.sf2"]) == 2
     assert "SoundFont not found" in capsys.readouterr().err
+
+
+def test_band_benchmark_table(band, capsys):
+    from priorsep.evaluation.band_benchmark import band_benchmark_set, bench_band
+
+    data = band_benchmark_set(band, seconds=1.0, n=3)
+    assert data.sources.shape == (3, 4, 16000) and data.names == list(BAND_SOURCES)
+    np.testing.assert_allclose(data.mixes, data.sources.sum(1), atol=1e-6)
+    assert (np.sqrt((data.sources ** 2).mean(-1)) > 10 ** (-50 / 20)).all()  # every stem audible
+    results = bench_band(band, priors=[], baselines=[], n=3, seconds=1.0, bss=False, quiet=True)
+    rows = results["methods"]
+    assert abs(rows["mixture-as-estimate"]["si_sdri"]["overall"]) < 1e-4
+    assert rows["oracle IRM"]["si_sdri"]["overall"] > 5
+    assert main(["bench", "band", "--root", str(band), "--priors", "--baselines", "--n", "2", "--seconds", "1",
+                 "--no-bss", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "band benchmark" in out and "oracle IRM" in out
+    assert main(["bench", "band", "--priors", "--baselines"]) == 2
+    assert "--root" in capsys.readouterr().err

@@ -45,10 +45,10 @@ def track_estimates(separate, track, names: list[str]) -> dict[str, np.ndarray]:
     """``{target: (T, C) estimate}`` for a musdb track; ``separate((C, T) mix, rate) -> {source: (C, T)}``.
     With vocals among several sources, ``accompaniment`` = the sum of the other estimates (the
     SiSEC vocals/accompaniment task)."""
-    est = separate(np.ascontiguousarray(track.audio.T, dtype=np.float32), int(track.rate))
     unknown = sorted(set(names) - set(track.targets))
     if unknown:
         raise ConfigError(f"the separator's sources {unknown} are not MUSDB targets {sorted(track.targets)}")
+    est = separate(np.ascontiguousarray(track.audio.T, dtype=np.float32), int(track.rate))
     out = {n: np.asarray(est[n]).reshape(-1, track.audio.shape[0]) if np.ndim(est[n]) == 1 else np.asarray(est[n]).T
            for n in names}
     if "vocals" in names and len(names) > 1:
