@@ -62,6 +62,13 @@ def cmd_train_prior(args: argparse.Namespace) -> int:
     if args.data == "toy":
         dataset = ToySourceCrops(args.source, args.crop, seed=args.seed)
         mixing, n_sources = TOY_MIXING, len(TOY_SOURCES)
+    elif args.data == "musdb":
+        from .data.multitrack import MultitrackSolo
+
+        if not args.musdb_root:
+            raise ConfigError("--data musdb needs --musdb-root (a folder in the MUSDB wav layout)")
+        dataset = MultitrackSolo(args.musdb_root, args.source, args.crop, seed=args.seed, sample_rate=args.sample_rate)
+        mixing, n_sources = "sum", args.n_sources
     else:
         dataset = FolderCrops(args.data, args.crop, seed=args.seed)
         mixing, n_sources = args.mixing, args.n_sources
@@ -383,7 +390,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train-prior", help="train one source prior on solo stems")
     p.add_argument("--kind", default="flow", choices=["flow", "wavenet"])
     p.add_argument("--source", required=True, help="source name, e.g. sine or bass")
-    p.add_argument("--data", required=True, help="'toy' or a folder of solo wav/flac files of this source")
+    p.add_argument("--data", required=True, help="'toy', 'musdb' (this source's stems of a MUSDB-layout folder, see "
+                   "--musdb-root) or a folder of solo wav/flac files of this source")
+    p.add_argument("--musdb-root", help="--data musdb: root of root/train/<track>/SOURCE.wav (MUSDB18-HQ, or "
+                   "MUSDB18 converted with musdbconvert; silent crops are redrawn)")
+    p.add_argument("--sample-rate", type=int, help="--data musdb: resample to this rate (default: the files')")
     p.add_argument("--out", required=True, help="checkpoint stem (priors/bass -> priors/bass.pt + .json) or folder")
     p.add_argument("--steps", type=int, default=2500)
     p.add_argument("--batch-size", type=int, default=32)

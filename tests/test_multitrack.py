@@ -59,3 +59,21 @@ def test_cli_trains_waveunet_on_a_musdb_folder(musdb_folder, tmp_path):
     model = load(stem)
     assert model.names == list(MUSDB_SOURCES) and model.weights == [1.0] * 4 and model.sample_rate == 8000
     assert "multitrack folder" in model.config["training_data"]
+
+
+def test_prior_trains_on_one_musdb_stem_and_skips_silence(musdb_folder, tmp_path):
+    from priorsep.cli import main
+    from priorsep.data.multitrack import MultitrackSolo
+    from priorsep.priors.io import load_prior
+
+    for t in range(4):  # vocals silent in most tracks: crops must come from the one that sings
+        sf.write(musdb_folder / "train" / f"track{t}" / "vocals.wav", np.zeros((8000, 2), np.float32), 8000)
+    solo = MultitrackSolo(musdb_folder, "vocals", length=256, seed=1)
+    assert all(solo[i].abs().max() > 1e-4 for i in range(20)) and solo[3].shape == (256,)
+    stem = tmp_path / "vocals"
+    assert main(["train-prior", "--kind", "flow", "--source", "vocals", "--data", "musdb", "--musdb-root",
+                 str(musdb_folder), "--crop", "256", "--steps", "2", "--batch-size", "2", "--n-blocks", "1",
+                 "--hidden", "4", "--n-layers", "1", "--out", str(stem), "--quiet", "--sample-rate", "4000"]) == 0
+    prior = load_prior(stem)
+    assert prior.name == "vocals" and prior.sample_rate == 4000 and prior.config["mixing"] == "sum"
+    assert "MUSDB" in prior.config["training_data"] or "multitrack" in prior.config["training_data"]

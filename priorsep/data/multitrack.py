@@ -103,3 +103,27 @@ class SoloView(torch.utils.data.Dataset):
 
     def describe(self) -> str:
         return f"source {self.paired.names[self.k]!r} of {self.paired.describe()}"
+
+
+class MultitrackSolo(torch.utils.data.Dataset):
+    """Solo crops ``(length,)`` of one ``source`` of a multitrack folder (MUSDB wav layout), for
+    training a prior: crops where the source is silent (peak below 1e-4; vocals often are) are
+    redrawn. Item i is fixed by (seed, i)."""
+
+    def __init__(self, root: str | Path, source: str, length: int = 2048, seed: int = 0,
+                 sample_rate: int | None = None, subset: str = "train"):
+        self.paired = MultitrackCrops(root, (source,), length=length, seed=seed, sample_rate=sample_rate, subset=subset)
+        self.sample_rate, self.source = self.paired.sample_rate, source
+
+    def __len__(self) -> int:
+        return len(self.paired)
+
+    def __getitem__(self, i: int) -> torch.Tensor:
+        for attempt in range(100):
+            crop = self.paired[(int(i) * 100 + attempt) % len(self.paired)][1][0]
+            if crop.abs().max() > 1e-4:
+                return crop
+        raise DataError(f"{self.source!r} is silent in 100 random crops of {self.paired.root}; is the stem empty?")
+
+    def describe(self) -> str:
+        return f"solo {self.source!r} crops (silent ones redrawn) of {self.paired.describe()}"
