@@ -89,3 +89,26 @@ def test_band_benchmark_table(band, capsys):
     assert "band benchmark" in out and "oracle IRM" in out
     assert main(["bench", "band", "--priors", "--baselines"]) == 2
     assert "--root" in capsys.readouterr().err
+
+
+def test_band_demo_example_smoke(tmp_path):
+    import json as _json
+    import sys
+    from pathlib import Path
+
+    from priorsep.priors.io import save_prior
+    from tests.conftest import tiny_flow
+
+    priors = tmp_path / "priors"
+    for i, name in enumerate(BAND_SOURCES):
+        save_prior(tiny_flow(name, rate=16000, seed=i, mix_weight=1.0, sigma_min=0.001, sigma_max=0.3), priors / name)
+    (priors / "priorset.json").write_text(_json.dumps({"sources": list(BAND_SOURCES)}))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
+    import band_demo
+
+    res = band_demo.main(band_demo.build_parser().parse_args(
+        ["--out", str(tmp_path / "demo"), "--priors", str(priors), "--baselines", "--seconds", "0.5",
+         "--track-seconds", "2", "--n-levels", "1", "--steps-per-level", "1", "--soundfont", "fluidr3", "--quiet"]))
+    assert res["si_sdri"]["Langevin"].shape == (4,) and np.isfinite(res["si_sdri"]["Langevin"]).all()
+    assert (tmp_path / "demo" / "band_spectrograms.png").stat().st_size > 1000
+    assert (tmp_path / "demo" / "piano_Langevin.wav").is_file()
