@@ -13,9 +13,10 @@ from .errors import ConfigError, DataError, OutputConflictError, PriorsepError, 
 ARCH_ARGS: dict[str, dict] = {
     "squeeze": dict(type=int, help="flow: samples per squeezed position"),
     "n_blocks": dict(type=int, help="flow: coupling blocks"),
-    "hidden": dict(type=int, help="flow: conditioner channels"),
+    "hidden": dict(type=int, help="flow: conditioner channels; denoiser: U-Net channels"),
     "n_layers": dict(type=int, help="flow: conditioner layers; wavenet: dilated layers"),
     "sigma_data": dict(type=float, help="flow: typical std of the clean audio (inputs are scaled to unit variance)"),
+    "levels": dict(type=int, help="denoiser: U-Net halvings (inputs are multiples of 2^levels samples)"),
     "basis": dict(choices=["learned", "dct"], help="flow: learned 1x1 convs or a fixed DCT of the frames"),
     "unet_levels": dict(type=int, help="flow: U-Net conditioners with this many halvings (0: WaveNet)"),
     "channels": dict(type=int, help="wavenet: residual channels"),
@@ -112,7 +113,8 @@ def cmd_train_prior(args: argparse.Namespace) -> int:
     weights, cfg = checkpoint_paths(out)
     last = log[-1]["loss"] if log else float("nan")
     if distributed.current().is_main:
-        print(f"saved {weights} and {cfg}; final loss {last:.3f} nats/sample")
+        unit = "(weighted denoising MSE)" if args.kind == "denoiser" and not args.init else "nats/sample"
+        print(f"saved {weights} and {cfg}; final loss {last:.3f} {unit}")
     return 0
 
 
@@ -388,7 +390,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("train-prior", help="train one source prior on solo stems")
-    p.add_argument("--kind", default="flow", choices=["flow", "wavenet"])
+    p.add_argument("--kind", default="flow", choices=["flow", "wavenet", "denoiser"],
+                   help="flow (exact density), wavenet (autoregressive) or denoiser (diffusion-style score network)")
     p.add_argument("--source", required=True, help="source name, e.g. sine or bass")
     p.add_argument("--data", required=True, help="'toy', 'musdb' (this source's stems of a MUSDB-layout folder, see "
                    "--musdb-root) or a folder of solo wav/flac files of this source")

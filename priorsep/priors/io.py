@@ -11,13 +11,14 @@ import torch
 from .. import __version__
 from ..checkpoint import atomic_json_save, atomic_torch_save, checkpoint_paths, read_checkpoint, user_path
 from .base import Prior
+from .denoiser import DenoiserPrior
 from .flow import FlowPrior
 from .gaussian import GaussianPrior
 from .wavenet import WaveNetPrior
 from ..errors import (CheckpointError, CheckpointNotFoundError, ConfigError, SampleRateError, UnknownNameError,
                       UnknownNameNotFoundError, brief)
 
-PRIOR_KINDS: dict[str, type[Prior]] = {cls.kind: cls for cls in (FlowPrior, WaveNetPrior, GaussianPrior)}
+PRIOR_KINDS: dict[str, type[Prior]] = {cls.kind: cls for cls in (FlowPrior, WaveNetPrior, DenoiserPrior, GaussianPrior)}
 BUNDLED_DIR = Path(__file__).resolve().parent / "bundled"
 
 

@@ -34,7 +34,8 @@ def train_prior(
     quiet: bool = False,
 ) -> list[dict]:
     """Maximum likelihood on noised crops x + sigma * eps, sigma log-uniform on the prior's range,
-    plus ``dsm_weight`` times denoising score matching, mean (sigma * score + eps)^2.
+    plus ``dsm_weight`` times denoising score matching, mean (sigma * score + eps)^2. Priors with a
+    ``denoising_loss`` (the denoiser family) are trained by that loss alone.
 
     Maximum likelihood alone gives discriminative densities whose *gradients* are poor: the
     Tweedie denoiser x + sigma^2 * score of such a flow gains only 1-4 dB and the Langevin
@@ -85,18 +86,26 @@ def train_prior(
         with torch.no_grad():
             x, sigma, eps = batch(0, slice(None))
             prior.log_prob(x + sigma[:, None] * eps, sigma)
-    model = d.wrap(prior)
+    denoiser = hasattr(prior, "denoising_loss")  # trained by denoising alone (no density to maximise)
+    if denoiser and d.enabled:  # DDP's broadcast of rank 0's parameters, done by hand
+        for p in prior.parameters():
+            torch.distributed.broadcast(p.data, 0)
+    model = prior if denoiser else d.wrap(prior)
     t0 = time.time()
     bar = tqdm(range(start, steps), initial=start, total=steps, disable=quiet or not d.is_main,
                desc=f"train {prior.name}")
     for step in bar:
         x, sigma, eps = batch(step)
-        noisy = (x + sigma[:, None] * eps).requires_grad_(dsm_weight > 0)
-        lp = model(noisy, sigma)
-        nll = -(lp / x.shape[1]).mean()
-        loss = nll
-        rec = {"step": step + 1, "nll": d.mean(nll.item())}
-        if dsm_weight > 0:
+        if denoiser:
+            loss = prior.denoising_loss(x, sigma, eps).mean()
+            rec = {"step": step + 1, "denoising": d.mean(loss.item())}
+        else:
+            noisy = (x + sigma[:, None] * eps).requires_grad_(dsm_weight > 0)
+            lp = model(noisy, sigma)
+            nll = -(lp / x.shape[1]).mean()
+            loss = nll
+            rec = {"step": step + 1, "nll": d.mean(nll.item())}
+        if dsm_weight > 0 and not denoiser:
             (score,) = torch.autograd.grad(lp.sum(), noisy, create_graph=True)
             dsm = (sigma[:, None] * score + eps).pow(2).mean()
             loss = loss + dsm_weight * dsm
@@ -105,6 +114,8 @@ def train_prior(
             raise NumericalError(f"non-finite loss at step {step}; lower --lr or check the data")
         opt.zero_grad()
         loss.backward()
+        if denoiser:
+            d.average_gradients(prior.parameters())
         torch.nn.utils.clip_grad_norm_(prior.parameters(), 5.0)
         opt.step()
         sched.step()
