@@ -8,16 +8,18 @@ from priorsep.priors.denoiser import DenoiserPrior
 from priorsep.priors.io import PriorSet, load_prior, save_prior
 
 
-def tiny(seed=0, **kw):
+def tiny(seed=0, network="unet", **kw):
     torch.manual_seed(seed)
     return DenoiserPrior(dict(source="a", sample_rate=8000, sigma_min=0.01, sigma_max=1.0, mix_weight=1.0,
-                              hidden=8, levels=3, sigma_data=0.5, **kw)).eval()
+                              hidden=8, levels=3, n_fft=64, hop=16, layers=2, sigma_data=0.5, network=network,
+                              **kw)).eval()
 
 
-def test_untrained_denoiser_is_the_exact_gaussian_score():
+@pytest.mark.parametrize("network", ["unet", "stft"])
+def test_untrained_denoiser_is_the_exact_gaussian_score(network):
     """At initialisation D = c_skip x, the optimal denoiser of N(0, sigma_data^2) data: the score
     must be that of N(0, sigma_data^2 + sigma^2). Pins the sign and every factor."""
-    p = tiny()
+    p = tiny(network=network)
     x = torch.randn(3, 64, dtype=torch.float32)
     for sigma in (0.05, 0.5, 2.0):
         g, lp = p.score(x, sigma)
@@ -46,6 +48,9 @@ def test_shapes_errors_and_round_trip(tmp_path):
     p = tiny()
     with pytest.raises(ConfigError, match="multiple of 8"):
         p.denoise(torch.zeros(1, 60), 0.1)
+    with pytest.raises(ConfigError, match="network"):
+        tiny(network="mlp")
+    assert tiny(network="stft").length_multiple == 16
     save_prior(p, tmp_path / "a")
     q = load_prior(tmp_path / "a")
     x = torch.randn(2, 32)
@@ -53,11 +58,12 @@ def test_shapes_errors_and_round_trip(tmp_path):
     assert q.kind == "denoiser" and q.length_multiple == 8
 
 
-def test_training_lowers_the_denoising_loss(tmp_path):
+@pytest.mark.parametrize("network", ["unet", "stft"])
+def test_training_lowers_the_denoising_loss(tmp_path, network):
     from priorsep.data.toy import ToySourceCrops
     from priorsep.training.prior import train_prior
 
-    p = tiny()
+    p = tiny(network=network)
     log = train_prior(p, ToySourceCrops("square", 256, seed=0), tmp_path / "sq", steps=40, batch_size=8, lr=3e-3,
                       checkpoint_every=20, quiet=True)
     first, last = np.mean([r["loss"] for r in log[:5]]), np.mean([r["loss"] for r in log[-5:]])
