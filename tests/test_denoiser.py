@@ -68,3 +68,14 @@ def test_training_lowers_the_denoising_loss(tmp_path, network):
                       checkpoint_every=20, quiet=True)
     first, last = np.mean([r["loss"] for r in log[:5]]), np.mean([r["loss"] for r in log[-5:]])
     assert "denoising" in log[0] and last < first
+
+
+def test_log_prob_gradient_is_the_score():
+    """Autograd through log_prob (the ELBO's reparametrised gradient) must give the Tweedie score."""
+    p = tiny(network="stft")
+    torch.nn.init.normal_(p.net.end.weight, std=0.1)  # a non-linear denoiser
+    x = torch.randn(2, 64, requires_grad=True)
+    lp = p.log_prob(x, 0.3)
+    (grad,) = torch.autograd.grad(lp.sum(), x)
+    torch.testing.assert_close(grad, p.score(x, 0.3)[0])
+    assert not torch.allclose(grad, -x / (0.25 + 0.09), atol=1e-3)

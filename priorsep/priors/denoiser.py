@@ -54,6 +54,22 @@ class STFTMaskNet(nn.Module):
         return istft(torch.complex(mask[:, 0], mask[:, 1]) * spec, self.n_fft, self.hop, y.shape[-1])[:, None]
 
 
+class _WithScore(torch.autograd.Function):
+    """``energy`` as a function of ``x`` whose gradient is the Tweedie ``score``: the denoiser's
+    energy is only a surrogate of log p, but every gradient-based user of :meth:`log_prob` (the
+    variational ELBO, Langevin through autograd) must see the score."""
+
+    @staticmethod
+    def forward(ctx, x, energy, score):
+        ctx.save_for_backward(score)
+        return energy
+
+    @staticmethod
+    def backward(ctx, grad):
+        (score,) = ctx.saved_tensors
+        return grad[:, None] * score, None, None
+
+
 class DenoiserPrior(Prior):
     """Config keys: ``network`` ("stft": :class:`STFTMaskNet` with ``n_fft`` (1024), ``hop`` (256)
     and ``layers`` (5); "unet": a time-domain U-Net with ``levels`` (8) halvings), ``hidden`` (24),
@@ -100,11 +116,14 @@ class DenoiserPrior(Prior):
         return -((x - d) * x).sum(-1) / (2 * s**2) - 0.5 * x.shape[-1] * torch.log(2 * math.pi * total)
 
     def log_prob(self, x: torch.Tensor, sigma) -> torch.Tensor:
-        s = as_sigma(sigma, x.shape[0], x)
-        return self._energy(x, self.denoise(x, s), s)
+        """The surrogate log density ``(batch,)``; its gradient with respect to ``x`` is the Tweedie
+        score (no gradient flows to the network: train with :meth:`denoising_loss`)."""
+        g, energy = self.score(x, sigma)
+        return _WithScore.apply(x, energy, g) if x.requires_grad else energy
 
     def score(self, x: torch.Tensor, sigma) -> tuple[torch.Tensor, torch.Tensor]:
         s = as_sigma(sigma, x.shape[0], x)
         with torch.no_grad():
+            x = x.detach()
             d = self.denoise(x, s)
-        return (d - x) / s[:, None] ** 2, self._energy(x, d, s)
+            return (d - x) / s[:, None] ** 2, self._energy(x, d, s)
