@@ -5,12 +5,15 @@
 # source). Resumable: rerun after a crash.
 set -euo pipefail
 OUT=${OUT:-priors-work/toy-denoiser}
+# harmonic stacking: each STFT bin also sees its sub-harmonics and harmonics (what tells the sources apart)
+HARMONICS=${HARMONICS:-0.2 0.25 0.333 0.5 1 2 3 4 5}
 STEPS=${STEPS:-600}
 SOURCES=${SOURCES:-sine square sawtooth triangle}
 export MALLOC_MMAP_THRESHOLD_=17179869184 MALLOC_TRIM_THRESHOLD_=17179869184 MALLOC_TOP_PAD_=1073741824
 mkdir -p "$OUT"
 for src in $SOURCES; do
   priorsep train-prior --resume --kind denoiser --source "$src" --data toy --out "$OUT/$src" --steps "$STEPS" \
-    --batch-size 8 --crop 4096 --checkpoint-every 100 --sigma-min 0.01 --sigma-max 2.0 --lr 1e-3 --seed 0 --quiet
+    --batch-size 8 --crop 4096 --checkpoint-every 100 --sigma-min 0.01 --sigma-max 2.0 --lr 1e-3 --seed 0 --quiet \
+    --harmonics $HARMONICS
 done
 printf '{"sources": ["sine", "square", "sawtooth", "triangle"]}\n' > "$OUT/priorset.json"

@@ -79,3 +79,17 @@ def test_log_prob_gradient_is_the_score():
     (grad,) = torch.autograd.grad(lp.sum(), x)
     torch.testing.assert_close(grad, p.score(x, 0.3)[0])
     assert not torch.allclose(grad, -x / (0.25 + 0.09), atol=1e-3)
+
+
+def test_harmonic_stacking_reads_the_partials():
+    from priorsep.priors.denoiser import STFTMaskNet
+
+    net = STFTMaskNet(64, 16, 4, 1, harmonics=(0.5, 1.0, 3.0))
+    spec = torch.randn(1, 33, 5, dtype=torch.complex64)
+    f = net.features(spec)
+    logmag = torch.log(spec.abs() ** 2 + 1e-6)[0]
+    assert f.shape == (1, 3, 33, 5)
+    torch.testing.assert_close(f[0, 1], logmag)
+    torch.testing.assert_close(f[0, 2, 10], logmag[30])  # bin 10 sees bin 30
+    assert torch.all(f[0, 2, 11:] == 0)  # 3 * 11 = 33 is past Nyquist
+    torch.testing.assert_close(f[0, 0, 10], logmag[5])

@@ -26,15 +26,21 @@ from .unet import UNetConditioner
 
 class STFTMaskNet(nn.Module):
     """A complex mask on the STFT: ``y -> istft(M(log|Y|, sigma) * Y)``. ``M`` comes from a stack of
-    2-D convolutions over (frequency, frame) with frequency dilations 1, 2, 4, ... (so a bin sees
-    its harmonics' neighbourhood) and log sigma as a per-layer bias; zero at initialisation.
-    Long windows resolve the partials of pitched sources, which time-domain U-Nets, whose pooling
-    averages them away, could not denoise (measured: 4-5 dB gain at sigma 0.5 for a sine)."""
+    2-D convolutions over (frequency, frame) with frequency dilations 1, 2, 4, ... and log sigma as
+    a per-layer bias; zero at initialisation. Long windows resolve the partials of pitched sources,
+    which time-domain U-Nets, whose pooling averages them away, could not denoise (measured: 4-5 dB
+    gain at sigma 0.5 for a sine). Harmonic stacking: the features of bin f include those of bins
+    h * f for each ratio h in ``harmonics``, so that a bin sees its partials (what tells a sine's
+    peak from a square's fundamental) however far apart they are."""
 
-    def __init__(self, n_fft: int, hop: int, hidden: int, layers: int):
+    def __init__(self, n_fft: int, hop: int, hidden: int, layers: int, harmonics: tuple[float, ...] = (1.0,)):
         super().__init__()
         self.n_fft, self.hop = n_fft, hop
-        self.start = nn.Conv2d(1, hidden, 3, padding=1)
+        bins = n_fft // 2 + 1
+        index = torch.tensor([[round(h * f) for f in range(bins)] for h in harmonics])
+        self.register_buffer("h_index", index.clamp(max=bins - 1), persistent=False)
+        self.register_buffer("h_valid", (index < bins).float()[None, :, :, None], persistent=False)
+        self.start = nn.Conv2d(len(harmonics), hidden, 3, padding=1)
         self.convs = nn.ModuleList(nn.Conv2d(hidden, hidden, 3, padding=(2**i, 1), dilation=(2**i, 1))
                                    for i in range(layers))
         self.cond = nn.Linear(1, hidden * (layers + 1))
@@ -42,10 +48,16 @@ class STFTMaskNet(nn.Module):
         nn.init.zeros_(self.end.weight)
         nn.init.zeros_(self.end.bias)
 
+    def features(self, spec: torch.Tensor) -> torch.Tensor:
+        """Log power of ``spec (B, F, N)`` at each bin's harmonic ratios: ``(B, len(harmonics), F, N)``
+        (ratios past Nyquist read as 0)."""
+        logmag = torch.log(spec.abs() ** 2 + 1e-6)
+        return logmag[:, self.h_index] * self.h_valid
+
     def forward(self, y: torch.Tensor, log_sigma: torch.Tensor) -> torch.Tensor:
         """``y (B, 1, T)``, ``log_sigma (B, 1)`` -> ``(B, 1, T)``."""
         spec = stft(y[:, 0], self.n_fft, self.hop)  # (B, F, N)
-        feats = torch.log(spec.abs() ** 2 + 1e-6)[:, None]
+        feats = self.features(spec)
         bias = self.cond(log_sigma)[..., None, None].chunk(len(self.convs) + 1, dim=1)
         h = F.gelu(self.start(feats) + bias[0])
         for conv, b in zip(self.convs, bias[1:]):
@@ -71,18 +83,20 @@ class _WithScore(torch.autograd.Function):
 
 
 class DenoiserPrior(Prior):
-    """Config keys: ``network`` ("stft": :class:`STFTMaskNet` with ``n_fft`` (1024), ``hop`` (256)
-    and ``layers`` (5); "unet": a time-domain U-Net with ``levels`` (8) halvings), ``hidden`` (24),
+    """Config keys: ``network`` ("stft": :class:`STFTMaskNet` with ``n_fft`` (1024), ``hop`` (256),
+    ``layers`` (5) and ``harmonics`` ([1.0]: no stacking); "unet": a time-domain U-Net with ``levels`` (8) halvings), ``hidden`` (24),
     ``sigma_data`` (0.5, typical std of the clean audio), plus the common ones."""
 
     kind = "denoiser"
-    defaults = dict(network="stft", hidden=24, n_fft=1024, hop=256, layers=5, levels=8, sigma_data=0.5)
+    defaults = dict(network="stft", hidden=24, n_fft=1024, hop=256, layers=5, harmonics=[1.0], levels=8,
+                    sigma_data=0.5)
 
     def __init__(self, config: dict):
         config = {**self.defaults, **config}
         super().__init__(config)
         if config["network"] == "stft":
-            self.net = STFTMaskNet(config["n_fft"], config["hop"], config["hidden"], config["layers"])
+            self.net = STFTMaskNet(config["n_fft"], config["hop"], config["hidden"], config["layers"],
+                                   tuple(config["harmonics"]))
         elif config["network"] == "unet":
             self.net = UNetConditioner(1, 1, config["hidden"], config["levels"])
         else:
