@@ -3,7 +3,6 @@ parameters as one process."""
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import torch

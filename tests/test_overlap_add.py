@@ -1,5 +1,4 @@
 """Overlap-add over chunks: exact reconstruction with an identity separator, bounded batches."""
-import numpy as np
 import pytest
 import torch
 

@@ -1,7 +1,6 @@
 """Property-based: the public API, driven with random shapes, dtypes, values and settings, either
 returns finite output of the right shape or raises a documented error (priorsep.errors) -- never a
 raw traceback from inside numpy or torch."""
-import math
 
 import numpy as np
 import pytest
