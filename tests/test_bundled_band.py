@@ -1,0 +1,52 @@
+"""The bundled band models: loadable, consistent metadata, and (Wave-U-Net) still separating as
+well as when bundled, on band excerpts rendered with the *other* SoundFont (open-unmix style)."""
+import numpy as np
+import pytest
+
+import priorsep
+from priorsep import baselines
+from priorsep.baselines.io import BUNDLED_DIR
+from priorsep.data.band import BAND_SOURCES, make_band_dataset
+from priorsep.evaluation.band_benchmark import band_benchmark_set, default_band_baselines, default_band_prior_sets
+from priorsep.evaluation.metrics import si_sdr_improvement
+
+# median SI-SDRi (dB) over 4 excerpts of 2 musescore-rendered tracks (seed 4242) when bundled, minus 1 dB
+WAVEUNET_BAND_MIN = 7.04 - 1
+
+
+@pytest.fixture(scope="module")
+def band_excerpts(tmp_path_factory):
+    root = make_band_dataset(tmp_path_factory.mktemp("band"), tracks=0, test_tracks=2, seconds=12.0, seed=4242,
+                             soundfont="musescore")
+    return band_benchmark_set(root, 4.0, n=4, seed=0)
+
+
+def test_waveunet_band_is_bundled_with_its_metadata():
+    assert default_band_baselines() == ["waveunet-band"]
+    model = baselines.load("waveunet-band")
+    assert model.names == list(BAND_SOURCES) and model.sample_rate == 16000 and model.weights == [1.0] * 4
+    assert model.config["trained_steps"] > 0 and "fluidr3" in model.config["training_data"]
+    assert (BUNDLED_DIR / "waveunet-band.pt").stat().st_size < 8 * 2**20
+
+
+def test_waveunet_band_scores_do_not_regress(band_excerpts):
+    model = baselines.load("waveunet-band")
+    scores = [si_sdr_improvement(np.stack([model.separate(m)[n] for n in BAND_SOURCES]), s, m)
+              for m, s in zip(band_excerpts.mixes, band_excerpts.sources)]
+    assert np.median(scores) >= WAVEUNET_BAND_MIN, np.median(scores, 0)
+
+
+@pytest.mark.parametrize("name", default_band_prior_sets())
+def test_bundled_band_priors_metadata_and_a_short_separation(name, band_excerpts):
+    priors = priorsep.load_priors(name)
+    assert priors.names == list(BAND_SOURCES) and priors.sample_rate == 16000 and priors.weights == [1.0] * 4
+    for p in priors:
+        assert p.config["mixing"] == "sum" and p.config["sigma_min"] == 0.001
+    mix = band_excerpts.mixes[0][:4096]
+    est = priorsep.langevin_separate(mix, priors=name, seed=0, n_levels=1, steps_per_level=1)
+    assert set(est) == set(BAND_SOURCES) and est["bass"].shape == mix.shape
+    np.testing.assert_allclose(sum(est.values()), mix, atol=1e-4)  # the exact constraint
+
+
+def test_band_prior_set_is_bundled():
+    assert "band" in default_band_prior_sets()
