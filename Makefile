@@ -26,6 +26,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 
 demo: install
 	$(PY) examples/toy_demo.py --out demo_output
+	$(PY) examples/band_demo.py --out demo_output/band
 
 test: install
 	$(PY) -m pytest -q
