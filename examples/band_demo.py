@@ -76,7 +76,8 @@ def main(args: argparse.Namespace) -> dict:
         write_audio(out / f"{name}_reference.wav", refs[k], rate)
         for method, e in estimates.items():
             write_audio(out / f"{name}_{method}.wav", e[k], rate)
-    plot_spectrograms(mix, refs, estimates, rate, out / "band_spectrograms.png")
+    with np.errstate(divide="ignore"):  # digital silence in a stem has zero power: -inf dB is fine to draw
+        plot_spectrograms(mix, refs, estimates, rate, out / "band_spectrograms.png")
 
     print(f"\nband excerpt: {args.seconds:g} s @ {rate} Hz, test track rendered with {args.soundfont}; SI-SDRi in dB")
     print(f"{'method':<16}" + "".join(f"{n:>9}" for n in BAND_SOURCES) + f"{'median':>9}{'seconds':>9}")
