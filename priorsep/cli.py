@@ -220,6 +220,7 @@ def cmd_train_baseline(args: argparse.Namespace) -> int:
 def cmd_train_posterior(args: argparse.Namespace) -> int:
     from . import distributed
     from .data.folder import FolderCrops
+    from .data.multitrack import MixturesOnly
     from .data.toy import ToyMixCrops
     from .priors.io import load_priors
     from .separation.variational import ENCODER_STEM, Encoder, load_encoder
@@ -252,22 +253,6 @@ def cmd_train_posterior(args: argparse.Namespace) -> int:
         last = log[-1]["elbo"] if log else float("nan")
         print(f"saved {out}.pt and {out}.json; final ELBO {last:.3f} nats/sample")
     return 0
-
-
-class MixturesOnly:
-    """The mixtures of a paired dataset ``(mix, sources)``: what variational training may see."""
-
-    def __init__(self, paired):
-        self.paired = paired
-
-    def __len__(self) -> int:
-        return len(self.paired)
-
-    def __getitem__(self, i: int):
-        return self.paired[i][0]
-
-    def describe(self) -> str:
-        return "mixtures only (no stems) of " + (self.paired.describe() if hasattr(self.paired, "describe") else "")
 
 
 def _add_langevin_args(p: argparse.ArgumentParser) -> None:

@@ -87,6 +87,22 @@ class MultitrackCrops(torch.utils.data.Dataset):
                 f"sources {list(self.names)}), mono crops of {self.length} samples at {self.sample_rate} Hz")
 
 
+class MixturesOnly:
+    """The mixtures of a paired dataset ``(mix, sources)``: what variational training may see."""
+
+    def __init__(self, paired):
+        self.paired = paired
+
+    def __len__(self) -> int:
+        return len(self.paired)
+
+    def __getitem__(self, i: int):
+        return self.paired[i][0]
+
+    def describe(self) -> str:
+        return "mixtures only (no stems) of " + (self.paired.describe() if hasattr(self.paired, "describe") else "")
+
+
 class SoloView(torch.utils.data.Dataset):
     """Unpaired solo crops of source ``k`` from a paired dataset: item ``i`` is source ``k`` of paired
     item ``i + offset``, so views with different offsets draw independent crops."""
