@@ -119,7 +119,7 @@ def cmd_train_prior(args: argparse.Namespace) -> int:
     weights, cfg = checkpoint_paths(out)
     last = log[-1]["loss"] if log else float("nan")
     if distributed.current().is_main:
-        unit = "(weighted denoising MSE)" if args.kind == "denoiser" and not args.init else "nats/sample"
+        unit = "(weighted denoising MSE)" if hasattr(prior, "denoising_loss") else "nats/sample"
         print(f"saved {weights} and {cfg}; final loss {last:.3f} {unit}")
     return 0
 
@@ -295,10 +295,12 @@ def cmd_separate(args: argparse.Namespace) -> int:
 def cmd_data(args: argparse.Namespace) -> int:
     from .data.band import make_band_dataset
 
+    import json
+
     out = make_band_dataset(args.out, args.tracks, seconds=args.seconds, seed=args.seed, soundfont=args.soundfont,
                             test_tracks=args.test_tracks, progress=not args.quiet)
-    print(f"wrote {args.tracks} train and {args.test_tracks if args.test_tracks is not None else max(1, args.tracks // 4)}"
-          f" test tracks to {out}")
+    counts = json.loads((out / "band.json").read_text())["tracks"]  # what was written, defaults resolved
+    print(f"wrote {counts['train']} train and {counts['test']} test tracks to {out}")
     return 0
 
 

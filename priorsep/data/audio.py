@@ -57,6 +57,19 @@ def validate_mix(mix, name: str = "mix", max_channels: int = 64) -> np.ndarray:
     return arr
 
 
+def resample(x: np.ndarray, rate: int, target: int) -> np.ndarray:
+    """Polyphase resampling of ``x (..., T)`` from ``rate`` to ``target`` Hz, as float32."""
+    from scipy.signal import resample_poly
+
+    g = np.gcd(rate, target)
+    return resample_poly(x, target // g, rate // g, axis=-1).astype(np.float32)
+
+
+def fit_length(x: np.ndarray, length: int) -> np.ndarray:
+    """``x (..., T')`` cut or zero-padded at the end to ``length`` samples."""
+    return np.pad(x, [(0, 0)] * (x.ndim - 1) + [(0, max(0, length - x.shape[-1]))])[..., :length]
+
+
 def read_audio(path: str | Path) -> tuple[np.ndarray, int]:
     """Read a file as float32 ``(C, T)`` and its sample rate."""
     path = Path(path)

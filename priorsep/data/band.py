@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .audio import write_audio
+from .audio import fit_length, write_audio
 from ..errors import ConfigError, DataError, DataNotFoundError
 
 BAND_SAMPLE_RATE = 16000
@@ -194,9 +194,7 @@ def render_midi(midi: Path, soundfont: Path, seconds: float, rate: int = BAND_SA
         if done.returncode != 0 or not wav.is_file():
             raise DataError(f"fluidsynth failed on {midi} with {soundfont}: {done.stderr.strip()[:300]}")
         audio, _ = sf.read(str(wav), dtype="float32", always_2d=True)
-    audio = audio.mean(1)
-    n = int(round(seconds * rate))
-    return np.pad(audio, (0, max(0, n - len(audio))))[:n].astype(np.float32)
+    return fit_length(audio.mean(1), int(round(seconds * rate))).astype(np.float32)
 
 
 def render_track(folder: Path, song: dict, soundfont: Path, rng: np.random.Generator) -> dict:

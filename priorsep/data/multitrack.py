@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 import torch
-from scipy.signal import resample_poly
 
+from .audio import fit_length, resample
 from ..mixing import mix, mixing_weights
 from ..errors import ConfigError, DataError, DataNotFoundError
 
@@ -73,10 +73,8 @@ class MultitrackCrops(torch.utils.data.Dataset):
             audio, _ = sf.read(str(track / f"{name}.wav"), start=start, frames=need, dtype="float32", always_2d=True)
             audio = audio.mean(1)
             if rate != self.sample_rate:
-                g = np.gcd(rate, self.sample_rate)
-                audio = resample_poly(audio, self.sample_rate // g, rate // g)
-            audio = np.pad(audio, (0, max(0, self.length - len(audio))))[: self.length]
-            stems.append(audio)
+                audio = resample(audio, rate, self.sample_rate)
+            stems.append(fit_length(audio, self.length))
         sources = np.stack(stems).astype(np.float32)
         if self.gain_range is not None:
             sources *= rng.uniform(*self.gain_range, size=(len(self.names), 1)).astype(np.float32)

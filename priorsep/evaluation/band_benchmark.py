@@ -13,7 +13,7 @@ from ..data.band import BAND_MIXING, BAND_SAMPLE_RATE, BAND_SOURCES
 from ..data.multitrack import multitrack_tracks
 from ..errors import DataError, SampleRateError
 from ..mixing import mix, mixing_weights
-from .benchmark import EvalSet, load_methods, run_benchmark
+from .benchmark import EvalSet, bench_table
 
 #: an excerpt is used only where every stem is at least this loud (RMS, dB below full scale): SI-SDR
 #: of a silent reference is undefined
@@ -69,9 +69,5 @@ def bench_band(root: str | Path, priors: list | None = None, baselines: list | N
     excerpts of ``root``'s test tracks."""
     priors = default_band_prior_sets() if priors is None else priors
     baselines = default_band_baselines() if baselines is None else baselines
-    methods = load_methods(list(BAND_SOURCES), mixing_weights(BAND_MIXING, len(BAND_SOURCES)), priors, baselines,
-                           seed=seed, encoder=encoder, **langevin_settings)
-    results = run_benchmark(methods, band_benchmark_set(root, seconds, n, seed=seed), bss=bss, quiet=quiet)
-    results["prior_sets"] = [str(p) if isinstance(p, (str, Path)) else "(given)" for p in priors]
-    results["baselines"] = [str(b) if isinstance(b, (str, Path)) else "(given)" for b in baselines]
-    return results
+    return bench_table(band_benchmark_set(root, seconds, n, seed=seed), mixing_weights(BAND_MIXING, len(BAND_SOURCES)),
+                       priors, baselines, sampler_seed=seed, bss=bss, quiet=quiet, encoder=encoder, **langevin_settings)

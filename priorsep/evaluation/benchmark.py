@@ -174,8 +174,6 @@ def save_json(results: dict, path: str | Path) -> None:
     Path(path).write_text(json.dumps(results, indent=2) + "\n")
 
 
-
-
 def load_methods(names: list[str], weights: list[float], priors: list, baselines: list, seed: int = 0,
                  encoder=None, **langevin_settings) -> dict[str, Method]:
     """:func:`separation_methods` from prior sets and baselines given as names, stems or loaded objects."""
@@ -186,3 +184,15 @@ def load_methods(names: list[str], weights: list[float], priors: list, baselines
     sets = [p if isinstance(p, PriorSet) else load_priors(p) for p in priors]
     models = [b if isinstance(b, Separator) else load_baseline(b) for b in baselines]
     return separation_methods(names, weights, sets, models, seed=seed, encoder=encoder, **langevin_settings)
+
+
+def bench_table(data: EvalSet, weights: list[float], priors: list, baselines: list, *, sampler_seed: int = 0,
+                bss: bool = True, quiet: bool = False, encoder=None, **langevin_settings) -> dict:
+    """The table of every prior set and baseline (names, stems or loaded objects) on ``data``, with
+    the names of what was benchmarked (``"(given)"`` for loaded objects)."""
+    methods = load_methods(list(data.names), weights, priors, baselines, seed=sampler_seed, encoder=encoder,
+                           **langevin_settings)
+    results = run_benchmark(methods, data, bss=bss, quiet=quiet)
+    results["prior_sets"] = [str(p) if isinstance(p, (str, Path)) else "(given)" for p in priors]
+    results["baselines"] = [str(b) if isinstance(b, (str, Path)) else "(given)" for b in baselines]
+    return results

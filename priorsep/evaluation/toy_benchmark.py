@@ -4,7 +4,7 @@ from __future__ import annotations
 from ..data.toy import TOY_MIXING, TOY_SOURCES, toy_eval_set
 from ..mixing import mixing_weights
 from ..priors.io import PriorSet
-from .benchmark import EvalSet, load_methods, run_benchmark
+from .benchmark import EvalSet, bench_table
 
 
 def toy_benchmark_set(n: int = 8, length: int = 16384, seed: int = 2026) -> EvalSet:
@@ -38,10 +38,7 @@ def bench_toy(priors: PriorSet | str | list | None = None, baselines: list | Non
         priors = [priors]
     if baselines is None:
         baselines = default_toy_baselines()
-    methods = load_methods(list(TOY_SOURCES), mixing_weights(TOY_MIXING, len(TOY_SOURCES)), priors, baselines,
-                           encoder=encoder, **langevin_settings)
-    results = run_benchmark(methods, toy_benchmark_set(n, length, seed), bss=bss, quiet=quiet)
+    results = bench_table(toy_benchmark_set(n, length, seed), mixing_weights(TOY_MIXING, len(TOY_SOURCES)), priors,
+                          baselines, bss=bss, quiet=quiet, encoder=encoder, **langevin_settings)
     results["seed"] = seed
-    results["prior_sets"] = [str(p) if not isinstance(p, PriorSet) else "(given)" for p in priors]
-    results["baselines"] = [str(b) if isinstance(b, str) else "(given)" for b in baselines]
     return results

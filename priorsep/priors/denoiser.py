@@ -14,9 +14,8 @@ from __future__ import annotations
 import math
 
 import torch
-
-from torch import nn
 import torch.nn.functional as F
+from torch import nn
 
 from ..errors import ConfigError
 from ..stft import istft, stft
@@ -84,8 +83,9 @@ class _WithScore(torch.autograd.Function):
 
 class DenoiserPrior(Prior):
     """Config keys: ``network`` ("stft": :class:`STFTMaskNet` with ``n_fft`` (1024), ``hop`` (256),
-    ``layers`` (5) and ``harmonics`` ([1.0]: no stacking); "unet": a time-domain U-Net with ``levels`` (8) halvings), ``hidden`` (24),
-    ``sigma_data`` (0.5, typical std of the clean audio), plus the common ones."""
+    ``layers`` (5) and ``harmonics`` ([1.0]: no stacking); "unet": a time-domain U-Net with
+    ``levels`` (8) halvings), ``hidden`` (24), ``sigma_data`` (0.5, typical std of the clean audio),
+    plus the common ones."""
 
     kind = "denoiser"
     defaults = dict(network="stft", hidden=24, n_fft=1024, hop=256, layers=5, harmonics=[1.0], levels=8,

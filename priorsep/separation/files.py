@@ -15,7 +15,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .. import distributed
-from ..data.audio import AUDIO_EXTENSIONS, read_audio, validate_mix, write_audio
+from ..data.audio import AUDIO_EXTENSIONS, fit_length, read_audio, resample, validate_mix, write_audio
 from ..errors import AudioFileNotFoundError, ConfigError, OutputConflictError, SampleRateError
 
 
@@ -82,19 +82,6 @@ def output_targets(inputs: list[tuple[Path, str]], out: Path, names: list[str], 
     return targets
 
 
-def _resample(x: np.ndarray, rate: int, target: int) -> np.ndarray:
-    """Polyphase resampling of ``(..., T)`` from ``rate`` to ``target`` Hz."""
-    from scipy.signal import resample_poly
-
-    g = np.gcd(rate, target)
-    return resample_poly(x, target // g, rate // g, axis=-1).astype(np.float32)
-
-
-def _fit_length(x: np.ndarray, length: int) -> np.ndarray:
-    """``x (..., T')`` cut or zero-padded to ``length`` samples (resampling rounds lengths up)."""
-    return np.pad(x, [(0, 0)] * (x.ndim - 1) + [(0, max(0, length - x.shape[-1]))])[..., :length]
-
-
 def separate_array(sep: Separation, separator, mix: np.ndarray, rate: int, name: str = "mix") -> dict[str, np.ndarray]:
     """Separate ``mix (T,)`` or ``(C, T)`` at ``rate`` Hz with ``separator`` (from ``sep.load()``).
     With ``sep.resample`` a mix at another rate than the separator's is resampled to it, and the
@@ -105,7 +92,7 @@ def separate_array(sep: Separation, separator, mix: np.ndarray, rate: int, name:
         if not sep.resample:
             raise SampleRateError(f"{name} is at {rate} Hz but the {'model' if sep.method == 'baseline' else 'priors'} "
                                   f"expect {expected} Hz; resample it first or pass --resample")
-        mix = _resample(mix, rate, expected)
+        mix = resample(mix, rate, expected)
     mix = validate_mix(mix, name=name)
     if sep.method == "baseline":
         est = separator.separate(mix)
@@ -119,7 +106,7 @@ def separate_array(sep: Separation, separator, mix: np.ndarray, rate: int, name:
         est = langevin_separate(mix, priors=separator, seed=sep.seed, progress=sep.progress, encoder=sep.encoder,
                                 **sep.settings)
     if rate != expected:
-        est = {k: _fit_length(_resample(a, expected, rate), length) for k, a in est.items()}
+        est = {k: fit_length(resample(a, expected, rate), length) for k, a in est.items()}  # resampling rounds up
     return est
 
 

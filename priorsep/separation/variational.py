@@ -217,7 +217,7 @@ def encoder_posterior(encoder: Encoder, mixes: torch.Tensor, chunk: int = 2**16,
     k = len(encoder.config["weights"])
 
     def run(x: torch.Tensor) -> torch.Tensor:
-        loc, scale = encoder(x.float())
+        loc, scale = encoder(x)
         return torch.cat([loc, scale], 1)
 
     with torch.no_grad():

@@ -105,11 +105,11 @@ def train_prior(
             nll = -(lp / x.shape[1]).mean()
             loss = nll
             rec = {"step": step + 1, "nll": d.mean(nll.item())}
-        if dsm_weight > 0 and not denoiser:
-            (score,) = torch.autograd.grad(lp.sum(), noisy, create_graph=True)
-            dsm = (sigma[:, None] * score + eps).pow(2).mean()
-            loss = loss + dsm_weight * dsm
-            rec["dsm"] = d.mean(dsm.item())
+            if dsm_weight > 0:
+                (score,) = torch.autograd.grad(lp.sum(), noisy, create_graph=True)
+                dsm = (sigma[:, None] * score + eps).pow(2).mean()
+                loss = loss + dsm_weight * dsm
+                rec["dsm"] = d.mean(dsm.item())
         if not torch.isfinite(loss):
             raise NumericalError(f"non-finite loss at step {step}; lower --lr or check the data")
         opt.zero_grad()
