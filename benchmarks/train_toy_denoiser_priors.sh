@@ -9,11 +9,13 @@ OUT=${OUT:-priors-work/toy-denoiser}
 HARMONICS=${HARMONICS:-0.2 0.25 0.333 0.5 1 2 3 4 5}
 STEPS=${STEPS:-600}
 SOURCES=${SOURCES:-sine square sawtooth triangle}
+# fraction of each batch trained off the data manifold (source at a reduced level + generic tones)
+OFF_MANIFOLD=${OFF_MANIFOLD:-0}
 export MALLOC_MMAP_THRESHOLD_=17179869184 MALLOC_TRIM_THRESHOLD_=17179869184 MALLOC_TOP_PAD_=1073741824
 mkdir -p "$OUT"
 for src in $SOURCES; do
   priorsep train-prior --resume --kind denoiser --source "$src" --data toy --out "$OUT/$src" --steps "$STEPS" \
     --batch-size 8 --crop 4096 --checkpoint-every 100 --sigma-min 0.01 --sigma-max 2.0 --lr 1e-3 --seed 0 --quiet \
-    --harmonics $HARMONICS
+    --harmonics $HARMONICS --off-manifold "$OFF_MANIFOLD"
 done
 printf '{"sources": ["sine", "square", "sawtooth", "triangle"]}\n' > "$OUT/priorset.json"

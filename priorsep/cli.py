@@ -98,6 +98,8 @@ def cmd_train_prior(args: argparse.Namespace) -> int:
         if getattr(args, key) is not None:
             config[key] = getattr(args, key)
     config["training"]["dsm_weight"] = args.dsm_weight
+    if args.off_manifold:
+        config["training"]["off_manifold"] = args.off_manifold
     torch.manual_seed(args.seed)
     if args.init:  # fine-tune: architecture and metadata from the checkpoint, this run's training record
         if checkpoint_paths(args.init)[0].resolve() == checkpoint_paths(out)[0].resolve():
@@ -114,7 +116,8 @@ def cmd_train_prior(args: argparse.Namespace) -> int:
         prior = PRIOR_KINDS[args.kind](config)
     log = train_prior(
         prior, dataset, out, steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
-        checkpoint_every=args.checkpoint_every, dsm_weight=args.dsm_weight, quiet=args.quiet,
+        checkpoint_every=args.checkpoint_every, dsm_weight=args.dsm_weight, off_manifold=args.off_manifold,
+        quiet=args.quiet,
     )
     weights, cfg = checkpoint_paths(out)
     last = log[-1]["loss"] if log else float("nan")
@@ -405,6 +408,9 @@ def build_parser() -> argparse.ArgumentParser:
         arch.add_argument("--" + key.replace("_", "-"), **kwargs)
     p.add_argument("--dsm-weight", type=float, default=0.0,
                    help="weight of denoising score matching next to maximum likelihood (trains the score)")
+    p.add_argument("--off-manifold", type=float, default=0.0,
+                   help="denoiser: fraction of each batch given as the source at a reduced level plus generic "
+                   "pitched tones, denoised to the clean source (teaches the denoiser mixture-like inputs)")
     p.add_argument("--init", help="fine-tune from this checkpoint stem instead of a fresh model")
     p.add_argument("--resume", action="store_true",
                    help="continue the interrupted training in --out (from OUT.train.pt; starts fresh if none)")

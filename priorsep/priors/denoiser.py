@@ -118,10 +118,13 @@ class DenoiserPrior(Prior):
         f = self.net((c_in * x)[:, None], torch.log(s) / 4)[:, 0]
         return c_skip * x + c_out * f
 
-    def denoising_loss(self, clean: torch.Tensor, sigma: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
-        """EDM's weighted squared error per sample, ``(batch,)``: unit-scale at every sigma."""
+    def denoising_loss(self, clean: torch.Tensor, sigma: torch.Tensor, eps: torch.Tensor,
+                       offset: torch.Tensor | None = None) -> torch.Tensor:
+        """EDM's weighted squared error per sample, ``(batch,)``: unit-scale at every sigma. The input
+        is ``clean + offset + sigma * eps`` and the target ``clean`` (``offset``: off-manifold
+        training, :mod:`priorsep.data.interference`)."""
         s = sigma[:, None]
-        d = self.denoise(clean + s * eps, sigma)
+        d = self.denoise(clean + s * eps + (0 if offset is None else offset), sigma)
         weight = (s**2 + self.config["sigma_data"] ** 2) / (s * self.config["sigma_data"]) ** 2
         return (weight * (d - clean) ** 2).mean(-1)
 

@@ -13,7 +13,8 @@ from tqdm.auto import tqdm
 
 from .. import distributed
 from ..checkpoint import append_log, atomic_torch_save, read_log, read_training_state, side_file, trim_log
-from ..errors import NumericalError
+from ..data.interference import off_manifold_offset
+from ..errors import ConfigError, NumericalError
 from ..priors.base import Prior
 from ..priors.io import save_prior
 from ..schedule import sample_training_sigmas
@@ -31,6 +32,7 @@ def train_prior(
     seed: int = 0,
     checkpoint_every: int = 250,
     dsm_weight: float = 0.0,
+    off_manifold: float = 0.0,
     quiet: bool = False,
 ) -> list[dict]:
     """Maximum likelihood on noised crops x + sigma * eps, sigma log-uniform on the prior's range,
@@ -41,6 +43,10 @@ def train_prior(
     Tweedie denoiser x + sigma^2 * score of such a flow gains only 1-4 dB and the Langevin
     sampler, which only sees the score, cannot find the sources. The DSM term (a second-order
     backward pass, ~2x the cost per step) trains the score directly.
+
+    ``off_manifold`` (denoiser priors only): the fraction of each batch whose input is the source
+    at a reduced level plus generic pitched tones (:func:`priorsep.data.interference.off_manifold_offset`),
+    still denoised to the clean source: what the separator's mixture-like states need.
 
     ``dataset[i]`` must return a ``(length,)`` tensor deterministic in ``i``; batch ``b`` uses items
     ``b * batch_size ...`` and its noise comes from a generator seeded by (seed, b), so a resumed run
@@ -78,15 +84,21 @@ def train_prior(
         x = torch.stack([dataset[step * batch_size + j] for j in range(batch_size)])
         sigma = sample_training_sigmas(batch_size, sigma_min, sigma_max, generator=g)
         eps = torch.randn(x.shape, generator=g)
-        return x[rows].to(d.device), sigma[rows].to(d.device), eps[rows].to(d.device)
+        offset = off_manifold_offset(x, sigma, sample_rate, g, off_manifold) if off_manifold > 0 else torch.zeros_like(x)
+        return x[rows].to(d.device), sigma[rows].to(d.device), eps[rows].to(d.device), offset[rows].to(d.device)
 
     if start == 0 and d.enabled:
         # Data-dependent initialisation (ActNorm) on the *global* first batch, identically on every
         # rank and exactly as a single process would do it, before DDP copies rank 0's parameters.
         with torch.no_grad():
-            x, sigma, eps = batch(0, slice(None))
+            x, sigma, eps, _ = batch(0, slice(None))
             prior.log_prob(x + sigma[:, None] * eps, sigma)
     denoiser = hasattr(prior, "denoising_loss")  # trained by denoising alone (no density to maximise)
+    if off_manifold and not denoiser:
+        raise ConfigError(f"off_manifold training needs a denoiser prior, not {prior.kind!r}")
+    if not 0 <= off_manifold <= 1:
+        raise ConfigError(f"off_manifold is a fraction of each batch in [0, 1], got {off_manifold}")
+    sample_rate = float(prior.config["sample_rate"])
     if denoiser and d.enabled:  # DDP's broadcast of rank 0's parameters, done by hand
         for p in prior.parameters():
             torch.distributed.broadcast(p.data, 0)
@@ -95,9 +107,9 @@ def train_prior(
     bar = tqdm(range(start, steps), initial=start, total=steps, disable=quiet or not d.is_main,
                desc=f"train {prior.name}")
     for step in bar:
-        x, sigma, eps = batch(step)
+        x, sigma, eps, offset = batch(step)
         if denoiser:
-            loss = prior.denoising_loss(x, sigma, eps).mean()
+            loss = prior.denoising_loss(x, sigma, eps, offset).mean()
             rec = {"step": step + 1, "denoising": d.mean(loss.item())}
         else:
             noisy = (x + sigma[:, None] * eps).requires_grad_(dsm_weight > 0)
