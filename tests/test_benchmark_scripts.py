@@ -14,6 +14,9 @@ def test_tweedie_gain_script(tiny_toy_priors):
     out = tweedie_gain.main(tweedie_gain.build_parser().parse_args(
         ["--priors", str(tiny_toy_priors), "--n", "1", "--length", "256", "--sigmas", "0.5"]))
     assert len(out) == 4 and all(len(v) == 1 for v in out.values())
+    mixed = tweedie_gain.main(tweedie_gain.build_parser().parse_args(
+        ["--priors", str(tiny_toy_priors), "--n", "1", "--length", "256", "--sigmas", "0.5", "--input", "mixture"]))
+    assert mixed.keys() == out.keys() and mixed != out
 
 
 def test_langevin_sweep_script(tiny_toy_priors, tmp_path):
