@@ -22,6 +22,8 @@ ARCH_ARGS: dict[str, dict] = {
     "layers": dict(type=int, help="denoiser (stft): dilated 2-D conv layers"),
     "harmonics": dict(type=float, nargs="+", help="denoiser (stft): frequency ratios stacked as input features, "
                       "e.g. 0.25 0.333 0.5 1 2 3 4"),
+    "global_context": dict(action="store_const", const=True, help="denoiser (stft): every layer also sees the frame's "
+                           "maximum over frequency and the bin's mean over time"),
     "levels": dict(type=int, help="denoiser (unet): U-Net halvings (inputs are multiples of 2^levels samples)"),
     "basis": dict(choices=["learned", "dct"], help="flow: learned 1x1 convs or a fixed DCT of the frames"),
     "unet_levels": dict(type=int, help="flow: U-Net conditioners with this many halvings (0: WaveNet)"),

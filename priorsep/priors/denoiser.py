@@ -30,9 +30,16 @@ class STFTMaskNet(nn.Module):
     which time-domain U-Nets, whose pooling averages them away, could not denoise (measured: 4-5 dB
     gain at sigma 0.5 for a sine). Harmonic stacking: the features of bin f include those of bins
     h * f for each ratio h in ``harmonics``, so that a bin sees its partials (what tells a sine's
-    peak from a square's fundamental) however far apart they are."""
+    peak from a square's fundamental) however far apart they are.
 
-    def __init__(self, n_fft: int, hop: int, hidden: int, layers: int, harmonics: tuple[float, ...] = (1.0,)):
+    ``global_context``: every layer also sees, at each bin, the frame's maximum over frequency and
+    the bin's mean over time. Without them a layer only sees ~60 neighbouring bins and 11 frames,
+    and cannot decide "this is *the* peak" or pool a note's evidence over the whole window; the
+    unconditional samples of such denoisers were quiet blends of several weak pitches (measured on
+    the toy sources, ``benchmarks/results/denoiser/``)."""
+
+    def __init__(self, n_fft: int, hop: int, hidden: int, layers: int, harmonics: tuple[float, ...] = (1.0,),
+                 global_context: bool = False):
         super().__init__()
         self.n_fft, self.hop = n_fft, hop
         bins = n_fft // 2 + 1
@@ -42,6 +49,8 @@ class STFTMaskNet(nn.Module):
         self.start = nn.Conv2d(len(harmonics), hidden, 3, padding=1)
         self.convs = nn.ModuleList(nn.Conv2d(hidden, hidden, 3, padding=(2**i, 1), dilation=(2**i, 1))
                                    for i in range(layers))
+        self.context = (nn.ModuleList(nn.Conv2d(3 * hidden, hidden, 1) for _ in range(layers))
+                        if global_context else None)
         self.cond = nn.Linear(1, hidden * (layers + 1))
         self.end = nn.Conv2d(hidden, 2, 1)
         nn.init.zeros_(self.end.weight)
@@ -59,8 +68,11 @@ class STFTMaskNet(nn.Module):
         feats = self.features(spec)
         bias = self.cond(log_sigma)[..., None, None].chunk(len(self.convs) + 1, dim=1)
         h = F.gelu(self.start(feats) + bias[0])
-        for conv, b in zip(self.convs, bias[1:]):
+        for i, (conv, b) in enumerate(zip(self.convs, bias[1:])):
             h = h + F.gelu(conv(h) + b)
+            if self.context is not None:  # h: (B, C, F, N)
+                wide = torch.cat([h, h.amax(2, keepdim=True).expand_as(h), h.mean(3, keepdim=True).expand_as(h)], 1)
+                h = h + F.gelu(self.context[i](wide))
         mask = self.end(h)
         return istft(torch.complex(mask[:, 0], mask[:, 1]) * spec, self.n_fft, self.hop, y.shape[-1])[:, None]
 
@@ -83,20 +95,20 @@ class _WithScore(torch.autograd.Function):
 
 class DenoiserPrior(Prior):
     """Config keys: ``network`` ("stft": :class:`STFTMaskNet` with ``n_fft`` (1024), ``hop`` (256),
-    ``layers`` (5) and ``harmonics`` ([1.0]: no stacking); "unet": a time-domain U-Net with
+    ``layers`` (5), ``harmonics`` ([1.0]: no stacking) and ``global_context`` (False); "unet": a time-domain U-Net with
     ``levels`` (8) halvings), ``hidden`` (24), ``sigma_data`` (0.5, typical std of the clean audio),
     plus the common ones."""
 
     kind = "denoiser"
-    defaults = dict(network="stft", hidden=24, n_fft=1024, hop=256, layers=5, harmonics=[1.0], levels=8,
-                    sigma_data=0.5)
+    defaults = dict(network="stft", hidden=24, n_fft=1024, hop=256, layers=5, harmonics=[1.0], global_context=False,
+                    levels=8, sigma_data=0.5)
 
     def __init__(self, config: dict):
         config = {**self.defaults, **config}
         super().__init__(config)
         if config["network"] == "stft":
             self.net = STFTMaskNet(config["n_fft"], config["hop"], config["hidden"], config["layers"],
-                                   tuple(config["harmonics"]))
+                                   tuple(config["harmonics"]), bool(config["global_context"]))
         elif config["network"] == "unet":
             self.net = UNetConditioner(1, 1, config["hidden"], config["levels"])
         else:
