@@ -15,11 +15,11 @@ def tiny(seed=0, network="unet", **kw):
                               **kw)).eval()
 
 
-@pytest.mark.parametrize("network", ["unet", "stft"])
-def test_untrained_denoiser_is_the_exact_gaussian_score(network):
+@pytest.mark.parametrize("network,context", [("unet", False), ("stft", False), ("stft", True)])
+def test_untrained_denoiser_is_the_exact_gaussian_score(network, context):
     """At initialisation D = c_skip x, the optimal denoiser of N(0, sigma_data^2) data: the score
     must be that of N(0, sigma_data^2 + sigma^2). Pins the sign and every factor."""
-    p = tiny(network=network)
+    p = tiny(network=network, global_context=context)
     x = torch.randn(3, 64, dtype=torch.float32)
     for sigma in (0.05, 0.5, 2.0):
         g, lp = p.score(x, sigma)
@@ -93,3 +93,22 @@ def test_harmonic_stacking_reads_the_partials():
     torch.testing.assert_close(f[0, 2, 10], logmag[30])  # bin 10 sees bin 30
     assert torch.all(f[0, 2, 11:] == 0)  # 3 * 11 = 33 is past Nyquist
     torch.testing.assert_close(f[0, 0, 10], logmag[5])
+
+
+def test_global_context_sees_the_whole_spectrum_and_window():
+    """A bin's output must depend on a far-away bin (other frequency, other frame) with global
+    context, and not without it (5 x 3 layers reach ~11 bins and frames)."""
+    from priorsep.priors.denoiser import STFTMaskNet
+
+    outs = {}
+    for context in (False, True):
+        torch.manual_seed(0)
+        net = STFTMaskNet(256, 64, 4, 2, global_context=context)
+        torch.nn.init.normal_(net.end.weight, std=0.5)
+        y = torch.randn(1, 1, 64 * 40)
+        far = y.clone()
+        far[0, 0, 64 * 30: 64 * 34] += torch.sin(torch.arange(256.0) * 2.9)  # late frames, high bins
+        spec = lambda v: torch.stft(net(v, torch.zeros(1, 1))[0, 0], 256, 64, window=torch.hann_window(256),
+                                    return_complex=True)
+        outs[context] = (spec(far) - spec(y))[:20, :8].abs().max()  # low bins, early frames
+    assert outs[False] < 1e-4 and outs[True] > 1e-3
