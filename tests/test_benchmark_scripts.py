@@ -51,3 +51,14 @@ def test_factorgan_generator_probe_script():
         ["--steps", "2", "--every", "2", "--batch-size", "2", "--n", "1", "--length", "512", "--set", "n_fft=64",
          "hop=16", "bands=16", "harmonic_kernel=5", "levels=2", "time_levels=1", "features=4", "max_features=8"]))
     assert len(recs) == 1 and recs[0]["step"] == 2 and math.isfinite(recs[0]["median_si_sdri"])
+
+
+def test_prior_samples_script(tiny_toy_priors, tmp_path):
+    import prior_samples
+
+    png = tmp_path / "s.png"
+    out = prior_samples.main(prior_samples.build_parser().parse_args(
+        ["--priors", str(tiny_toy_priors), "--n", "2", "--length", "512", "--png", str(png)]))
+    assert set(out) == {"sine", "square", "sawtooth", "triangle"} and png.stat().st_size > 0
+    # the toy data itself is periodic (peaky), the untrained flows' samples are noise
+    assert all(r["peaky_data"] > 0.3 and r["peaky"] < 0.2 for r in out.values())

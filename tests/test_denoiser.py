@@ -112,3 +112,15 @@ def test_global_context_sees_the_whole_spectrum_and_window():
                                     return_complex=True)
         outs[context] = (spec(far) - spec(y))[:20, :8].abs().max()  # low bins, early frames
     assert outs[False] < 1e-4 and outs[True] > 1e-3
+
+
+def test_reverse_diffusion_samples_the_gaussian_of_an_untrained_denoiser():
+    """Untrained, the prior is N(0, sigma_data^2 + sigma^2): samples must have that spread, and the
+    same generator seed must give the same draws."""
+    p = tiny(network="stft")
+    a = p.sample(64, 256, 0.1, generator=torch.Generator().manual_seed(1), steps=60)
+    b = p.sample(64, 256, 0.1, generator=torch.Generator().manual_seed(1), steps=60)
+    assert a.shape == (64, 256) and torch.equal(a, b)
+    assert abs(a.std().item() - (0.25 + 0.01) ** 0.5) < 0.015
+    with pytest.raises(ConfigError, match="multiple of 16"):
+        p.sample(1, 100, 0.1)

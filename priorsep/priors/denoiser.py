@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import ConfigError
+from ..schedule import geometric_sigmas
 from ..stft import istft, stft
 from .base import Prior, as_sigma
 from .unet import UNetConditioner
@@ -149,6 +150,24 @@ class DenoiserPrior(Prior):
         score (no gradient flows to the network: train with :meth:`denoising_loss`)."""
         g, energy = self.score(x, sigma)
         return _WithScore.apply(x, energy, g) if x.requires_grad else energy
+
+    @torch.no_grad()
+    def sample(self, n: int, length: int, sigma: float, generator: torch.Generator | None = None,
+               steps: int = 100) -> torch.Tensor:
+        """``(n, length)`` draws of x + sigma * eps by reverse diffusion: from N(0, sigma_max^2 + sigma_data^2)
+        at the prior's ``sigma_max``, ``steps`` Euler-Maruyama steps of the variance-exploding reverse SDE
+        down a geometric schedule to ``sigma`` (what the prior learned, to listen to or to check
+        that it generates its source at the right level)."""
+        if length % self.length_multiple:
+            raise ConfigError(f"length {length} is not a multiple of {self.length_multiple}")
+        sigmas = geometric_sigmas(max(float(self.config["sigma_max"]), sigma), sigma, steps + 1).tolist()
+        p = next(self.parameters())
+        start = math.sqrt(sigmas[0] ** 2 + self.config["sigma_data"] ** 2)  # the marginal at sigma_max
+        x = start * torch.randn(n, length, generator=generator, dtype=p.dtype)
+        for hi, lo in zip(sigmas[:-1], sigmas[1:]):
+            var = hi**2 - lo**2
+            x = x + var * self.score(x, hi)[0] + math.sqrt(var) * torch.randn(x.shape, generator=generator, dtype=p.dtype)
+        return x
 
     def score(self, x: torch.Tensor, sigma) -> tuple[torch.Tensor, torch.Tensor]:
         s = as_sigma(sigma, x.shape[0], x)
