@@ -4,6 +4,9 @@ import math
 import sys
 from pathlib import Path
 
+import pytest
+import torch
+
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
@@ -62,3 +65,18 @@ def test_prior_samples_script(tiny_toy_priors, tmp_path):
     assert set(out) == {"sine", "square", "sawtooth", "triangle"} and png.stat().st_size > 0
     # the toy data itself is periodic (peaky), the untrained flows' samples are noise
     assert all(r["peaky_data"] > 0.3 and r["peaky"] < 0.2 for r in out.values())
+
+
+@pytest.mark.parametrize("order", ["jacobi", "gauss-seidel"])
+def test_residual_denoising_probe_meets_the_constraint(tmp_path, order):
+    import residual_denoising_probe as probe
+    from priorsep.priors.denoiser import DenoiserPrior
+    from priorsep.priors.io import PriorSet
+
+    priors = PriorSet([DenoiserPrior(dict(source=n, sample_rate=14700, sigma_min=0.01, sigma_max=1.0, mix_weight=0.25,
+                                          hidden=4, n_fft=64, hop=16, layers=1)).eval()
+                       for n in ("sine", "square", "sawtooth", "triangle")])
+    m = torch.randn(2, 256)
+    est = probe.residual_denoise(priors, m, [1.0, 0.1], order, torch.Generator().manual_seed(0))
+    assert est.shape == (2, 4, 256)
+    torch.testing.assert_close(est.mean(1), m, atol=1e-5, rtol=1e-5)  # toy mixing: the mean
