@@ -29,7 +29,8 @@ def main(args: argparse.Namespace) -> dict:
     out = {}
     for spec in args.priors:
         priors = priorsep.load_priors(spec)
-        print(f"\n{spec}: SI-SDR gain (dB) of x + sigma^2 score over noisy x ({args.input}), median over {args.n} items")
+        reference = "noisy x" if args.input == "source" else "the noiseless mixture share"
+        print(f"\n{spec}: SI-SDR gain (dB) of x + sigma^2 score over {reference} ({args.input} input), median over {args.n} items")
         start = (torch.from_numpy(ev.sources) if args.input == "source"
                  else minimum_norm_split(torch.from_numpy(ev.mixes), mixing_weights(TOY_MIXING, len(TOY_SOURCES))))
         print(f"{'source':<10}" + "".join(f"{f'sigma={s:g}':>12}" for s in args.sigmas))

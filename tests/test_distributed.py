@@ -40,6 +40,18 @@ def test_torchrun_two_processes_train_a_prior_like_one(tmp_path):
         torch.testing.assert_close(a[k], b[k], rtol=1e-5, atol=1e-6, msg=k)
 
 
+def test_torchrun_trains_an_off_manifold_denoiser_like_one_process(tmp_path):
+    args = ["train-prior", "--kind", "denoiser", "--data", "toy", "--source", "sine", "--steps", "2", "--batch-size",
+            "4", "--crop", "256", "--n-fft", "64", "--hop", "16", "--hidden", "4", "--layers", "1", "--global-context",
+            "--off-manifold", "0.5", "--checkpoint-every", "2", "--quiet"]
+    _run([*args, "--out", "ddp"], tmp_path, nproc=2)
+    _run([*args, "--out", "single"], tmp_path)
+    a = torch.load(tmp_path / "ddp.pt", weights_only=True)
+    b = torch.load(tmp_path / "single.pt", weights_only=True)
+    for k in a:
+        torch.testing.assert_close(a[k], b[k], rtol=1e-5, atol=1e-6, msg=k)
+
+
 def test_torchrun_trains_the_waveunet_baseline(tmp_path):
     args = ["train-baseline", "--model", "waveunet", "--data", "toy", "--steps", "2", "--batch-size", "4", "--levels",
             "2", "--features", "4", "--output-length", "64", "--val-items", "4", "--checkpoint-every", "2", "--quiet"]

@@ -60,6 +60,12 @@ def train_prior(
     """
     state_path, log_path = side_file(out, ".train.pt"), side_file(out, ".log.jsonl")
     sigma_min, sigma_max = float(prior.config["sigma_min"]), float(prior.config["sigma_max"])
+    denoiser = hasattr(prior, "denoising_loss")  # trained by denoising alone (no density to maximise)
+    if off_manifold and not denoiser:
+        raise ConfigError(f"off_manifold training needs a denoiser prior, not {prior.kind!r}")
+    if not 0 <= off_manifold <= 1:
+        raise ConfigError(f"off_manifold is a fraction of each batch in [0, 1], got {off_manifold}")
+    sample_rate = float(prior.config["sample_rate"])
 
     d = distributed.current()
     part = d.shard(batch_size)
@@ -79,13 +85,14 @@ def train_prior(
     prior.train()
 
     def batch(step: int, rows: slice = part):
-        """``rows`` (default: this rank's shard) of the step's global batch: clean crops, sigmas, noise."""
+        """``rows`` (default: this rank's shard) of the step's global batch: clean crops, sigmas, noise,
+        off-manifold offsets (``None`` without off-manifold training)."""
         g = torch.Generator().manual_seed(seed * 1_000_003 + step)
         x = torch.stack([dataset[step * batch_size + j] for j in range(batch_size)])
         sigma = sample_training_sigmas(batch_size, sigma_min, sigma_max, generator=g)
         eps = torch.randn(x.shape, generator=g)
-        offset = off_manifold_offset(x, sigma, sample_rate, g, off_manifold) if off_manifold > 0 else torch.zeros_like(x)
-        return x[rows].to(d.device), sigma[rows].to(d.device), eps[rows].to(d.device), offset[rows].to(d.device)
+        offset = off_manifold_offset(x, sigma, sample_rate, g, off_manifold)[rows].to(d.device) if off_manifold else None
+        return x[rows].to(d.device), sigma[rows].to(d.device), eps[rows].to(d.device), offset
 
     if start == 0 and d.enabled:
         # Data-dependent initialisation (ActNorm) on the *global* first batch, identically on every
@@ -93,12 +100,6 @@ def train_prior(
         with torch.no_grad():
             x, sigma, eps, _ = batch(0, slice(None))
             prior.log_prob(x + sigma[:, None] * eps, sigma)
-    denoiser = hasattr(prior, "denoising_loss")  # trained by denoising alone (no density to maximise)
-    if off_manifold and not denoiser:
-        raise ConfigError(f"off_manifold training needs a denoiser prior, not {prior.kind!r}")
-    if not 0 <= off_manifold <= 1:
-        raise ConfigError(f"off_manifold is a fraction of each batch in [0, 1], got {off_manifold}")
-    sample_rate = float(prior.config["sample_rate"])
     if denoiser and d.enabled:  # DDP's broadcast of rank 0's parameters, done by hand
         for p in prior.parameters():
             torch.distributed.broadcast(p.data, 0)
