@@ -1,0 +1,135 @@
+"""Annealed separation in the mixture's mask space (``LangevinConfig(space="mask")``).
+
+Each source is a soft share of the mixture's STFT,
+
+    s_k = istft(pi_k * STFT(m)) / w_k,    pi = softmax over sources of logits theta (B, K, F, N),
+
+so every state meets the mixture exactly (sum_k w_k s_k = m) and a source can only take what the
+mixture holds. Moving a partial from one source to another is then a move of one logit, where the
+signal-space sampler has to fade it out of one source and into another through states that both
+priors find improbable. That is the toy data's failure in signal space: each prior commits to a
+pitch, often another source's, and cannot trade it back (``benchmarks/results/mask_space/``).
+
+At each noise level sigma_i the logits climb sum_k log p_k(s_k | sigma_i): the prior scores are
+taken at a freshly noised point x = s + sigma_i eps, and the step on s is the denoising residual
+s - (x + sigma_i^2 score(x)) (score distillation: the same direction as -sigma_i^2 score in
+expectation, with less variance for priors that denoise well), pulled back to the logits through
+the STFT and the softmax, preconditioned by Adam. This is a stochastic annealed *search* for a
+high-density state (a MAP estimate within the mask family), not a sampler of the posterior: there
+is no injected noise beyond the prior evaluations. With Gaussian priors it converges to the
+posterior mean (the Wiener split, which a constant mask represents); ``tests/`` pin that.
+"""
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import torch
+from tqdm.auto import tqdm
+
+from ..errors import ConfigError, NumericalError
+from ..schedule import geometric_sigmas
+from ..stft import istft, stft
+
+Scores = Callable[[torch.Tensor, float], tuple[torch.Tensor, torch.Tensor]]
+
+
+def masked_sources(theta: torch.Tensor, spec: torch.Tensor, weights: torch.Tensor, n_fft: int, hop: int,
+                   length: int) -> torch.Tensor:
+    """Sources ``(B, K, T)`` from logits ``theta (B, K, F, N)`` and the mixtures' STFT ``spec (B, F, N)``."""
+    share = istft(torch.softmax(theta, 1) * spec[:, None], n_fft, hop, length)
+    return share / weights[:, None]
+
+
+def initial_logits(mixes: torch.Tensor, weights: torch.Tensor, n_bins: int, n_frames: int, init: str,
+                   generator: torch.Generator, estimates: torch.Tensor | None, n_fft: int, hop: int) -> torch.Tensor:
+    """Logits ``(B, K, F, N)``. ``"mixture"``: pi_k = w_k^2 / |w|^2, the minimum-norm split
+    s_k = w_k m / |w|^2 (for the mean mix: every source starts as m). ``"noise"``: random logits
+    (standard normal). ``"variational"``: the ratio mask of ``estimates (B, K, T)``."""
+    b, k = mixes.shape[0], weights.shape[0]
+    if init == "mixture":
+        return torch.log(weights**2).to(mixes.dtype)[None, :, None, None].expand(b, k, n_bins, n_frames).clone()
+    if init == "noise":
+        return torch.randn(b, k, n_bins, n_frames, generator=generator, dtype=mixes.dtype)
+    if estimates is None:
+        raise ConfigError("init='variational' needs the encoder's estimates")
+    mag = stft(estimates * weights[:, None], n_fft, hop).abs()
+    return torch.log(mag + 1e-6 * mag.amax((1, 2, 3), keepdim=True) + 1e-12)
+
+
+def anneal_masks(priors, mixes: torch.Tensor, config, generator: torch.Generator, progress: bool, scores: Scores,
+                 init_estimates: torch.Tensor | None = None) -> torch.Tensor:
+    """Separate ``mixes (B, T)`` in mask space; returns the best chain per mix, ``(B, K, T)``.
+
+    ``config``: a :class:`~priorsep.separation.langevin.LangevinConfig` with ``space="mask"``
+    (``sigma_max``, ``sigma_min``, ``n_levels``, ``steps_per_level``, ``mask_lr``, ``mask_n_fft``,
+    ``mask_hop``, ``n_chains``, ``select_below``, ``init``). ``scores(s (N, K, T), sigma)`` returns the
+    per-source scores ``(N, K, T)`` and log densities ``(N, K)``. ``init_estimates (B, K, T)``: the
+    starting sources for ``init="variational"``.
+    """
+    if config.constraint != "dirac":
+        raise ConfigError("space='mask' meets the mixture exactly; it takes constraint='dirac', "
+                          f"got {config.constraint!r}")
+    if config.predictor:
+        raise ConfigError("space='mask' has no reverse-diffusion predictor; set predictor=False")
+    b, t = mixes.shape
+    n_fft, hop = config.mask_n_fft, config.mask_hop
+    if t <= n_fft // 2:
+        raise ConfigError(f"space='mask' needs mixes longer than mask_n_fft / 2 = {n_fft // 2} samples, got {t}")
+    c, k = config.n_chains, len(priors)
+    w = torch.tensor(priors.weights, dtype=mixes.dtype)
+    m = mixes.repeat_interleave(c, 0)  # chains of one mix adjacent
+    spec = stft(m, n_fft, hop)
+    est = None if init_estimates is None else init_estimates.to(mixes.dtype).repeat_interleave(c, 0)
+    theta = initial_logits(m, w, spec.shape[-2], spec.shape[-1], config.init, generator, est, n_fft, hop)
+    theta.requires_grad_(True)
+    opt = torch.optim.Adam([theta], lr=config.mask_lr)
+    sources = lambda: masked_sources(theta, spec, w, n_fft, hop, t)  # noqa: E731
+
+    sigmas = geometric_sigmas(config.sigma_max, config.sigma_min, config.n_levels).tolist()
+    bar = tqdm(total=len(sigmas) * config.steps_per_level, disable=not progress, desc="mask search", leave=False)
+    for sigma in sigmas:
+        for _ in range(config.steps_per_level):
+            with torch.enable_grad():  # callers separate under no_grad; the logits need their gradient
+                s = sources()
+            x = s.detach() + sigma * torch.randn(s.shape, generator=generator, dtype=s.dtype)
+            g, _ = scores(x, sigma)
+            opt.zero_grad()
+            with torch.enable_grad():
+                s.backward(s.detach() - (x + sigma**2 * g))  # the denoising residual, see the module docstring
+            opt.step()
+            bar.update()
+        if not torch.isfinite(theta).all():
+            raise NumericalError(f"mask search diverged at sigma={sigma:.3g} (mask_lr={config.mask_lr}); "
+                                 "use a smaller mask_lr")
+        if c > 1 and sigma <= config.select_below:  # stop exploring: refine the best chain only
+            theta, spec, c, opt = _keep_best_chain(theta, spec, opt, sources(), scores, sigma, b, c)
+            sources = lambda: masked_sources(theta, spec, w, n_fft, hop, t)  # noqa: E731
+    bar.close()
+    with torch.no_grad():
+        s = sources()
+        if c == 1:
+            return s
+        lp = scores(s, sigmas[-1])[1].sum(1).view(b, c)
+        return s.view(b, c, k, t)[torch.arange(b), lp.argmax(1)]
+
+
+def _keep_best_chain(theta, spec, opt, s, scores: Scores, sigma: float, b: int, c: int):
+    """The highest-density chain per mix, with its logits, spectrum and optimiser state."""
+    with torch.no_grad():
+        best = scores(s.detach(), sigma)[1].sum(1).view(b, c).argmax(1) + c * torch.arange(b)
+    kept = theta.detach()[best].clone().requires_grad_(True)
+    new = torch.optim.Adam([kept], lr=opt.param_groups[0]["lr"])
+    old = opt.state[theta]
+    new.state[kept] = {"step": old["step"].clone(), "exp_avg": old["exp_avg"][best].clone(),
+                       "exp_avg_sq": old["exp_avg_sq"][best].clone()}
+    return kept, spec[best], 1, new
+
+
+def check_mask_settings(config) -> None:
+    """Errors for mask-space settings that cannot work, raised before any work is done."""
+    if config.mask_lr <= 0 or not math.isfinite(config.mask_lr):
+        raise ConfigError(f"mask_lr must be positive and finite, got {config.mask_lr}")
+    if config.mask_n_fft < 2 or config.mask_hop < 1 or config.mask_hop > config.mask_n_fft // 2:
+        raise ConfigError(f"need mask_n_fft >= 2 and 1 <= mask_hop <= mask_n_fft / 2 (the inverse STFT must be "
+                          f"exact), got {config.mask_n_fft} and {config.mask_hop}")
