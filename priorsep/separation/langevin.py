@@ -62,6 +62,7 @@ class LangevinConfig:
     mask_lr: float = 0.1  # space="mask": Adam step on the logits
     mask_n_fft: int = 1024  # space="mask": STFT of the masks (samples)
     mask_hop: int = 256
+    mask_distill: bool = True  # space="mask": score distillation (scores at s + sigma eps) or plain ascent at s
 
     def __post_init__(self):
         if self.constraint not in ("dirac", "gaussian"):

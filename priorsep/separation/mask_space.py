@@ -14,7 +14,8 @@ At each noise level sigma_i the logits climb sum_k log p_k(s_k | sigma_i): the p
 taken at a freshly noised point x = s + sigma_i eps, and the step on s is the denoising residual
 s - (x + sigma_i^2 score(x)) (score distillation: the same direction as -sigma_i^2 score in
 expectation, with less variance for priors that denoise well), pulled back to the logits through
-the STFT and the softmax, preconditioned by Adam. This is a stochastic annealed *search* for a
+the STFT and the softmax, preconditioned by Adam (``mask_distill=False``: the plain step
+-sigma_i^2 score(s), deterministic for deterministic priors). This is a stochastic annealed *search* for a
 high-density state (a MAP estimate within the mask family), not a sampler of the posterior: there
 is no injected noise beyond the prior evaluations. With Gaussian priors it converges to the
 posterior mean (the Wiener split, which a constant mask represents); ``tests/`` pin that.
@@ -63,15 +64,11 @@ def anneal_masks(priors, mixes: torch.Tensor, config, generator: torch.Generator
 
     ``config``: a :class:`~priorsep.separation.langevin.LangevinConfig` with ``space="mask"``
     (``sigma_max``, ``sigma_min``, ``n_levels``, ``steps_per_level``, ``mask_lr``, ``mask_n_fft``,
-    ``mask_hop``, ``n_chains``, ``select_below``, ``init``). ``scores(s (N, K, T), sigma)`` returns the
+    ``mask_hop``, ``mask_distill``, ``n_chains``, ``select_below``, ``init``). ``scores(s (N, K, T), sigma)`` returns the
     per-source scores ``(N, K, T)`` and log densities ``(N, K)``. ``init_estimates (B, K, T)``: the
     starting sources for ``init="variational"``.
     """
-    if config.constraint != "dirac":
-        raise ConfigError("space='mask' meets the mixture exactly; it takes constraint='dirac', "
-                          f"got {config.constraint!r}")
-    if config.predictor:
-        raise ConfigError("space='mask' has no reverse-diffusion predictor; set predictor=False")
+    check_mask_settings(config)
     b, t = mixes.shape
     n_fft, hop = config.mask_n_fft, config.mask_hop
     if t <= n_fft // 2:
@@ -92,11 +89,14 @@ def anneal_masks(priors, mixes: torch.Tensor, config, generator: torch.Generator
         for _ in range(config.steps_per_level):
             with torch.enable_grad():  # callers separate under no_grad; the logits need their gradient
                 s = sources()
-            x = s.detach() + sigma * torch.randn(s.shape, generator=generator, dtype=s.dtype)
-            g, _ = scores(x, sigma)
+            if config.mask_distill:  # the denoising residual s - D(s + sigma eps), see the module docstring
+                x = s.detach() + sigma * torch.randn(s.shape, generator=generator, dtype=s.dtype)
+                step = s.detach() - (x + sigma**2 * scores(x, sigma)[0])
+            else:  # plain ascent on the smoothed log density at s
+                step = -(sigma**2) * scores(s.detach(), sigma)[0]
             opt.zero_grad()
             with torch.enable_grad():
-                s.backward(s.detach() - (x + sigma**2 * g))  # the denoising residual, see the module docstring
+                s.backward(step)
             opt.step()
             bar.update()
         if not torch.isfinite(theta).all():
@@ -128,6 +128,11 @@ def _keep_best_chain(theta, spec, opt, s, scores: Scores, sigma: float, b: int, 
 
 def check_mask_settings(config) -> None:
     """Errors for mask-space settings that cannot work, raised before any work is done."""
+    if config.constraint != "dirac":
+        raise ConfigError("space='mask' meets the mixture exactly; it takes constraint='dirac', "
+                          f"got {config.constraint!r}")
+    if config.predictor:
+        raise ConfigError("space='mask' has no reverse-diffusion predictor; set predictor=False")
     if config.mask_lr <= 0 or not math.isfinite(config.mask_lr):
         raise ConfigError(f"mask_lr must be positive and finite, got {config.mask_lr}")
     if config.mask_n_fft < 2 or config.mask_hop < 1 or config.mask_hop > config.mask_n_fft // 2:

@@ -1,0 +1,140 @@
+"""The mask-space search (``LangevinConfig(space="mask")``, priorsep/separation/mask_space.py)."""
+import numpy as np
+import pytest
+import torch
+
+from priorsep.errors import ConfigError
+from priorsep.mixing import minimum_norm_split, mix
+from priorsep.priors.gaussian import GaussianPrior
+from priorsep.priors.io import PriorSet
+from priorsep.separation.langevin import LangevinConfig, anneal, langevin_separate
+from priorsep.separation.mask_space import _keep_best_chain, initial_logits, masked_sources
+
+
+def zero_mean_set(variances, weights):
+    return PriorSet([GaussianPrior(dict(source=f"s{i}", sample_rate=8000, mean=0.0, variance=v, mix_weight=w))
+                     for i, (v, w) in enumerate(zip(variances, weights))])
+
+
+def mask_config(**kw):
+    base = dict(space="mask", sigma_max=0.3, sigma_min=0.01, n_levels=3, steps_per_level=10, mask_n_fft=64,
+                mask_hop=16)
+    return LangevinConfig(**{**base, **kw})
+
+
+@pytest.mark.parametrize("weights", [(1.0, 1.0, 1.0), (0.5, 0.25, 1.0)])
+def test_plain_ascent_with_gaussian_priors_finds_the_posterior_mean(weights):
+    """Zero-mean Gaussian priors N(0, v_k) under the exact constraint: the posterior mean is the
+    Wiener split s_k = w_k v_k m / sum_j w_j^2 v_j, a constant mask. Pins the sign of the step,
+    the weights and the softmax pull-back."""
+    variances = (1.0, 0.25, 2.0)
+    priors = zero_mean_set(variances, weights)
+    m = torch.randn(2, 512, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    sl = 0.01
+    cfg = mask_config(sigma_max=sl, sigma_min=sl, n_levels=1, steps_per_level=400, mask_distill=False)
+    s = anneal(priors, m, cfg, torch.Generator().manual_seed(0))
+    v = torch.tensor(variances, dtype=m.dtype) + sl**2
+    w = torch.tensor(weights, dtype=m.dtype)
+    expected = (w * v)[None, :, None] * m[:, None] / (w**2 * v).sum()
+    torch.testing.assert_close(s, expected, atol=2e-3 * m.abs().max().item(), rtol=1e-2)
+
+
+def test_score_distillation_hovers_around_the_posterior_mean():
+    """The default step (scores at s + sigma eps) is the plain one in expectation: close, not exact."""
+    priors = zero_mean_set((1.0, 0.25), (1.0, 1.0))
+    m = torch.randn(1, 2048, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
+    cfg = mask_config(sigma_max=0.3, sigma_min=0.3, n_levels=1, steps_per_level=300, mask_lr=0.02)
+    s = anneal(priors, m, cfg, torch.Generator().manual_seed(0))
+    share = torch.tensor([1.09, 0.34], dtype=m.dtype) / 1.43  # v + sigma^2 over their sum
+    expected = share[None, :, None] * m[:, None]
+    err = (s - expected).pow(2).sum() / expected.pow(2).sum()
+    assert err < 0.01, f"relative error {err:.4f}"
+
+
+@pytest.mark.parametrize("init", ["mixture", "noise"])
+def test_every_state_meets_the_mixture_exactly(init):
+    priors = zero_mean_set((1.0, 0.25, 0.5), (0.5, 0.25, 1.0))
+    m = torch.randn(2, 300, dtype=torch.float64)
+    s = anneal(priors, m, mask_config(init=init, n_chains=2), torch.Generator().manual_seed(0))
+    assert s.shape == (2, 3, 300)
+    torch.testing.assert_close(mix(s, priors.weights), m)
+
+
+def test_mixture_init_is_the_minimum_norm_split():
+    w = torch.tensor([0.5, 0.25, 1.0], dtype=torch.float64)
+    m = torch.randn(2, 256, dtype=torch.float64)
+    from priorsep.stft import stft
+
+    spec = stft(m, 64, 16)
+    theta = initial_logits(m, w, spec.shape[-2], spec.shape[-1], "mixture", torch.Generator(), None, 64, 16)
+    torch.testing.assert_close(masked_sources(theta, spec, w, 64, 16, 256), minimum_norm_split(m, w.tolist()))
+
+
+def test_variational_init_starts_from_the_estimates_ratio_mask():
+    """Started from the true sources, the first state is their ratio-mask split: far better than the mix."""
+    from priorsep.evaluation.metrics import si_sdr
+    from priorsep.stft import stft
+
+    t = torch.arange(2048, dtype=torch.float64)
+    truth = torch.stack([torch.sin(2 * np.pi * t / 37), torch.sign(torch.sin(2 * np.pi * t / 11))])[None]
+    w = torch.tensor([0.5, 0.5], dtype=torch.float64)
+    m = mix(truth, w.tolist())
+    spec = stft(m, 256, 64)
+    theta = initial_logits(m, w, spec.shape[-2], spec.shape[-1], "variational", torch.Generator(), truth, 256, 64)
+    start = masked_sources(theta, spec, w, 256, 64, 2048)
+    assert (si_sdr(start[0].numpy(), truth[0].numpy()) > 15).all()
+    assert (si_sdr(minimum_norm_split(m, w.tolist())[0].numpy(), truth[0].numpy()) < 5).all()
+
+
+def test_same_seed_same_output_and_different_seed_differs():
+    priors = zero_mean_set((1.0, 0.25), (1.0, 1.0))
+    mixture = np.random.default_rng(0).standard_normal(400).astype(np.float32)
+    kw = dict(space="mask", n_levels=2, steps_per_level=3, mask_n_fft=64, mask_hop=16)
+    a = langevin_separate(mixture, priors, seed=5, **kw)
+    b = langevin_separate(mixture, priors, seed=5, **kw)
+    c = langevin_separate(mixture, priors, seed=6, **kw)
+    np.testing.assert_array_equal(a["s0"], b["s0"])
+    assert not np.allclose(a["s0"], c["s0"])
+    assert a["s0"].shape == mixture.shape
+
+
+def test_keep_best_chain_takes_the_densest_chain_and_its_optimiser_state():
+    b, c, k = 2, 3, 2
+    theta = torch.randn(b * c, k, 5, 4, requires_grad=True)
+    opt = torch.optim.Adam([theta], lr=0.1)
+    theta.grad = torch.randn_like(theta)
+    opt.step()
+    density = torch.tensor([0.0, 2.0, 1.0, 5.0, 3.0, 4.0])  # best: chain 1 of mix 0, chain 0 of mix 1
+
+    def scores(s, sigma):
+        return torch.zeros_like(s), density[:, None].expand(-1, k) / k
+
+    spec = torch.randn(b * c, 5, 4, dtype=torch.complex64)
+    kept, kept_spec, n, new = _keep_best_chain(theta, spec, opt, torch.zeros(b * c, k, 8), scores, 0.1, b, c)
+    assert n == 1
+    torch.testing.assert_close(kept.detach(), theta.detach()[[1, 3]])
+    torch.testing.assert_close(kept_spec, spec[[1, 3]])
+    torch.testing.assert_close(new.state[kept]["exp_avg"], opt.state[theta]["exp_avg"][[1, 3]])
+    kept.grad = torch.ones_like(kept)
+    new.step()  # the optimiser goes on from the kept state
+
+
+@pytest.mark.parametrize("settings,msg", [
+    (dict(space="spectral"), "space must be"),
+    (dict(space="mask", constraint="gaussian"), "constraint='dirac'"),
+    (dict(space="mask", predictor=True), "predictor"),
+    (dict(space="mask", mask_hop=600), "mask_hop"),
+    (dict(space="mask", mask_lr=0.0), "mask_lr"),
+])
+def test_bad_mask_settings_are_clear_errors(settings, msg):
+    priors = zero_mean_set((1.0, 0.25), (1.0, 1.0))
+    with pytest.raises(ConfigError, match=msg):
+        langevin_separate(np.random.default_rng(0).standard_normal(2048).astype(np.float32), priors, seed=0,
+                          n_levels=1, steps_per_level=1, **settings)
+
+
+def test_a_mix_shorter_than_half_a_mask_window_is_a_clear_error():
+    priors = zero_mean_set((1.0, 0.25), (1.0, 1.0))
+    with pytest.raises(ConfigError, match="longer than mask_n_fft"):
+        langevin_separate(np.random.default_rng(0).standard_normal(300).astype(np.float32), priors, seed=0,
+                          space="mask", n_levels=1, steps_per_level=1)
