@@ -138,3 +138,12 @@ def test_a_mix_shorter_than_half_a_mask_window_is_a_clear_error():
     with pytest.raises(ConfigError, match="longer than mask_n_fft"):
         langevin_separate(np.random.default_rng(0).standard_normal(300).astype(np.float32), priors, seed=0,
                           space="mask", n_levels=1, steps_per_level=1)
+
+
+def test_long_stereo_input_goes_through_overlap_add_and_still_meets_the_mix():
+    priors = zero_mean_set((1.0, 0.25), (1.0, 1.0))
+    stereo = np.random.default_rng(0).standard_normal((2, 5000)).astype(np.float32)
+    est = langevin_separate(stereo, priors, seed=0, space="mask", n_levels=1, steps_per_level=2, mask_n_fft=64,
+                            mask_hop=16, chunk=1024)
+    assert est["s0"].shape == stereo.shape
+    np.testing.assert_allclose(est["s0"] + est["s1"], stereo, atol=1e-4)
