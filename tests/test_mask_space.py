@@ -147,3 +147,33 @@ def test_long_stereo_input_goes_through_overlap_add_and_still_meets_the_mix():
                             mask_hop=16, chunk=1024)
     assert est["s0"].shape == stereo.shape
     np.testing.assert_allclose(est["s0"] + est["s1"], stereo, atol=1e-4)
+
+
+def test_reassign_gives_each_prior_the_estimate_it_rates_highest():
+    """Two zero-mean Gaussian priors, variances 1 and 0.01: a loud estimate in the quiet prior's
+    slot and a quiet one in the loud prior's slot get swapped (masks and all), unequal weights included."""
+    from priorsep.separation.mask_space import reassign
+    from priorsep.stft import stft
+
+    priors = zero_mean_set((1.0, 0.01), (0.5, 1.0))
+    w = torch.tensor(priors.weights, dtype=torch.float64)
+    g = torch.Generator().manual_seed(0)
+    loud, quiet = torch.randn(1, 2048, generator=g, dtype=torch.float64), 0.1 * torch.randn(1, 2048, generator=g,
+                                                                                            dtype=torch.float64)
+    truth = torch.stack([loud, quiet], 1)  # (1, K, T): what each prior should get
+    m = mix(truth, priors.weights)
+    spec = stft(m, 256, 64)
+    swapped = torch.stack([quiet * 1.0 / 0.5, loud * 0.5 / 1.0], 1)  # each slot holds the other's share
+    theta = initial_logits(m, w, spec.shape[-2], spec.shape[-1], "variational", g, swapped, 256, 64)
+    before = masked_sources(theta, spec, w, 256, 64, 2048)
+
+    def scores(s, sigma):
+        outs = [p.score(s[:, k], sigma) for k, p in enumerate(priors)]
+        return torch.stack([o[0] for o in outs], 1), torch.stack([o[1] for o in outs], 1)
+
+    after = masked_sources(reassign(theta, before, w, scores, 0.01), spec, w, 256, 64, 2048)
+    torch.testing.assert_close(after[:, 0], before[:, 1] * w[1] / w[0])
+    torch.testing.assert_close(after[:, 1], before[:, 0] * w[0] / w[1])
+    assert (after - truth).pow(2).sum() < 0.05 * truth.pow(2).sum() < (before - truth).pow(2).sum()
+    # already right: left alone
+    torch.testing.assert_close(reassign(theta[:, [1, 0]], after, w, scores, 0.01), theta[:, [1, 0]])

@@ -64,9 +64,9 @@ def anneal_masks(priors, mixes: torch.Tensor, config, generator: torch.Generator
 
     ``config``: a :class:`~priorsep.separation.langevin.LangevinConfig` with ``space="mask"``
     (``sigma_max``, ``sigma_min``, ``n_levels``, ``steps_per_level``, ``mask_lr``, ``mask_n_fft``,
-    ``mask_hop``, ``mask_distill``, ``n_chains``, ``select_below``, ``init``). ``scores(s (N, K, T), sigma)`` returns the
-    per-source scores ``(N, K, T)`` and log densities ``(N, K)``. ``init_estimates (B, K, T)``: the
-    starting sources for ``init="variational"``.
+    ``mask_hop``, ``mask_distill``, ``mask_assign``, ``n_chains``, ``select_below``, ``init``).
+    ``scores(s (N, K, T), sigma)`` returns the per-source scores ``(N, K, T)`` and log densities
+    ``(N, K)``. ``init_estimates (B, K, T)``: the starting sources for ``init="variational"``.
     """
     check_mask_settings(config)
     b, t = mixes.shape
@@ -107,11 +107,32 @@ def anneal_masks(priors, mixes: torch.Tensor, config, generator: torch.Generator
             sources = lambda: masked_sources(theta, spec, w, n_fft, hop, t)  # noqa: E731
     bar.close()
     with torch.no_grad():
+        if config.mask_assign:
+            theta = reassign(theta.detach(), sources(), w, scores, sigmas[-1])
         s = sources()
         if c == 1:
             return s
         lp = scores(s, sigmas[-1])[1].sum(1).view(b, c)
         return s.view(b, c, k, t)[torch.arange(b), lp.argmax(1)]
+
+
+def reassign(theta: torch.Tensor, s: torch.Tensor, weights: torch.Tensor, scores: Scores, sigma: float) -> torch.Tensor:
+    """Logits ``theta (B, K, F, N)`` with their source slots permuted so that the estimates
+    ``s (B, K, T)`` go to the priors that rate them highest in total: a linear assignment over the
+    K x K matrix of log p_j(estimate k moved to slot j | sigma). It undoes whole-source swaps
+    (the toy sine and triangle, measured swapped with every other source right), which no local
+    move can: every state in between is a blend that both priors reject."""
+    from scipy.optimize import linear_sum_assignment
+
+    b, k = s.shape[:2]
+    rated = torch.empty(b, k, k, dtype=s.dtype)  # rated[:, j, i]: prior j on estimate i
+    slots = torch.arange(k)
+    for shift in range(k):
+        i = (slots + shift) % k
+        moved = s[:, i] * (weights[i] / weights)[:, None]  # slot j holds estimate i = j + shift, rescaled
+        rated[:, slots, i] = scores(moved, sigma)[1]
+    order = [torch.as_tensor(linear_sum_assignment(-r.numpy())[1]) for r in rated]
+    return torch.stack([theta[n, o] for n, o in enumerate(order)])
 
 
 def _keep_best_chain(theta, spec, opt, s, scores: Scores, sigma: float, b: int, c: int):
