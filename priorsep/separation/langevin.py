@@ -63,7 +63,7 @@ class LangevinConfig:
     mask_n_fft: int = 1024  # space="mask": STFT of the masks (samples)
     mask_hop: int = 256
     mask_distill: bool = True  # space="mask": score distillation (scores at s + sigma eps) or plain ascent at s
-    mask_assign: bool = True  # space="mask": finally give each prior the estimate it rates highest (mask_space.reassign)
+    mask_assign: bool = False  # space="mask": finally give each prior the estimate it rates highest (mask_space.reassign)
 
     def __post_init__(self):
         if self.constraint not in ("dirac", "gaussian"):
