@@ -26,6 +26,19 @@ def _run(args, tmp_path, nproc=None):
     return res
 
 
+def _assert_same_parameters(ddp, single):
+    a, b = torch.load(ddp, weights_only=True), torch.load(single, weights_only=True)
+    for k in a:
+        torch.testing.assert_close(a[k], b[k], rtol=1e-5, atol=1e-6, msg=k)
+
+
+def _assert_ddp_matches_one_process(args, tmp_path):
+    """Train with ``args`` under torchrun (2 processes) and in one process: same parameters."""
+    _run([*args, "--out", "ddp"], tmp_path, nproc=2)
+    _run([*args, "--out", "single"], tmp_path)
+    _assert_same_parameters(tmp_path / "ddp.pt", tmp_path / "single.pt")
+
+
 def test_torchrun_two_processes_train_a_prior_like_one(tmp_path):
     (tmp_path / "ddp").mkdir()
     res = _run([*TINY_FLOW, "--out", "ddp/"], tmp_path, nproc=2)
@@ -34,33 +47,20 @@ def test_torchrun_two_processes_train_a_prior_like_one(tmp_path):
         "sine.json", "sine.log.jsonl", "sine.pt", "sine.train.pt"]
     assert len((tmp_path / "ddp" / "sine.log.jsonl").read_text().splitlines()) == 3  # one log, not one per rank
     _run([*TINY_FLOW, "--out", "single"], tmp_path)
-    a = torch.load(tmp_path / "ddp" / "sine.pt", weights_only=True)
-    b = torch.load(tmp_path / "single.pt", weights_only=True)
-    for k in a:
-        torch.testing.assert_close(a[k], b[k], rtol=1e-5, atol=1e-6, msg=k)
+    _assert_same_parameters(tmp_path / "ddp" / "sine.pt", tmp_path / "single.pt")
 
 
 def test_torchrun_trains_an_off_manifold_denoiser_like_one_process(tmp_path):
     args = ["train-prior", "--kind", "denoiser", "--data", "toy", "--source", "sine", "--steps", "2", "--batch-size",
             "4", "--crop", "256", "--n-fft", "64", "--hop", "16", "--hidden", "4", "--layers", "1", "--global-context",
             "--off-manifold", "0.5", "--checkpoint-every", "2", "--quiet"]
-    _run([*args, "--out", "ddp"], tmp_path, nproc=2)
-    _run([*args, "--out", "single"], tmp_path)
-    a = torch.load(tmp_path / "ddp.pt", weights_only=True)
-    b = torch.load(tmp_path / "single.pt", weights_only=True)
-    for k in a:
-        torch.testing.assert_close(a[k], b[k], rtol=1e-5, atol=1e-6, msg=k)
+    _assert_ddp_matches_one_process(args, tmp_path)
 
 
 def test_torchrun_trains_the_waveunet_baseline(tmp_path):
     args = ["train-baseline", "--model", "waveunet", "--data", "toy", "--steps", "2", "--batch-size", "4", "--levels",
             "2", "--features", "4", "--output-length", "64", "--val-items", "4", "--checkpoint-every", "2", "--quiet"]
-    _run([*args, "--out", "ddp"], tmp_path, nproc=2)
-    _run([*args, "--out", "single"], tmp_path)
-    a = torch.load(tmp_path / "ddp.pt", weights_only=True)
-    b = torch.load(tmp_path / "single.pt", weights_only=True)
-    for k in a:
-        torch.testing.assert_close(a[k], b[k], rtol=1e-5, atol=1e-6, msg=k)
+    _assert_ddp_matches_one_process(args, tmp_path)
 
 
 def test_shards_partition_the_batch():

@@ -165,11 +165,11 @@ def anneal(
     ``T`` must be a multiple of ``priors.length_multiple``. ``init_fn(mixes) -> (B, K, T)``: the
     starting sources for ``config.init == "variational"``.
     """
+    if config.init == "variational" and init_fn is None:
+        raise ConfigError("init='variational' needs an encoder (the prior set's, or encoder=STEM)")
     with _prior_threads(len(priors)) as pool:
         scores = lambda s, sigma: _scores(priors, s, sigma, pool)  # noqa: E731
         if config.space == "mask":
-            if config.init == "variational" and init_fn is None:
-                raise ConfigError("init='variational' needs an encoder (the prior set's, or encoder=STEM)")
             start = init_fn(mixes) if config.init == "variational" else None
             return anneal_masks(priors, mixes, config, generator, progress, scores, start)
         return _anneal(priors, mixes, config, generator, progress, scores, init_fn)
@@ -187,8 +187,6 @@ def _anneal(priors, mixes, config, generator, progress, scores, init_fn=None) ->
         return torch.randn(b * c, k, t, generator=generator, dtype=mixes.dtype)
 
     if config.init == "variational":
-        if init_fn is None:
-            raise ConfigError("init='variational' needs an encoder (the prior set's, or encoder=STEM)")
         on_plane = init_fn(mixes).to(mixes.dtype).repeat_interleave(c, 0)
         if config.constraint == "dirac":
             on_plane = _project(on_plane, w, m)

@@ -62,18 +62,17 @@ def anneal_masks(priors, mixes: torch.Tensor, config, generator: torch.Generator
                  init_estimates: torch.Tensor | None = None) -> torch.Tensor:
     """Separate ``mixes (B, T)`` in mask space; returns the best chain per mix, ``(B, K, T)``.
 
-    ``config``: a :class:`~priorsep.separation.langevin.LangevinConfig` with ``space="mask"``
-    (``sigma_max``, ``sigma_min``, ``n_levels``, ``steps_per_level``, ``mask_lr``, ``mask_n_fft``,
+    ``config``: a :class:`~priorsep.separation.langevin.LangevinConfig` with ``space="mask"``, whose
+    construction ran :func:`check_mask_settings` (``sigma_max``, ``sigma_min``, ``n_levels``, ``steps_per_level``, ``mask_lr``, ``mask_n_fft``,
     ``mask_hop``, ``mask_distill``, ``mask_assign``, ``n_chains``, ``select_below``, ``init``).
     ``scores(s (N, K, T), sigma)`` returns the per-source scores ``(N, K, T)`` and log densities
     ``(N, K)``. ``init_estimates (B, K, T)``: the starting sources for ``init="variational"``.
     """
-    check_mask_settings(config)
     b, t = mixes.shape
     n_fft, hop = config.mask_n_fft, config.mask_hop
     if t <= n_fft // 2:
         raise ConfigError(f"space='mask' needs mixes longer than mask_n_fft / 2 = {n_fft // 2} samples, got {t}")
-    c, k = config.n_chains, len(priors)
+    c = config.n_chains
     w = torch.tensor(priors.weights, dtype=mixes.dtype)
     m = mixes.repeat_interleave(c, 0)  # chains of one mix adjacent
     spec = stft(m, n_fft, hop)
@@ -110,10 +109,7 @@ def anneal_masks(priors, mixes: torch.Tensor, config, generator: torch.Generator
         if config.mask_assign:
             theta = reassign(theta.detach(), sources(), w, scores, sigmas[-1])
         s = sources()
-        if c == 1:
-            return s
-        lp = scores(s, sigmas[-1])[1].sum(1).view(b, c)
-        return s.view(b, c, k, t)[torch.arange(b), lp.argmax(1)]
+        return s if c == 1 else s[_best_chains(s, scores, sigmas[-1], b, c)]
 
 
 def reassign(theta: torch.Tensor, s: torch.Tensor, weights: torch.Tensor, scores: Scores, sigma: float) -> torch.Tensor:
@@ -135,10 +131,15 @@ def reassign(theta: torch.Tensor, s: torch.Tensor, weights: torch.Tensor, scores
     return torch.stack([theta[n, o] for n, o in enumerate(order)])
 
 
+def _best_chains(s: torch.Tensor, scores: Scores, sigma: float, b: int, c: int) -> torch.Tensor:
+    """Batch indices ``(b,)`` of the highest-density chain of each mix in ``s (b * c, K, T)``."""
+    with torch.no_grad():
+        return scores(s.detach(), sigma)[1].sum(1).view(b, c).argmax(1) + c * torch.arange(b)
+
+
 def _keep_best_chain(theta, spec, opt, s, scores: Scores, sigma: float, b: int, c: int):
     """The highest-density chain per mix, with its logits, spectrum and optimiser state."""
-    with torch.no_grad():
-        best = scores(s.detach(), sigma)[1].sum(1).view(b, c).argmax(1) + c * torch.arange(b)
+    best = _best_chains(s, scores, sigma, b, c)
     kept = theta.detach()[best].clone().requires_grad_(True)
     new = torch.optim.Adam([kept], lr=opt.param_groups[0]["lr"])
     old = opt.state[theta]
