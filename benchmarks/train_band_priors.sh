@@ -21,5 +21,5 @@ for src in $SOURCES; do
   priorsep train-prior --resume --kind flow --source "$src" --data "$DATA/solo/$src" --init "$WORK/nll/$src" \
     --out "$OUT/$src" --steps "$DSM_STEPS" --batch-size 16 --lr 3e-4 --seed 1 --dsm-weight 1.0 "${common[@]}"
 done
-printf '{"sources": ["bass", "drums", "guitar", "piano"], "langevin": {"sigma_max": 0.05, "sigma_min": 0.001, "n_levels": 10, "steps_per_level": 10}}\n' \
+printf '{"sources": ["bass", "drums", "guitar", "piano"], "langevin": {"space": "mask", "sigma_max": 0.01, "sigma_min": 0.001, "n_levels": 16, "steps_per_level": 10, "mask_lr": 0.1}}\n' \
   > "$OUT/priorset.json"

@@ -20,4 +20,6 @@ for src in sine square sawtooth triangle; do
     --steps "$DSM_STEPS" --batch-size 16 --crop 2048 --sigma-min 0.01 --sigma-max 2.0 --lr 3e-4 --seed 1 \
     --dsm-weight 1.0 --quiet
 done
-printf '{"sources": ["sine", "square", "sawtooth", "triangle"]}\n' > "$OUT/priorset.json"
+# the separation settings benchmarked with this set (benchmarks/results/mask_space/)
+printf '{"sources": ["sine", "square", "sawtooth", "triangle"],\n "langevin": {"space": "mask", "sigma_max": 0.1, "sigma_min": 0.01, "n_levels": 20, "steps_per_level": 12, "mask_lr": 0.1}}\n' \
+  > "$OUT/priorset.json"
