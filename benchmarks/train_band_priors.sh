@@ -7,7 +7,7 @@
 # 0.5 s/step on one core of the 2-core dev machine, ~13 minutes per source. Resumable: rerun after a crash.
 set -euo pipefail
 DATA=${DATA:-priors-work/band-data}
-OUT=${OUT:-priors-work/band-final}  # then copy NAME.pt/.json and priorset.json to priorsep/priors/bundled/band
+OUT=${OUT:-priors-work/band-final}  # then copy NAME.pt/.json to priorsep/priors/bundled/band
 WORK=${WORK:-priors-work/band}
 STEPS=${STEPS:-1000}
 DSM_STEPS=${DSM_STEPS:-500}
@@ -21,5 +21,6 @@ for src in $SOURCES; do
   priorsep train-prior --resume --kind flow --source "$src" --data "$DATA/solo/$src" --init "$WORK/nll/$src" \
     --out "$OUT/$src" --steps "$DSM_STEPS" --batch-size 16 --lr 3e-4 --seed 1 --dsm-weight 1.0 "${common[@]}"
 done
-printf '{"sources": ["bass", "drums", "guitar", "piano"], "langevin": {"space": "mask", "sigma_max": 0.01, "sigma_min": 0.001, "n_levels": 16, "steps_per_level": 10, "mask_lr": 0.1}}\n' \
-  > "$OUT/priorset.json"
+# the source order and the separation settings benchmarked with this set (benchmarks/results/band/),
+# kept in one place: the bundled priorset.json
+cp priorsep/priors/bundled/band/priorset.json "$OUT/priorset.json"

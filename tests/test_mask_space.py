@@ -7,7 +7,7 @@ from priorsep.errors import ConfigError
 from priorsep.mixing import minimum_norm_split, mix
 from priorsep.priors.gaussian import GaussianPrior
 from priorsep.priors.io import PriorSet
-from priorsep.separation.langevin import LangevinConfig, anneal, langevin_separate
+from priorsep.separation.langevin import LangevinConfig, _scores, anneal, langevin_separate
 from priorsep.separation.mask_space import _keep_best_chain, initial_logits, masked_sources
 
 
@@ -168,8 +168,7 @@ def test_reassign_gives_each_prior_the_estimate_it_rates_highest():
     before = masked_sources(theta, spec, w, 256, 64, 2048)
 
     def scores(s, sigma):
-        outs = [p.score(s[:, k], sigma) for k, p in enumerate(priors)]
-        return torch.stack([o[0] for o in outs], 1), torch.stack([o[1] for o in outs], 1)
+        return _scores(priors, s, sigma)
 
     after = masked_sources(reassign(theta, before, w, scores, 0.01), spec, w, 256, 64, 2048)
     torch.testing.assert_close(after[:, 0], before[:, 1] * w[1] / w[0])
