@@ -80,3 +80,21 @@ def test_residual_denoising_probe_meets_the_constraint(tmp_path, order):
     est = probe.residual_denoise(priors, m, [1.0, 0.1], order, torch.Generator().manual_seed(0))
     assert est.shape == (2, 4, 256)
     torch.testing.assert_close(est.mean(1), m, atol=1e-5, rtol=1e-5)  # toy mixing: the mean
+
+
+def test_mode_ranking_probe_script(tiny_toy_priors, tmp_path):
+    import mode_ranking_probe as probe
+
+    assert probe.pair_swaps(3) == [(0, 1, 2), (1, 0, 2), (2, 1, 0), (0, 2, 1)]
+    log = tmp_path / "rank.jsonl"
+    settings = '{"space": "mask", "mask_n_fft": 64, "mask_hop": 16, "n_levels": 2, "steps_per_level": 1}'
+    recs = probe.main(probe.build_parser().parse_args(
+        ["--priors", str(tiny_toy_priors), "--items", "0", "--length", "512", "--settings", settings,
+         "--refine-levels", "1", "--refine-steps", "1", "--sigmas", "0.05", "0.5", "--log", str(log)]))
+    assert len(recs) == 1 and len(log.read_text().splitlines()) == 1
+    cands = recs[0]["candidates"]
+    assert [tuple(c["perm"]) for c in cands] == probe.pair_swaps(4)
+    assert all(len(c["log_density"]) == 2 and all(math.isfinite(v) for v in c["log_density"]) for c in cands)
+    # a swap changes what each prior is asked to rate
+    assert len({tuple(c["log_density"]) for c in cands}) > 1
+    assert len(recs[0]["density_picks_best"]) == 2
