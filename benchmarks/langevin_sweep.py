@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 import priorsep
+from priorsep.checkpoint import append_log
 from priorsep.data.toy import TOY_SOURCES, toy_eval_set
 from priorsep.evaluation.metrics import si_sdr_improvement
 
@@ -34,8 +35,7 @@ def main(args: argparse.Namespace) -> list[dict]:
                "per_source": np.median(sdri, 0).round(2).tolist(), "per_item": np.median(sdri, 1).round(2).tolist(),
                "seconds_per_mix": (time.perf_counter() - t0) / args.n, "priors": args.priors, "n": args.n}
         print(json.dumps(rec), flush=True)
-        with open(args.log, "a") as f:
-            f.write(json.dumps(rec) + "\n")
+        append_log(args.log, [rec])
         out.append(rec)
     return out
 

@@ -23,9 +23,10 @@ import numpy as np
 import torch
 
 import priorsep
+from priorsep.checkpoint import append_log
 from priorsep.data.toy import TOY_SOURCES, toy_eval_set
 from priorsep.evaluation.metrics import si_sdr_improvement
-from priorsep.separation.langevin import _scores, anneal, make_config, seeded_generator
+from priorsep.separation.langevin import anneal, make_config, seeded_generator
 
 
 def pair_swaps(k: int) -> list[tuple[int, ...]]:
@@ -40,8 +41,9 @@ def pair_swaps(k: int) -> list[tuple[int, ...]]:
 
 def log_density(priors, s: torch.Tensor, sigmas) -> np.ndarray:
     """Total log density per sample of sources ``s (N, K, T)`` at each sigma, ``(N, len(sigmas))``."""
-    with torch.no_grad():
-        return torch.stack([_scores(priors, s, sg)[1].sum(1) / s.shape[-1] for sg in sigmas], 1).numpy()
+    with torch.no_grad():  # densities only: no score, no backward pass
+        return torch.stack([sum(p.log_prob(s[:, k], sg) for k, p in enumerate(priors)) / s.shape[-1]
+                            for sg in sigmas], 1).numpy()
 
 
 def main(args: argparse.Namespace) -> list[dict]:
@@ -77,8 +79,7 @@ def main(args: argparse.Namespace) -> list[dict]:
         for c in rec["candidates"]:
             print(f"  {c['perm']}: log density {np.round(c['log_density'], 2)}  SI-SDRi {np.round(c['si_sdri'], 1)} "
                   f"(median {c['median_si_sdri']})", flush=True)
-        with open(args.log, "a") as f:
-            f.write(json.dumps(rec) + "\n")
+        append_log(args.log, [rec])
         out.append(rec)
     return out
 
