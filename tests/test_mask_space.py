@@ -7,7 +7,7 @@ from priorsep.errors import ConfigError
 from priorsep.mixing import minimum_norm_split, mix
 from priorsep.priors.gaussian import GaussianPrior
 from priorsep.priors.io import PriorSet
-from priorsep.separation.langevin import LangevinConfig, _scores, anneal, langevin_separate
+from priorsep.separation.langevin import LangevinConfig, _log_densities, anneal, langevin_separate
 from priorsep.separation.mask_space import _keep_best_chain, initial_logits, masked_sources
 
 
@@ -106,11 +106,11 @@ def test_keep_best_chain_takes_the_densest_chain_and_its_optimiser_state():
     opt.step()
     density = torch.tensor([0.0, 2.0, 1.0, 5.0, 3.0, 4.0])  # best: chain 1 of mix 0, chain 0 of mix 1
 
-    def scores(s, sigma):
-        return torch.zeros_like(s), density[:, None].expand(-1, k) / k
+    def densities(s, sigma):
+        return density[:, None].expand(-1, k) / k
 
     spec = torch.randn(b * c, 5, 4, dtype=torch.complex64)
-    kept, kept_spec, n, new = _keep_best_chain(theta, spec, opt, torch.zeros(b * c, k, 8), scores, 0.1, b, c)
+    kept, kept_spec, n, new = _keep_best_chain(theta, spec, opt, torch.zeros(b * c, k, 8), densities, 0.1, b, c)
     assert n == 1
     torch.testing.assert_close(kept.detach(), theta.detach()[[1, 3]])
     torch.testing.assert_close(kept_spec, spec[[1, 3]])
@@ -167,15 +167,15 @@ def test_reassign_gives_each_prior_the_estimate_it_rates_highest():
     theta = initial_logits(m, w, spec.shape[-2], spec.shape[-1], "variational", g, swapped, 256, 64)
     before = masked_sources(theta, spec, w, 256, 64, 2048)
 
-    def scores(s, sigma):
-        return _scores(priors, s, sigma)
+    def densities(s, sigma):
+        return _log_densities(priors, s, sigma)
 
-    after = masked_sources(reassign(theta, before, w, scores, 0.01), spec, w, 256, 64, 2048)
+    after = masked_sources(reassign(theta, before, w, densities, 0.01), spec, w, 256, 64, 2048)
     torch.testing.assert_close(after[:, 0], before[:, 1] * w[1] / w[0])
     torch.testing.assert_close(after[:, 1], before[:, 0] * w[0] / w[1])
     assert (after - truth).pow(2).sum() < 0.05 * truth.pow(2).sum() < (before - truth).pow(2).sum()
     # already right: left alone
-    torch.testing.assert_close(reassign(theta[:, [1, 0]], after, w, scores, 0.01), theta[:, [1, 0]])
+    torch.testing.assert_close(reassign(theta[:, [1, 0]], after, w, densities, 0.01), theta[:, [1, 0]])
 
 
 def test_mask_search_runs_wavenet_priors_through_the_same_interface(tiny_toy_wavenet_priors):

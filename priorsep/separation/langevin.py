@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -36,6 +36,7 @@ from ..priors.io import PriorSet, load_priors
 from ..schedule import geometric_sigmas
 from .mask_space import anneal_masks, check_mask_settings
 from .overlap_add import chunk_starts, overlap_add
+from .polish import polish
 from ..errors import ConfigError, NumericalError
 
 
@@ -64,6 +65,12 @@ class LangevinConfig:
     mask_hop: int = 256
     mask_distill: bool = True  # space="mask": score distillation (scores at s + sigma eps) or plain ascent at s
     mask_assign: bool = False  # space="mask": finally give each prior the estimate it rates highest (mask_space.reassign)
+    polish_rounds: int = 0  # after the search: rounds of swap-and-refine (polish.py); 0 = off
+    polish_swaps: int = 3  # pair swaps of slots tried per round, those the priors rate best before refinement
+    polish_sigma: float = 0.05  # each candidate's refinement anneals from here down to sigma_min ...
+    polish_levels: int = 5  # ... over this many levels,
+    polish_mask_steps: int = 2  # first in mask space (steps per level; 0 = skip),
+    polish_signal_steps: int = 6  # then by signal-space Langevin (dirac constraint, Tweedie step at the end)
 
     def __post_init__(self):
         if self.constraint not in ("dirac", "gaussian"):
@@ -72,7 +79,7 @@ class LangevinConfig:
             raise ConfigError(f"init must be 'mixture', 'noise' or 'variational', got {self.init!r}")
         if self.steps_per_level < 0 or (self.steps_per_level == 0 and not self.predictor):
             raise ConfigError("steps_per_level must be >= 1 (or >= 0 with predictor=True)")
-        for name in ("n_levels", "n_chains", "chunk", "chunk_batch"):
+        for name in ("n_levels", "n_chains", "chunk", "chunk_batch", "polish_levels", "polish_signal_steps"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
         if not self.sigma_max >= self.sigma_min > 0:
@@ -81,8 +88,14 @@ class LangevinConfig:
             raise ConfigError("step_size and gamma_scale must be positive")
         if self.space not in ("signal", "mask"):
             raise ConfigError(f"space must be 'signal' or 'mask', got {self.space!r}")
+        if self.polish_rounds < 0 or self.polish_swaps < 0 or self.polish_mask_steps < 0:
+            raise ConfigError("polish_rounds, polish_swaps and polish_mask_steps must be >= 0")
+        if self.polish_rounds and not self.polish_sigma >= self.sigma_min:
+            raise ConfigError(f"need polish_sigma >= sigma_min, got {self.polish_sigma} and {self.sigma_min}")
         if self.space == "mask":
             check_mask_settings(self)
+        elif self.polish_rounds and self.polish_mask_steps:  # the refinement's mask search: its errors now, not later
+            check_mask_settings(replace(self, constraint="dirac", predictor=False, polish_rounds=0))
 
 
 def seeded_generator(seed: int | None) -> torch.Generator:
@@ -130,6 +143,17 @@ def _scores(priors: PriorSet, s: torch.Tensor, sigma: float, pool: ThreadPoolExe
     return torch.stack([g for g, _ in outs], 1), torch.stack([lp for _, lp in outs], 1)
 
 
+def _log_densities(priors: PriorSet, s: torch.Tensor, sigma: float, pool: ThreadPoolExecutor | None = None
+                   ) -> torch.Tensor:
+    """Per-source log densities ``(B, K)`` of ``s (B, K, T)``, without the scores' backward pass."""
+    def one(k: int):
+        with torch.no_grad():
+            return priors.priors[k].log_prob(s[:, k], sigma)
+
+    return torch.stack(list(pool.map(one, range(len(priors)))) if pool is not None else
+                       [one(k) for k in range(len(priors))], 1)
+
+
 @contextmanager
 def _prior_threads(n_priors: int):
     """A pool that runs the priors side by side, each single-threaded.
@@ -169,10 +193,36 @@ def anneal(
         raise ConfigError("init='variational' needs an encoder (the prior set's, or encoder=STEM)")
     with _prior_threads(len(priors)) as pool:
         scores = lambda s, sigma: _scores(priors, s, sigma, pool)  # noqa: E731
+        densities = lambda s, sigma: _log_densities(priors, s, sigma, pool)  # noqa: E731
         if config.space == "mask":
             start = init_fn(mixes) if config.init == "variational" else None
-            return anneal_masks(priors, mixes, config, generator, progress, scores, start)
-        return _anneal(priors, mixes, config, generator, progress, scores, init_fn)
+            est = anneal_masks(priors, mixes, config, generator, progress, scores, start, densities)
+        else:
+            est = _anneal(priors, mixes, config, generator, progress, scores, init_fn)
+        if config.polish_rounds == 0:
+            return est
+        w = torch.tensor(priors.weights, dtype=mixes.dtype)
+        return polish(mixes, est, w, rounds=config.polish_rounds, n_swaps=config.polish_swaps,
+                      refine=_refiner(priors, config, generator, scores, densities), log_densities=densities,
+                      sigma=config.sigma_min, progress=progress)
+
+
+def _refiner(priors, config: LangevinConfig, generator, scores, densities):
+    """``refine(sources (N, K, T), mixes (N, T))`` for :func:`~.polish.polish`: a mask search started
+    from the sources (it can still trade partials between them), then signal-space Langevin (it can
+    remove what the mask family cannot: the part of a partial that another source's overlaps)."""
+    common = dict(sigma_max=config.polish_sigma, n_levels=config.polish_levels, init="variational", n_chains=1,
+                  constraint="dirac", predictor=False, polish_rounds=0)
+    mask = (replace(config, **common, space="mask", steps_per_level=config.polish_mask_steps, mask_assign=False)
+            if config.polish_mask_steps else None)
+    signal = replace(config, **common, space="signal", steps_per_level=config.polish_signal_steps, denoise=True)
+
+    def refine(s, mixes):
+        if mask is not None:
+            s = anneal_masks(priors, mixes, mask, generator, False, scores, s, densities)
+        return _anneal(priors, mixes, signal, generator, False, scores, lambda _: s)
+
+    return refine
 
 
 def _anneal(priors, mixes, config, generator, progress, scores, init_fn=None) -> torch.Tensor:

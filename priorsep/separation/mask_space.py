@@ -31,6 +31,7 @@ from tqdm.auto import tqdm
 from ..errors import ConfigError, NumericalError
 from ..schedule import geometric_sigmas
 from ..stft import istft, stft
+from .polish import LogDensities, slot_ratings
 
 Scores = Callable[[torch.Tensor, float], tuple[torch.Tensor, torch.Tensor]]
 
@@ -59,7 +60,7 @@ def initial_logits(mixes: torch.Tensor, weights: torch.Tensor, n_bins: int, n_fr
 
 
 def anneal_masks(priors, mixes: torch.Tensor, config, generator: torch.Generator, progress: bool, scores: Scores,
-                 init_estimates: torch.Tensor | None = None) -> torch.Tensor:
+                 init_estimates: torch.Tensor | None = None, log_densities: LogDensities | None = None) -> torch.Tensor:
     """Separate ``mixes (B, T)`` in mask space; returns the best chain per mix, ``(B, K, T)``.
 
     ``config``: a :class:`~priorsep.separation.langevin.LangevinConfig` with ``space="mask"``, whose
@@ -67,7 +68,10 @@ def anneal_masks(priors, mixes: torch.Tensor, config, generator: torch.Generator
     ``mask_hop``, ``mask_distill``, ``mask_assign``, ``n_chains``, ``select_below``, ``init``).
     ``scores(s (N, K, T), sigma)`` returns the per-source scores ``(N, K, T)`` and log densities
     ``(N, K)``. ``init_estimates (B, K, T)``: the starting sources for ``init="variational"``.
+    ``log_densities(s, sigma)``: the log densities alone (no backward pass), default ``scores(...)[1]``.
     """
+    if log_densities is None:
+        log_densities = lambda s, sigma: scores(s, sigma)[1]  # noqa: E731
     b, t = mixes.shape
     n_fft, hop = config.mask_n_fft, config.mask_hop
     if t <= n_fft // 2:
@@ -102,17 +106,18 @@ def anneal_masks(priors, mixes: torch.Tensor, config, generator: torch.Generator
             raise NumericalError(f"mask search diverged at sigma={sigma:.3g} (mask_lr={config.mask_lr}); "
                                  "use a smaller mask_lr")
         if c > 1 and sigma <= config.select_below:  # stop exploring: refine the best chain only
-            theta, spec, c, opt = _keep_best_chain(theta, spec, opt, sources(), scores, sigma, b, c)
+            theta, spec, c, opt = _keep_best_chain(theta, spec, opt, sources(), log_densities, sigma, b, c)
             sources = lambda: masked_sources(theta, spec, w, n_fft, hop, t)  # noqa: E731
     bar.close()
     with torch.no_grad():
         if config.mask_assign:
-            theta = reassign(theta.detach(), sources(), w, scores, sigmas[-1])
+            theta = reassign(theta.detach(), sources(), w, log_densities, sigmas[-1])
         s = sources()
-        return s if c == 1 else s[_best_chains(s, scores, sigmas[-1], b, c)]
+        return s if c == 1 else s[_best_chains(s, log_densities, sigmas[-1], b, c)]
 
 
-def reassign(theta: torch.Tensor, s: torch.Tensor, weights: torch.Tensor, scores: Scores, sigma: float) -> torch.Tensor:
+def reassign(theta: torch.Tensor, s: torch.Tensor, weights: torch.Tensor, log_densities: LogDensities,
+             sigma: float) -> torch.Tensor:
     """Logits ``theta (B, K, F, N)`` with their source slots permuted so that the estimates
     ``s (B, K, T)`` go to the priors that rate them highest in total: a linear assignment over the
     K x K matrix of log p_j(estimate k moved to slot j | sigma). It undoes whole-source swaps
@@ -120,26 +125,20 @@ def reassign(theta: torch.Tensor, s: torch.Tensor, weights: torch.Tensor, scores
     move can: every state in between is a blend that both priors reject."""
     from scipy.optimize import linear_sum_assignment
 
-    b, k = s.shape[:2]
-    rated = torch.empty(b, k, k, dtype=s.dtype)  # rated[:, j, i]: prior j on estimate i
-    slots = torch.arange(k)
-    for shift in range(k):
-        i = (slots + shift) % k
-        moved = s[:, i] * (weights[i] / weights)[:, None]  # slot j holds estimate i = j + shift, rescaled
-        rated[:, slots, i] = scores(moved, sigma)[1]
+    rated = slot_ratings(s, weights, log_densities, sigma)  # rated[:, j, i]: prior j on estimate i
     order = [torch.as_tensor(linear_sum_assignment(-r.numpy())[1]) for r in rated]
     return torch.stack([theta[n, o] for n, o in enumerate(order)])
 
 
-def _best_chains(s: torch.Tensor, scores: Scores, sigma: float, b: int, c: int) -> torch.Tensor:
+def _best_chains(s: torch.Tensor, log_densities: LogDensities, sigma: float, b: int, c: int) -> torch.Tensor:
     """Batch indices ``(b,)`` of the highest-density chain of each mix in ``s (b * c, K, T)``."""
     with torch.no_grad():
-        return scores(s.detach(), sigma)[1].sum(1).view(b, c).argmax(1) + c * torch.arange(b)
+        return log_densities(s.detach(), sigma).sum(1).view(b, c).argmax(1) + c * torch.arange(b)
 
 
-def _keep_best_chain(theta, spec, opt, s, scores: Scores, sigma: float, b: int, c: int):
+def _keep_best_chain(theta, spec, opt, s, log_densities: LogDensities, sigma: float, b: int, c: int):
     """The highest-density chain per mix, with its logits, spectrum and optimiser state."""
-    best = _best_chains(s, scores, sigma, b, c)
+    best = _best_chains(s, log_densities, sigma, b, c)
     kept = theta.detach()[best].clone().requires_grad_(True)
     new = torch.optim.Adam([kept], lr=opt.param_groups[0]["lr"])
     old = opt.state[theta]
