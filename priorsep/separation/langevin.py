@@ -17,6 +17,11 @@ last Tweedie step s + sigma_L^2 * score that removes the remaining noise.
 ``space="mask"`` runs the same annealing on the logits of soft masks of the mixture's STFT
 instead of on the signals (:mod:`priorsep.separation.mask_space`): the constraint holds by
 construction and sources trade partials in one move. On the toy data it is what separates.
+
+``polish_rounds > 0`` follows either search with swap-and-refine rounds
+(:mod:`priorsep.separation.polish`): pair swaps of the estimate's slots, each refined by a short
+mask search and signal-space Langevin before the densities rate it, undo the wrong modes that the
+search ends in with peaked priors (the bundled WaveNets).
 """
 from __future__ import annotations
 
