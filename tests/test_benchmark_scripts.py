@@ -4,6 +4,7 @@ import math
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -32,6 +33,8 @@ def test_langevin_sweep_script(tiny_toy_priors, tmp_path):
     assert len(recs) == 2 and len(log.read_text().splitlines()) == 2
     assert json.loads(log.read_text().splitlines()[1])["settings"]["n_chains"] == 2
     assert all(math.isfinite(r["median_si_sdri"]) for r in recs)
+    assert recs[0]["seed"] == 99 and np.array(recs[0]["si_sdri"]).shape == (1, 4)
+    assert recs[0]["max_seconds_per_mix"] >= 0
 
 
 def test_silence_margin_finetune_script(tiny_toy_priors, tmp_path):
