@@ -15,7 +15,6 @@ Writes one JSON line per mix to ``--log``.
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import time
 
@@ -27,16 +26,7 @@ from priorsep.checkpoint import append_log
 from priorsep.data.toy import TOY_SOURCES, toy_eval_set
 from priorsep.evaluation.metrics import si_sdr_improvement
 from priorsep.separation.langevin import anneal, make_config, seeded_generator
-
-
-def pair_swaps(k: int) -> list[tuple[int, ...]]:
-    """The identity, then every permutation of ``range(k)`` that swaps two slots."""
-    perms = [tuple(range(k))]
-    for a, b in itertools.combinations(range(k), 2):
-        p = list(range(k))
-        p[a], p[b] = b, a
-        perms.append(tuple(p))
-    return perms
+from priorsep.separation.polish import pair_swaps
 
 
 def log_density(priors, s: torch.Tensor, sigmas) -> np.ndarray:
@@ -60,7 +50,7 @@ def main(args: argparse.Namespace) -> list[dict]:
         t0 = time.perf_counter()
         est = priorsep.langevin_separate(data.mixes[i], priors=priors, seed=i, **settings)
         first = torch.from_numpy(np.stack([est[n] for n in TOY_SOURCES]))[None]
-        perms = pair_swaps(len(TOY_SOURCES))
+        perms = [tuple(range(len(TOY_SOURCES)))] + pair_swaps(len(TOY_SOURCES))  # the estimate, then its pair swaps
         cands = torch.cat([first[:, list(p)] for p in perms])
         mixes = torch.from_numpy(data.mixes[i])[None].expand(len(cands), -1).contiguous()
         with torch.no_grad():

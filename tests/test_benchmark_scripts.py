@@ -88,7 +88,7 @@ def test_residual_denoising_probe_meets_the_constraint(tmp_path, order):
 def test_mode_ranking_probe_script(tiny_toy_priors, tmp_path):
     import mode_ranking_probe as probe
 
-    assert probe.pair_swaps(3) == [(0, 1, 2), (1, 0, 2), (2, 1, 0), (0, 2, 1)]
+    assert probe.pair_swaps(3) == [(1, 0, 2), (2, 1, 0), (0, 2, 1)]
     log = tmp_path / "rank.jsonl"
     settings = '{"space": "mask", "mask_n_fft": 64, "mask_hop": 16, "n_levels": 2, "steps_per_level": 1}'
     recs = probe.main(probe.build_parser().parse_args(
@@ -96,7 +96,7 @@ def test_mode_ranking_probe_script(tiny_toy_priors, tmp_path):
          "--refine-levels", "1", "--refine-steps", "1", "--sigmas", "0.05", "0.5", "--log", str(log)]))
     assert len(recs) == 1 and len(log.read_text().splitlines()) == 1
     cands = recs[0]["candidates"]
-    assert [tuple(c["perm"]) for c in cands] == probe.pair_swaps(4)
+    assert [tuple(c["perm"]) for c in cands] == [(0, 1, 2, 3)] + probe.pair_swaps(4)  # the estimate first
     assert all(len(c["log_density"]) == 2 and all(math.isfinite(v) for v in c["log_density"]) for c in cands)
     # a swap changes what each prior is asked to rate
     assert len({tuple(c["log_density"]) for c in cands}) > 1

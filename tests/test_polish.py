@@ -72,7 +72,12 @@ def test_slot_ratings_and_best_swaps():
             moved = s[:, i] * w[i] / w[j]
             torch.testing.assert_close(rated[:, j, i], priors.priors[j].log_prob(moved, 0.1))
     assert best_pair_swaps(rated[0], 5) == [(1, 0)]
-    assert best_pair_swaps(torch.zeros(4, 4), 10).__len__() == 6
+    assert len(best_pair_swaps(torch.zeros(4, 4), 10)) == 6
+    rated = torch.zeros(3, 3)
+    rated[0, 2] = rated[2, 0] = 5.0  # swapping slots 0 and 2 gains 10
+    rated[1, 2] = 1.0  # swapping 1 and 2 gains 1, swapping 0 and 1 nothing
+    assert best_pair_swaps(rated, 3) == [(2, 1, 0), (0, 2, 1), (1, 0, 2)]
+    assert best_pair_swaps(rated, 1) == [(2, 1, 0)]
 
 
 def test_langevin_separate_with_polish_meets_the_mix_and_repeats_by_seed():

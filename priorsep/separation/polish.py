@@ -46,19 +46,23 @@ def slot_ratings(s: torch.Tensor, weights: torch.Tensor, log_densities: LogDensi
     return rated
 
 
-def best_pair_swaps(rated: torch.Tensor, n: int) -> list[tuple[int, ...]]:
-    """The ``n`` pair swaps (as slot permutations) that raise the unrefined total density of one
-    mix most, from its ``rated (K, K)``; fewer when K has fewer pairs."""
-    k = rated.shape[0]
-    pairs = list(itertools.combinations(range(k), 2))
-    gain = torch.tensor([float(rated[a, b] + rated[b, a] - rated[a, a] - rated[b, b]) for a, b in pairs])
+def pair_swaps(k: int) -> list[tuple[int, ...]]:
+    """Every permutation of ``range(k)`` that swaps two slots, in ``itertools.combinations`` order."""
     perms = []
-    for j in torch.argsort(gain, descending=True)[:n].tolist():
+    for a, b in itertools.combinations(range(k), 2):
         p = list(range(k))
-        a, b = pairs[j]
         p[a], p[b] = b, a
         perms.append(tuple(p))
     return perms
+
+
+def best_pair_swaps(rated: torch.Tensor, n: int) -> list[tuple[int, ...]]:
+    """The ``n`` pair swaps (as slot permutations) that raise the unrefined total density of one
+    mix most, from its ``rated (K, K)``; fewer when K has fewer pairs."""
+    pairs = list(itertools.combinations(range(rated.shape[0]), 2))
+    gain = torch.tensor([float(rated[a, b] + rated[b, a] - rated[a, a] - rated[b, b]) for a, b in pairs])
+    swaps = pair_swaps(rated.shape[0])
+    return [swaps[j] for j in torch.argsort(gain, descending=True)[:n].tolist()]
 
 
 def polish(mixes: torch.Tensor, est: torch.Tensor, weights: torch.Tensor, *, rounds: int, n_swaps: int,
