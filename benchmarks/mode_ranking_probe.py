@@ -25,15 +25,13 @@ import priorsep
 from priorsep.checkpoint import append_log
 from priorsep.data.toy import TOY_SOURCES, toy_eval_set
 from priorsep.evaluation.metrics import si_sdr_improvement
-from priorsep.separation.langevin import anneal, make_config, seeded_generator
+from priorsep.separation.langevin import _log_densities, anneal, make_config, seeded_generator
 from priorsep.separation.polish import pair_swaps
 
 
 def log_density(priors, s: torch.Tensor, sigmas) -> np.ndarray:
     """Total log density per sample of sources ``s (N, K, T)`` at each sigma, ``(N, len(sigmas))``."""
-    with torch.no_grad():  # densities only: no score, no backward pass
-        return torch.stack([sum(p.log_prob(s[:, k], sg) for k, p in enumerate(priors)) / s.shape[-1]
-                            for sg in sigmas], 1).numpy()
+    return torch.stack([_log_densities(priors, s, sg).sum(1) / s.shape[-1] for sg in sigmas], 1).numpy()
 
 
 def main(args: argparse.Namespace) -> list[dict]:

@@ -29,6 +29,12 @@ def tiny_wavenet(source: str = "sine", seed: int = 0, **kw) -> WaveNetPrior:
     return WaveNetPrior(cfg).eval()
 
 
+def zero_mean_set(variances, weights) -> PriorSet:
+    """Zero-mean Gaussian priors ``s0, s1, ...`` with the given variances and mixing weights."""
+    return PriorSet([GaussianPrior(dict(source=f"s{i}", sample_rate=8000, mean=0.0, variance=v, mix_weight=w))
+                     for i, (v, w) in enumerate(zip(variances, weights))])
+
+
 @pytest.fixture
 def gaussian_set():
     """Two Gaussian priors with different means/variances, summed (w = 1)."""

@@ -5,15 +5,10 @@ import torch
 
 from priorsep.errors import ConfigError
 from priorsep.mixing import minimum_norm_split, mix
-from priorsep.priors.gaussian import GaussianPrior
-from priorsep.priors.io import PriorSet
 from priorsep.separation.langevin import LangevinConfig, _log_densities, anneal, langevin_separate
 from priorsep.separation.mask_space import _keep_best_chain, initial_logits, masked_sources
 
-
-def zero_mean_set(variances, weights):
-    return PriorSet([GaussianPrior(dict(source=f"s{i}", sample_rate=8000, mean=0.0, variance=v, mix_weight=w))
-                     for i, (v, w) in enumerate(zip(variances, weights))])
+from .conftest import zero_mean_set
 
 
 def mask_config(**kw):

@@ -5,15 +5,10 @@ import torch
 
 from priorsep.errors import ConfigError
 from priorsep.mixing import mix
-from priorsep.priors.gaussian import GaussianPrior
-from priorsep.priors.io import PriorSet
 from priorsep.separation.langevin import _log_densities, langevin_separate
 from priorsep.separation.polish import best_pair_swaps, move_to_slots, polish, slot_ratings
 
-
-def zero_mean_set(variances, weights):
-    return PriorSet([GaussianPrior(dict(source=f"s{i}", sample_rate=8000, mean=0.0, variance=v, mix_weight=w))
-                     for i, (v, w) in enumerate(zip(variances, weights))])
+from .conftest import zero_mean_set
 
 
 def truth_and_cycle(weights, t=4096):

@@ -138,25 +138,26 @@ def _project(d: torch.Tensor, w: torch.Tensor, target: torch.Tensor | float = 0.
     return d - w[:, None] * (residual[:, None] / (w**2).sum())
 
 
+def _each_prior(priors: PriorSet, fn, pool: ThreadPoolExecutor | None) -> list:
+    """``[fn(prior_k, k) for each k]``, one prior per thread of ``pool`` (in turn without one)."""
+    return list((pool.map if pool is not None else map)(fn, priors.priors, range(len(priors))))
+
+
 def _scores(priors: PriorSet, s: torch.Tensor, sigma: float, pool: ThreadPoolExecutor | None = None
             ) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-source scores ``(B, K, T)`` and log densities ``(B, K)``; one prior per thread of ``pool``."""
-    def one(k: int):
-        return priors.priors[k].score(s[:, k], sigma)
-
-    outs = list(pool.map(one, range(len(priors)))) if pool is not None else [one(k) for k in range(len(priors))]
+    outs = _each_prior(priors, lambda p, k: p.score(s[:, k], sigma), pool)
     return torch.stack([g for g, _ in outs], 1), torch.stack([lp for _, lp in outs], 1)
 
 
 def _log_densities(priors: PriorSet, s: torch.Tensor, sigma: float, pool: ThreadPoolExecutor | None = None
                    ) -> torch.Tensor:
     """Per-source log densities ``(B, K)`` of ``s (B, K, T)``, without the scores' backward pass."""
-    def one(k: int):
+    def one(p, k: int):
         with torch.no_grad():
-            return priors.priors[k].log_prob(s[:, k], sigma)
+            return p.log_prob(s[:, k], sigma)
 
-    return torch.stack(list(pool.map(one, range(len(priors)))) if pool is not None else
-                       [one(k) for k in range(len(priors))], 1)
+    return torch.stack(_each_prior(priors, one, pool), 1)
 
 
 @contextmanager
@@ -201,7 +202,7 @@ def anneal(
         densities = lambda s, sigma: _log_densities(priors, s, sigma, pool)  # noqa: E731
         if config.space == "mask":
             start = init_fn(mixes) if config.init == "variational" else None
-            est = anneal_masks(priors, mixes, config, generator, progress, scores, start, densities)
+            est = anneal_masks(priors, mixes, config, generator, progress, scores, densities, start)
         else:
             est = _anneal(priors, mixes, config, generator, progress, scores, init_fn)
         if config.polish_rounds == 0:
@@ -224,7 +225,7 @@ def _refiner(priors, config: LangevinConfig, generator, scores, densities):
 
     def refine(s, mixes):
         if mask is not None:
-            s = anneal_masks(priors, mixes, mask, generator, False, scores, s, densities)
+            s = anneal_masks(priors, mixes, mask, generator, False, scores, densities, s)
         return _anneal(priors, mixes, signal, generator, False, scores, lambda _: s)
 
     return refine

@@ -60,18 +60,16 @@ def initial_logits(mixes: torch.Tensor, weights: torch.Tensor, n_bins: int, n_fr
 
 
 def anneal_masks(priors, mixes: torch.Tensor, config, generator: torch.Generator, progress: bool, scores: Scores,
-                 init_estimates: torch.Tensor | None = None, log_densities: LogDensities | None = None) -> torch.Tensor:
+                 log_densities: LogDensities, init_estimates: torch.Tensor | None = None) -> torch.Tensor:
     """Separate ``mixes (B, T)`` in mask space; returns the best chain per mix, ``(B, K, T)``.
 
     ``config``: a :class:`~priorsep.separation.langevin.LangevinConfig` with ``space="mask"``, whose
     construction ran :func:`check_mask_settings` (``sigma_max``, ``sigma_min``, ``n_levels``, ``steps_per_level``, ``mask_lr``, ``mask_n_fft``,
     ``mask_hop``, ``mask_distill``, ``mask_assign``, ``n_chains``, ``select_below``, ``init``).
     ``scores(s (N, K, T), sigma)`` returns the per-source scores ``(N, K, T)`` and log densities
-    ``(N, K)``. ``init_estimates (B, K, T)``: the starting sources for ``init="variational"``.
-    ``log_densities(s, sigma)``: the log densities alone (no backward pass), default ``scores(...)[1]``.
+    ``(N, K)``; ``log_densities(s, sigma)`` the log densities alone (no backward pass), for ranking.
+    ``init_estimates (B, K, T)``: the starting sources for ``init="variational"``.
     """
-    if log_densities is None:
-        log_densities = lambda s, sigma: scores(s, sigma)[1]  # noqa: E731
     b, t = mixes.shape
     n_fft, hop = config.mask_n_fft, config.mask_hop
     if t <= n_fft // 2:

@@ -59,9 +59,8 @@ def pair_swaps(k: int) -> list[tuple[int, ...]]:
 def best_pair_swaps(rated: torch.Tensor, n: int) -> list[tuple[int, ...]]:
     """The ``n`` pair swaps (as slot permutations) that raise the unrefined total density of one
     mix most, from its ``rated (K, K)``; fewer when K has fewer pairs."""
-    pairs = list(itertools.combinations(range(rated.shape[0]), 2))
-    gain = torch.tensor([float(rated[a, b] + rated[b, a] - rated[a, a] - rated[b, b]) for a, b in pairs])
     swaps = pair_swaps(rated.shape[0])
+    gain = torch.tensor([float(sum(rated[j, i] - rated[j, j] for j, i in enumerate(p) if i != j)) for p in swaps])
     return [swaps[j] for j in torch.argsort(gain, descending=True)[:n].tolist()]
 
 
@@ -74,14 +73,12 @@ def polish(mixes: torch.Tensor, est: torch.Tensor, weights: torch.Tensor, *, rou
     cur = refine(est, mixes)
     total = log_densities(cur, sigma).sum(1)
     active = torch.arange(est.shape[0])
-    for _ in tqdm(range(rounds), disable=not progress, desc="polish", leave=False):
-        if n_swaps < 1 or len(active) == 0:
+    n = min(n_swaps, len(pair_swaps(est.shape[1])))  # candidates per mix and round
+    for _ in tqdm(range(rounds if n else 0), disable=not progress, desc="polish", leave=False):
+        if len(active) == 0:
             break
         rated = slot_ratings(cur[active], weights, log_densities, sigma)
-        perms = [best_pair_swaps(r, n_swaps) for r in rated]
-        n = len(perms[0])
-        if n == 0:
-            break
+        perms = [best_pair_swaps(r, n) for r in rated]
         cands = torch.cat([move_to_slots(cur[[a]], p, weights) for a, ps in zip(active.tolist(), perms) for p in ps])
         refined = refine(cands, mixes[active].repeat_interleave(n, 0))
         rating = log_densities(refined, sigma).sum(1).view(len(active), n)
