@@ -99,9 +99,45 @@ def test_langevin_separate_with_polish_meets_the_mix_and_repeats_by_seed():
     (dict(polish_rounds=1, polish_sigma=0.001), "polish_sigma"),
     (dict(polish_levels=0), "polish_levels"),
     (dict(polish_rounds=1, polish_mask_steps=1, mask_lr=-1.0), "mask_lr"),
+    (dict(finish_steps=-1), "finish_steps"),
+    (dict(finish_steps=2, polish_sigma=0.001), "polish_sigma"),
+    (dict(finish_steps=2, polish_mask_steps=1, mask_n_fft=100), "mask_n_fft"),
 ])
 def test_bad_polish_settings_are_rejected(bad, msg):
     priors = zero_mean_set((1.0, 0.01), (1.0, 1.0))
     with pytest.raises(ConfigError, match=msg):
         langevin_separate(np.random.default_rng(0).standard_normal(2048).astype(np.float32), priors, seed=0,
                           n_levels=1, steps_per_level=1, **bad)
+
+
+def test_finish_refines_the_final_estimate_once_with_its_own_step_count(monkeypatch):
+    """``finish_steps`` runs the refinement once more on what the search (and polish) returned, with
+    ``finish_steps`` signal-space steps per level, drawing on the same generator afterwards."""
+    import priorsep.separation.langevin as lang
+
+    priors = zero_mean_set((1.0, 0.09, 0.01), (1.0, 1.0, 1.0))
+    truth, _, _ = truth_and_cycle((1.0, 1.0, 1.0), t=2048)
+    mixes = mix(truth, priors.weights).float()
+    base = dict(space="mask", sigma_max=0.2, sigma_min=0.01, n_levels=2, steps_per_level=2, mask_n_fft=256,
+                mask_hop=64, polish_sigma=0.05, polish_levels=2, polish_mask_steps=1, polish_signal_steps=2)
+    calls = []
+    inner = lang._anneal
+    monkeypatch.setattr(lang, "_anneal", lambda p, m, c, *a, **k: calls.append(c.steps_per_level) or inner(p, m, c, *a, **k))
+
+    with torch.no_grad():
+        g = lang.seeded_generator(3)
+        plain = lang.anneal(priors, mixes, lang.make_config(base), g)
+        assert calls == []  # a mask search without refinements never runs signal-space Langevin
+        config = lang.make_config({**base, "finish_steps": 3})
+        by_hand = lang._refiner(priors, lang.replace(config, polish_signal_steps=3), g,
+                                lambda s, sg: lang._scores(priors, s, sg), lambda s, sg: lang._log_densities(priors, s, sg)
+                                )(plain, mixes)
+        calls.clear()
+        finished = lang.anneal(priors, mixes, config, lang.seeded_generator(3))
+        assert calls == [3]
+        torch.testing.assert_close(finished, by_hand)
+        assert not torch.allclose(finished, plain)
+        torch.testing.assert_close(mix(finished, priors.weights), mixes, atol=1e-4, rtol=0)
+        calls.clear()
+        lang.anneal(priors, mixes, lang.make_config({**base, "finish_steps": 3, "polish_rounds": 1}), lang.seeded_generator(3))
+        assert calls[0] == 2 and calls[-1] == 3 and set(calls[1:-1]) <= {2}  # polish's refinements, then the finish

@@ -21,7 +21,9 @@ construction and sources trade partials in one move. On the toy data it is what 
 ``polish_rounds > 0`` follows either search with swap-and-refine rounds
 (:mod:`priorsep.separation.polish`): pair swaps of the estimate's slots, each refined by a short
 mask search and signal-space Langevin before the densities rate it, undo the wrong modes that the
-search ends in with peaked priors (the bundled WaveNets).
+search ends in with peaked priors (the bundled WaveNets). ``finish_steps > 0`` refines the final
+estimate once more the same way with that many signal-space steps per level: the candidates'
+short refinement is enough to rank them, a longer one removes more of the winner's contamination.
 """
 from __future__ import annotations
 
@@ -76,6 +78,7 @@ class LangevinConfig:
     polish_levels: int = 5  # ... over this many levels,
     polish_mask_steps: int = 2  # first in mask space (steps per level; 0 = skip),
     polish_signal_steps: int = 6  # then by signal-space Langevin (dirac constraint, Tweedie step at the end)
+    finish_steps: int = 0  # a last refinement of the final estimate as above, with this many signal-space steps per level; 0 = off
 
     def __post_init__(self):
         if self.constraint not in ("dirac", "gaussian"):
@@ -93,14 +96,15 @@ class LangevinConfig:
             raise ConfigError("step_size and gamma_scale must be positive")
         if self.space not in ("signal", "mask"):
             raise ConfigError(f"space must be 'signal' or 'mask', got {self.space!r}")
-        if self.polish_rounds < 0 or self.polish_swaps < 0 or self.polish_mask_steps < 0:
-            raise ConfigError("polish_rounds, polish_swaps and polish_mask_steps must be >= 0")
-        if self.polish_rounds and not self.polish_sigma >= self.sigma_min:
+        if self.polish_rounds < 0 or self.polish_swaps < 0 or self.polish_mask_steps < 0 or self.finish_steps < 0:
+            raise ConfigError("polish_rounds, polish_swaps, polish_mask_steps and finish_steps must be >= 0")
+        refines = self.polish_rounds > 0 or self.finish_steps > 0
+        if refines and not self.polish_sigma >= self.sigma_min:
             raise ConfigError(f"need polish_sigma >= sigma_min, got {self.polish_sigma} and {self.sigma_min}")
         if self.space == "mask":
             check_mask_settings(self)
-        elif self.polish_rounds and self.polish_mask_steps:  # the refinement's mask search: its errors now, not later
-            check_mask_settings(replace(self, constraint="dirac", predictor=False, polish_rounds=0))
+        elif refines and self.polish_mask_steps:  # the refinement's mask search: its errors now, not later
+            check_mask_settings(replace(self, constraint="dirac", predictor=False, polish_rounds=0, finish_steps=0))
 
 
 def seeded_generator(seed: int | None) -> torch.Generator:
@@ -205,12 +209,15 @@ def anneal(
             est = anneal_masks(priors, mixes, config, generator, progress, scores, densities, start)
         else:
             est = _anneal(priors, mixes, config, generator, progress, scores, init_fn)
-        if config.polish_rounds == 0:
-            return est
-        w = torch.tensor(priors.weights, dtype=mixes.dtype)
-        return polish(mixes, est, w, rounds=config.polish_rounds, n_swaps=config.polish_swaps,
-                      refine=_refiner(priors, config, generator, scores, densities), log_densities=densities,
-                      sigma=config.sigma_min, progress=progress)
+        if config.polish_rounds:
+            w = torch.tensor(priors.weights, dtype=mixes.dtype)
+            est = polish(mixes, est, w, rounds=config.polish_rounds, n_swaps=config.polish_swaps,
+                         refine=_refiner(priors, config, generator, scores, densities), log_densities=densities,
+                         sigma=config.sigma_min, progress=progress)
+        if config.finish_steps:
+            finish = replace(config, polish_signal_steps=config.finish_steps)
+            est = _refiner(priors, finish, generator, scores, densities)(est, mixes)
+        return est
 
 
 def _refiner(priors, config: LangevinConfig, generator, scores, densities):
@@ -218,7 +225,7 @@ def _refiner(priors, config: LangevinConfig, generator, scores, densities):
     from the sources (it can still trade partials between them), then signal-space Langevin (it can
     remove what the mask family cannot: the part of a partial that another source's overlaps)."""
     common = dict(sigma_max=config.polish_sigma, n_levels=config.polish_levels, init="variational", n_chains=1,
-                  constraint="dirac", predictor=False, polish_rounds=0)
+                  constraint="dirac", predictor=False, polish_rounds=0, finish_steps=0)
     mask = (replace(config, **common, space="mask", steps_per_level=config.polish_mask_steps, mask_assign=False)
             if config.polish_mask_steps else None)
     signal = replace(config, **common, space="signal", steps_per_level=config.polish_signal_steps, denoise=True)
