@@ -6,7 +6,8 @@ import torch
 from priorsep.errors import ConfigError
 from priorsep.mixing import mix
 from priorsep.separation.langevin import _log_densities, langevin_separate
-from priorsep.separation.polish import best_pair_swaps, move_to_slots, polish, slot_ratings
+from priorsep.separation.polish import best_pair_swaps, hard_frequency_split, move_to_slots, polish, slot_ratings
+from priorsep.evaluation.metrics import si_sdr
 
 from .conftest import zero_mean_set
 
@@ -90,7 +91,8 @@ def test_langevin_separate_with_polish_meets_the_mix_and_repeats_by_seed():
         np.testing.assert_array_equal(a[n], b[n])
     # signal-space search, and a refinement without its mask stage, go through the same path
     c = langevin_separate(m, priors, seed=5, n_levels=2, steps_per_level=2, sigma_max=0.2, polish_rounds=1,
-                          polish_levels=2, polish_mask_steps=0, polish_signal_steps=2)
+                          polish_levels=2, polish_mask_steps=0, polish_signal_steps=2, polish_split=True,
+                          mask_n_fft=256, mask_hop=64)
     np.testing.assert_allclose(np.stack([c[n] for n in priors.names]).sum(0), m, atol=1e-4)
 
 
@@ -102,6 +104,7 @@ def test_langevin_separate_with_polish_meets_the_mix_and_repeats_by_seed():
     (dict(finish_steps=-1), "finish_steps"),
     (dict(finish_steps=2, polish_sigma=0.001), "polish_sigma"),
     (dict(finish_steps=2, polish_mask_steps=1, mask_n_fft=100), "mask_n_fft"),
+    (dict(polish_rounds=1, polish_mask_steps=0, polish_split=True, mask_hop=0), "mask_hop"),
 ])
 def test_bad_polish_settings_are_rejected(bad, msg):
     priors = zero_mean_set((1.0, 0.01), (1.0, 1.0))
@@ -141,3 +144,46 @@ def test_finish_refines_the_final_estimate_once_with_its_own_step_count(monkeypa
         calls.clear()
         lang.anneal(priors, mixes, lang.make_config({**base, "finish_steps": 3, "polish_rounds": 1}), lang.seeded_generator(3))
         assert calls[0] == 2 and calls[-1] == 3 and set(calls[1:-1]) <= {2}  # polish's refinements, then the finish
+
+
+def two_tones_and_a_blend(t=8192):
+    """Two stationary tones (440 and 300 Hz at 8 kHz), weights (1, 0.5), and a blend of them that
+    meets the same mix: slot 0 holds 55 % of tone 0's share of the mix and 45 % of tone 1's, slot 1
+    the rest (so each slot still holds the larger part of its own tone)."""
+    time = torch.arange(t, dtype=torch.float64) / 8000
+    truth = torch.stack([torch.sin(2 * torch.pi * 440 * time), torch.sin(2 * torch.pi * 300 * time + 1)])[None]
+    w = torch.tensor([1.0, 0.5], dtype=torch.float64)
+    m = mix(truth, w.tolist())
+    b0 = 0.55 * truth[:, 0] + 0.45 * 0.5 * truth[:, 1]
+    return truth, torch.stack([b0, (m - w[0] * b0) / w[1]], 1), w, m
+
+
+def test_hard_frequency_split_undoes_a_blend_of_stationary_tones():
+    truth, blend, w, m = two_tones_and_a_blend()
+    torch.testing.assert_close(mix(blend, w.tolist()), m)
+    out = hard_frequency_split(blend, m, w, 1024, 256)
+    torch.testing.assert_close(mix(out, w.tolist()), m)
+    for k in range(2):
+        assert si_sdr(blend[0, k].numpy(), truth[0, k].numpy()) < 10
+        assert si_sdr(out[0, k].numpy(), truth[0, k].numpy()) > 25
+
+
+def test_polish_tries_the_split_as_one_more_candidate():
+    """With a density peaked at the truth and an identity refinement, the blend survives the swaps
+    alone and is replaced by the split when polish is given one; the refinement sees swaps + 1."""
+    truth, blend, w, m = two_tones_and_a_blend()
+    density = lambda s, sg: -(s - truth).pow(2).sum(-1)  # noqa: E731  (N, K)
+    sizes = []
+
+    def refine(s, _):
+        sizes.append(s.shape[0])
+        return s.clone()
+
+    split = lambda s, mixes: hard_frequency_split(s, mixes, w, 1024, 256)  # noqa: E731
+    kept = polish(m, blend.clone(), w, rounds=2, n_swaps=1, refine=refine, log_densities=density, sigma=0.01)
+    torch.testing.assert_close(kept, blend)
+    sizes.clear()
+    fixed = polish(m, blend.clone(), w, rounds=2, n_swaps=1, refine=refine, log_densities=density, sigma=0.01,
+                   split=split)
+    torch.testing.assert_close(fixed, split(blend, m))
+    assert sizes == [1, 2, 2]  # the estimate; then a swap and the split, twice (the second round's lose)

@@ -43,7 +43,7 @@ from ..priors.io import PriorSet, load_priors
 from ..schedule import geometric_sigmas
 from .mask_space import anneal_masks, check_mask_settings
 from .overlap_add import chunk_starts, overlap_add
-from .polish import polish
+from .polish import hard_frequency_split, polish
 from ..errors import ConfigError, NumericalError
 
 
@@ -78,6 +78,7 @@ class LangevinConfig:
     polish_levels: int = 5  # ... over this many levels,
     polish_mask_steps: int = 2  # first in mask space (steps per level; 0 = skip),
     polish_signal_steps: int = 6  # then by signal-space Langevin (dirac constraint, Tweedie step at the end)
+    polish_split: bool = False  # each round also tries binary time-constant masks (polish.hard_frequency_split)
     finish_steps: int = 0  # a last refinement of the final estimate as above, with this many signal-space steps per level; 0 = off
 
     def __post_init__(self):
@@ -103,7 +104,7 @@ class LangevinConfig:
             raise ConfigError(f"need polish_sigma >= sigma_min, got {self.polish_sigma} and {self.sigma_min}")
         if self.space == "mask":
             check_mask_settings(self)
-        elif refines and self.polish_mask_steps:  # the refinement's mask search: its errors now, not later
+        elif refines and (self.polish_mask_steps or self.polish_split):  # their STFT settings: errors now, not later
             check_mask_settings(replace(self, constraint="dirac", predictor=False, polish_rounds=0, finish_steps=0))
 
 
@@ -211,9 +212,12 @@ def anneal(
             est = _anneal(priors, mixes, config, generator, progress, scores, init_fn)
         if config.polish_rounds:
             w = torch.tensor(priors.weights, dtype=mixes.dtype)
+            split = None
+            if config.polish_split:
+                split = lambda s, m: hard_frequency_split(s, m, w, config.mask_n_fft, config.mask_hop)  # noqa: E731
             est = polish(mixes, est, w, rounds=config.polish_rounds, n_swaps=config.polish_swaps,
                          refine=_refiner(priors, config, generator, scores, densities), log_densities=densities,
-                         sigma=config.sigma_min, progress=progress)
+                         sigma=config.sigma_min, split=split, progress=progress)
         if config.finish_steps:
             finish = replace(config, polish_signal_steps=config.finish_steps)
             est = _refiner(priors, finish, generator, scores, densities)(est, mixes)

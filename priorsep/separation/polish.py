@@ -14,6 +14,13 @@ Langevin from a low sigma, which removes the contamination the mask family leave
 with the highest total log density at ``sigma`` replaces the estimate if it beats it. Rounds stop
 when no candidate does, so a cycle of three is undone in two rounds. The estimate itself is
 refined once first, so the incumbent and its challengers are rated after the same treatment.
+
+A search can also end in a *blend*: two slots each holding part of two sources' partials (the
+toy sine at 445 Hz and triangle at 387 Hz, each slot with about half of each; 10 dB). No swap
+undoes that. ``split`` (:func:`hard_frequency_split`) proposes one more candidate per round for
+it: every frequency bin of the mixture given wholly to the slot that holds most of its energy
+over the whole chunk. For stationary sources that is the clean split (26.6 dB on that mix after
+refinement); for others the densities simply rate it lower and it loses.
 """
 from __future__ import annotations
 
@@ -22,6 +29,8 @@ from typing import Callable
 
 import torch
 from tqdm.auto import tqdm
+
+from ..stft import istft, stft
 
 LogDensities = Callable[[torch.Tensor, float], torch.Tensor]  # (N, K, T), sigma -> (N, K)
 Refine = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # sources (N, K, T), mixes (N, T) -> (N, K, T)
@@ -64,22 +73,39 @@ def best_pair_swaps(rated: torch.Tensor, n: int) -> list[tuple[int, ...]]:
     return [swaps[j] for j in torch.argsort(gain, descending=True)[:n].tolist()]
 
 
+def hard_frequency_split(s: torch.Tensor, mixes: torch.Tensor, weights: torch.Tensor, n_fft: int, hop: int
+                         ) -> torch.Tensor:
+    """Sources ``(B, K, T)`` from binary masks constant in time: each frequency bin of the mixtures'
+    STFT goes wholly to the slot of ``s (B, K, T)`` that holds most of its energy over all frames."""
+    spec = stft(s * weights[:, None], n_fft, hop)  # (B, K, F, N)
+    winner = spec.abs().pow(2).sum(-1).argmax(1)  # (B, F)
+    masks = torch.nn.functional.one_hot(winner, s.shape[1]).transpose(1, 2)[..., None].to(s.dtype)
+    return istft(masks * stft(mixes, n_fft, hop)[:, None], n_fft, hop, s.shape[-1]) / weights[:, None]
+
+
 def polish(mixes: torch.Tensor, est: torch.Tensor, weights: torch.Tensor, *, rounds: int, n_swaps: int,
-           refine: Refine, log_densities: LogDensities, sigma: float, progress: bool = False) -> torch.Tensor:
+           refine: Refine, log_densities: LogDensities, sigma: float, split: Refine | None = None,
+           progress: bool = False) -> torch.Tensor:
     """Swap-and-refine ``est (B, K, T)`` of ``mixes (B, T)`` for up to ``rounds`` rounds; returns ``(B, K, T)``.
 
     ``refine`` must keep the mixing constraint; ``log_densities`` gives per-source log p(. | sigma).
+    ``split(sources, mixes)``: one more candidate per mix and round besides the swaps (e.g. a
+    :func:`hard_frequency_split`), also meeting the mix.
     """
     cur = refine(est, mixes)
     total = log_densities(cur, sigma).sum(1)
     active = torch.arange(est.shape[0])
-    n = min(n_swaps, len(pair_swaps(est.shape[1])))  # candidates per mix and round
+    n_perm = min(n_swaps, len(pair_swaps(est.shape[1])))
+    n = n_perm + (split is not None)  # candidates per mix and round
     for _ in tqdm(range(rounds if n else 0), disable=not progress, desc="polish", leave=False):
         if len(active) == 0:
             break
         rated = slot_ratings(cur[active], weights, log_densities, sigma)
-        perms = [best_pair_swaps(r, n) for r in rated]
-        cands = torch.cat([move_to_slots(cur[[a]], p, weights) for a, ps in zip(active.tolist(), perms) for p in ps])
+        perms = [best_pair_swaps(r, n_perm) for r in rated]
+        split_of = split(cur[active], mixes[active]) if split is not None else None
+        cands = torch.cat([torch.cat([move_to_slots(cur[[a]], p, weights) for p in ps]
+                                     + ([split_of[[j]]] if split is not None else []))
+                           for j, (a, ps) in enumerate(zip(active.tolist(), perms))])
         refined = refine(cands, mixes[active].repeat_interleave(n, 0))
         rating = log_densities(refined, sigma).sum(1).view(len(active), n)
         best, pick = rating.max(1)
