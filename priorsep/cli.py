@@ -260,6 +260,14 @@ def cmd_train_posterior(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bool_value(text: str) -> bool:
+    """``true/yes/1`` or ``false/no/0`` (any case); anything else is an error, not a silent False."""
+    value = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}.get(text.lower())
+    if value is None:
+        raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
+    return value
+
+
 def _add_langevin_args(p: argparse.ArgumentParser) -> None:
     from dataclasses import fields
 
@@ -269,7 +277,7 @@ def _add_langevin_args(p: argparse.ArgumentParser) -> None:
     for f in fields(LangevinConfig):
         flag = "--" + f.name.replace("_", "-")
         if f.type in ("bool", bool):
-            g.add_argument(flag, type=lambda v: v.lower() in ("1", "true", "yes"), default=None, metavar="BOOL")
+            g.add_argument(flag, type=_bool_value, default=None, metavar="BOOL", help=f"true/false, default {f.default}")
         else:
             typ = {"int": int, "float": float, "str": str}[f.type if isinstance(f.type, str) else f.type.__name__]
             g.add_argument(flag, type=typ, default=None, help=f"default {f.default}")

@@ -167,3 +167,13 @@ def test_demo_example_smoke(tiny_toy_priors, tmp_path):
     assert all(np.isfinite(v) for v in res["baselines"].values())
     assert (tmp_path / "demo" / "mix0.png").stat().st_size > 1000
     assert (tmp_path / "demo" / "mix0_sine_estimate.wav").is_file()
+
+
+def test_boolean_sampler_flags_take_true_or_false_and_reject_typos(capsys):
+    from priorsep.cli import _langevin_settings, build_parser
+
+    args = build_parser().parse_args(["bench", "toy", "--polish-split", "TRUE", "--mask-assign", "no"])
+    assert _langevin_settings(args) == {"polish_split": True, "mask_assign": False}
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["bench", "toy", "--polish-split", "ture"])
+    assert "expected true or false, got 'ture'" in capsys.readouterr().err
