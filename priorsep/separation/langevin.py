@@ -21,7 +21,8 @@ construction and sources trade partials in one move. On the toy data it is what 
 ``polish_rounds > 0`` follows either search with swap-and-refine rounds
 (:mod:`priorsep.separation.polish`): pair swaps of the estimate's slots, each refined by a short
 mask search and signal-space Langevin before the densities rate it, undo the wrong modes that the
-search ends in with peaked priors (the bundled WaveNets). ``finish_steps > 0`` refines the final
+search ends in with peaked priors (the bundled WaveNets); ``polish_split`` adds a hard frequency
+split to each round's candidates, for blends of stationary sources. ``finish_steps > 0`` refines the final
 estimate once more the same way with that many signal-space steps per level: the candidates'
 short refinement is enough to rank them, a longer one removes more of the winner's contamination.
 """
