@@ -187,3 +187,17 @@ def test_polish_tries_the_split_as_one_more_candidate():
                    split=split)
     torch.testing.assert_close(fixed, split(blend, m))
     assert sizes == [1, 2, 2]  # the estimate; then a swap and the split, twice (the second round's lose)
+
+
+def test_polish_with_the_split_alone_skips_the_slot_ratings():
+    truth, blend, w, m = two_tones_and_a_blend()
+    batches = []
+
+    def density(s, sg):
+        batches.append(s.shape[0])
+        return -(s - truth).pow(2).sum(-1)
+
+    out = polish(m, blend.clone(), w, rounds=2, n_swaps=0, refine=lambda s, _: s.clone(), log_densities=density,
+                 sigma=0.01, split=lambda s, mixes: hard_frequency_split(s, mixes, w, 1024, 256))
+    assert si_sdr(out[0, 1].numpy(), truth[0, 1].numpy()) > 25
+    assert batches == [1, 1, 1]  # the estimate, then one split per round: no K ratings of slots

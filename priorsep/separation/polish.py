@@ -100,8 +100,8 @@ def polish(mixes: torch.Tensor, est: torch.Tensor, weights: torch.Tensor, *, rou
     for _ in tqdm(range(rounds if n else 0), disable=not progress, desc="polish", leave=False):
         if len(active) == 0:
             break
-        rated = slot_ratings(cur[active], weights, log_densities, sigma)
-        perms = [best_pair_swaps(r, n_perm) for r in rated]
+        perms = ([best_pair_swaps(r, n_perm) for r in slot_ratings(cur[active], weights, log_densities, sigma)]
+                 if n_perm else [[] for _ in active])  # the split alone needs no slot ratings
         split_of = split(cur[active], mixes[active]) if split is not None else None
         cands = torch.cat([torch.cat([move_to_slots(cur[[a]], p, weights) for p in ps]
                                      + ([split_of[[j]]] if split is not None else []))
