@@ -103,9 +103,12 @@ def polish(mixes: torch.Tensor, est: torch.Tensor, weights: torch.Tensor, *, rou
         perms = ([best_pair_swaps(r, n_perm) for r in slot_ratings(cur[active], weights, log_densities, sigma)]
                  if n_perm else [[] for _ in active])  # the split alone needs no slot ratings
         split_of = split(cur[active], mixes[active]) if split is not None else None
-        cands = torch.cat([torch.cat([move_to_slots(cur[[a]], p, weights) for p in ps]
-                                     + ([split_of[[j]]] if split is not None else []))
-                           for j, (a, ps) in enumerate(zip(active.tolist(), perms))])
+        cands = []  # n per mix, adjacent: its swaps, then its split
+        for j, (a, ps) in enumerate(zip(active.tolist(), perms)):
+            cands += [move_to_slots(cur[[a]], p, weights) for p in ps]
+            if split_of is not None:
+                cands.append(split_of[[j]])
+        cands = torch.cat(cands)
         refined = refine(cands, mixes[active].repeat_interleave(n, 0))
         rating = log_densities(refined, sigma).sum(1).view(len(active), n)
         best, pick = rating.max(1)
