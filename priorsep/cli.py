@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -557,15 +558,21 @@ def main(argv: list[str] | None = None) -> int:
     _set_threads()
     try:
         distributed.init()  # a no-op unless started by torchrun
-        return args.func(args)
-    except PriorsepError as e:  # the documented errors: message, no traceback
+        code = args.func(args)
+    # The documented errors, and the system's (permissions, disk full): the user's to fix; a message, no traceback.
+    except (PriorsepError, OSError) as e:
         print(f"priorsep {args.command}: error: {e}", file=sys.stderr)
-        return 2
-    except OSError as e:  # the system's (permissions, disk full): also the user's to fix
-        print(f"priorsep {args.command}: error: {e}", file=sys.stderr)
-        return 2
-    finally:
-        distributed.shutdown()
+        code = 2
+    except BaseException:
+        distributed.shutdown(finished=False)
+        raise  # a bug: its traceback matters more than a clean exit
+    if distributed.shutdown(finished=code == 0):
+        # Under torchrun: skip the interpreter's teardown, where gloo's threads can abort the
+        # process (see distributed.shutdown); nothing of ours is left to flush but stdout/stderr.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
 
 
 if __name__ == "__main__":

@@ -83,3 +83,39 @@ def test_torchrun_splits_the_files_of_a_separation(tiny_toy_priors, tmp_path):
     assert "separated 2 input(s) into sep, skipped 0 finished (rank 0 of 2)" in res.stdout
     assert "separated 1 input(s) into sep, skipped 0 finished (rank 1 of 2)" in res.stdout
     assert len(list((tmp_path / "sep").rglob("*.wav"))) == 3 * 4
+
+
+@pytest.mark.parametrize("outcome, code, finished", [("ok", 0, True), ("error", 2, False)])
+def test_main_ends_a_process_of_a_group_with_os_exit(monkeypatch, capsys, outcome, code, finished):
+    """In a process group, ``main`` leaves the group (barrier only after a normal return) and ends with
+    ``os._exit``: the interpreter's teardown is where gloo's threads aborted 1 run in ~12."""
+    from priorsep import cli, distributed
+    from priorsep.errors import ConfigError
+
+    def command(args):
+        print("command ran")
+        if outcome == "error":
+            raise ConfigError("bad setting")
+        return 0
+
+    left = []
+    monkeypatch.setattr(cli, "cmd_diagnose", command)
+    monkeypatch.setattr(distributed, "shutdown", lambda finished: left.append(finished) or True)
+
+    def fake_exit(status):
+        raise SystemExit(("os._exit", status))
+
+    monkeypatch.setattr(cli.os, "_exit", fake_exit)
+    with pytest.raises(SystemExit) as e:
+        cli.main(["diagnose", "--quiet"])
+    assert e.value.code == ("os._exit", code) and left == [finished]
+    out = capsys.readouterr()
+    assert "command ran" in out.out and ("bad setting" in out.err) == (outcome == "error")
+
+
+def test_main_returns_its_code_outside_a_group(monkeypatch):
+    from priorsep import cli
+
+    monkeypatch.setattr(cli, "cmd_diagnose", lambda args: 0)
+    monkeypatch.setattr(cli.os, "_exit", lambda status: pytest.fail("os._exit outside a process group"))
+    assert cli.main(["diagnose", "--quiet"]) == 0
