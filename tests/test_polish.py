@@ -102,6 +102,9 @@ def test_langevin_separate_with_polish_meets_the_mix_and_repeats_by_seed():
     (dict(polish_levels=0), "polish_levels"),
     (dict(polish_rounds=1, polish_mask_steps=1, mask_lr=-1.0), "mask_lr"),
     (dict(finish_steps=-1), "finish_steps"),
+    (dict(polish_rounds=1, polish_rate_factor=0.0), "polish_rate_factor"),
+    (dict(polish_rounds=1, polish_split_swap=True), "polish_split_swap"),
+    (dict(polish_rounds=1, polish_split=True, polish_swaps=0, polish_split_swap=True), "polish_split_swap"),
     (dict(finish_steps=2, polish_sigma=0.001), "polish_sigma"),
     (dict(finish_steps=2, polish_mask_steps=1, mask_n_fft=100), "mask_n_fft"),
     (dict(polish_rounds=1, polish_mask_steps=0, polish_split=True, mask_hop=0), "mask_hop"),
@@ -144,6 +147,20 @@ def test_finish_refines_the_final_estimate_once_with_its_own_step_count(monkeypa
         calls.clear()
         lang.anneal(priors, mixes, lang.make_config({**base, "finish_steps": 3, "polish_rounds": 1}), lang.seeded_generator(3))
         assert calls[0] == 2 and calls[-1] == 3 and set(calls[1:-1]) <= {2}  # polish's refinements, then the finish
+
+
+def test_polish_rates_candidates_at_the_rate_factor_times_sigma_min(monkeypatch):
+    import priorsep.separation.langevin as lang
+
+    priors = zero_mean_set((1.0, 0.09), (1.0, 1.0))
+    mixes = torch.randn(1, 2048, generator=torch.Generator().manual_seed(0))
+    seen = []
+    monkeypatch.setattr(lang, "polish", lambda m, est, w, **kw: seen.append(kw["sigma"]) or est)
+    base = dict(sigma_max=0.2, sigma_min=0.01, n_levels=1, steps_per_level=1, polish_rounds=1, polish_mask_steps=0)
+    with torch.no_grad():
+        for factor in (1.0, 2.5):
+            lang.anneal(priors, mixes, lang.make_config({**base, "polish_rate_factor": factor}), lang.seeded_generator(0))
+    assert seen == pytest.approx([0.01, 0.025])
 
 
 def two_tones_and_a_blend(t=8192):
@@ -201,3 +218,36 @@ def test_polish_with_the_split_alone_skips_the_slot_ratings():
                  sigma=0.01, split=lambda s, mixes: hard_frequency_split(s, mixes, w, 1024, 256))
     assert si_sdr(out[0, 1].numpy(), truth[0, 1].numpy()) > 25
     assert batches == [1, 1, 1]  # the estimate, then one split per round: no K ratings of slots
+
+
+def test_split_swap_cleans_a_right_swap_that_loses_to_a_clean_wrong_estimate():
+    """The estimate is a swapped blend. Its swap is right but blended, and a density that rates
+    cleanliness above the assignment (the swapped truth costs only delta) prefers the split of the
+    estimate, the clean swapped truth. Only the split of the refined swap reaches the truth in one round."""
+    truth, blend, w, m = two_tones_and_a_blend()
+    swapped_truth = move_to_slots(truth, (1, 0), w)
+    delta = 0.01 * (blend - truth).pow(2).sum()
+
+    def density(s, sg):  # (N, K), its sum over K is the total that polish compares
+        right, wrong = (s - truth).pow(2).sum((1, 2)), (s - swapped_truth).pow(2).sum((1, 2)) + delta
+        return -torch.minimum(right, wrong)[:, None].expand(-1, 2) / 2
+
+    sizes = []
+
+    def refine(s, _):
+        sizes.append(s.shape[0])
+        return s.clone()
+
+    split = lambda s, mixes: hard_frequency_split(s, mixes, w, 1024, 256)  # noqa: E731
+    est = move_to_slots(blend, (1, 0), w)
+    common = dict(rounds=1, n_swaps=1, refine=refine, log_densities=density, sigma=0.01, split=split)
+    plain = polish(m, est.clone(), w, **common)
+    assert si_sdr(plain[0, 0].numpy(), swapped_truth[0, 0].numpy()) > 25  # the clean wrong one won
+    sizes.clear()
+    fixed = polish(m, est.clone(), w, **common, split_swap=True)
+    assert sizes == [1, 2, 1]  # the estimate; its swap and its split; the split of the refined swap
+    for k in range(2):
+        assert si_sdr(fixed[0, k].numpy(), truth[0, k].numpy()) > 25
+    torch.testing.assert_close(mix(fixed, w.tolist()), m)
+    with pytest.raises(ValueError, match="split_swap"):
+        polish(m, est.clone(), w, **{**common, "n_swaps": 0}, split_swap=True)

@@ -80,6 +80,8 @@ class LangevinConfig:
     polish_mask_steps: int = 2  # first in mask space (steps per level; 0 = skip),
     polish_signal_steps: int = 6  # then by signal-space Langevin (dirac constraint, Tweedie step at the end)
     polish_split: bool = False  # each round also tries binary time-constant masks (polish.hard_frequency_split)
+    polish_split_swap: bool = False  # each round also tries the split of its best swap after refinement, refined again
+    polish_rate_factor: float = 1.0  # candidates are rated by their log density at this multiple of sigma_min
     finish_steps: int = 0  # a last refinement of the final estimate as above, with this many signal-space steps per level; 0 = off
 
     def __post_init__(self):
@@ -94,12 +96,14 @@ class LangevinConfig:
                 raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
         if not self.sigma_max >= self.sigma_min > 0:
             raise ConfigError(f"need sigma_max >= sigma_min > 0, got {self.sigma_max} and {self.sigma_min}")
-        if self.step_size <= 0 or self.gamma_scale <= 0:
-            raise ConfigError("step_size and gamma_scale must be positive")
+        if self.step_size <= 0 or self.gamma_scale <= 0 or self.polish_rate_factor <= 0:
+            raise ConfigError("step_size, gamma_scale and polish_rate_factor must be positive")
         if self.space not in ("signal", "mask"):
             raise ConfigError(f"space must be 'signal' or 'mask', got {self.space!r}")
         if self.polish_rounds < 0 or self.polish_swaps < 0 or self.polish_mask_steps < 0 or self.finish_steps < 0:
             raise ConfigError("polish_rounds, polish_swaps, polish_mask_steps and finish_steps must be >= 0")
+        if self.polish_split_swap and not (self.polish_split and self.polish_swaps > 0):
+            raise ConfigError("polish_split_swap needs polish_split=True and polish_swaps >= 1")
         refines = self.polish_rounds > 0 or self.finish_steps > 0
         if refines and not self.polish_sigma >= self.sigma_min:
             raise ConfigError(f"need polish_sigma >= sigma_min, got {self.polish_sigma} and {self.sigma_min}")
@@ -218,7 +222,8 @@ def anneal(
                 split = lambda s, m: hard_frequency_split(s, m, w, config.mask_n_fft, config.mask_hop)  # noqa: E731
             est = polish(mixes, est, w, rounds=config.polish_rounds, n_swaps=config.polish_swaps,
                          refine=_refiner(priors, config, generator, scores, densities), log_densities=densities,
-                         sigma=config.sigma_min, split=split, progress=progress)
+                         sigma=config.sigma_min * config.polish_rate_factor, split=split,
+                         split_swap=config.polish_split_swap, progress=progress)
         if config.finish_steps:
             finish = replace(config, polish_signal_steps=config.finish_steps)
             est = _refiner(priors, finish, generator, scores, densities)(est, mixes)

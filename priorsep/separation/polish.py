@@ -85,13 +85,20 @@ def hard_frequency_split(s: torch.Tensor, mixes: torch.Tensor, weights: torch.Te
 
 def polish(mixes: torch.Tensor, est: torch.Tensor, weights: torch.Tensor, *, rounds: int, n_swaps: int,
            refine: Refine, log_densities: LogDensities, sigma: float, split: Refine | None = None,
-           progress: bool = False) -> torch.Tensor:
+           split_swap: bool = False, progress: bool = False) -> torch.Tensor:
     """Swap-and-refine ``est (B, K, T)`` of ``mixes (B, T)`` for up to ``rounds`` rounds; returns ``(B, K, T)``.
 
     ``refine`` must keep the mixing constraint; ``log_densities`` gives per-source log p(. | sigma).
     ``split(sources, mixes)``: one more candidate per mix and round besides the swaps (e.g. a
-    :func:`hard_frequency_split`), also meeting the mix.
+    :func:`hard_frequency_split`), also meeting the mix. ``split_swap`` (needs ``split`` and swaps):
+    each round also tries the split of its best swap *after* that swap's refinement, refined again.
+    A right swap comes out of one refinement with the contamination it inherited, and a peaked
+    prior rates that below a clean wrong estimate; its split drops the contamination (toy seed 12,
+    mix 0: the refined right swap 17 dB and 134 132 nats against the kept wrong estimate's
+    163 050; split and refined again 23 dB and 180 734).
     """
+    if split_swap and (split is None or n_swaps == 0):
+        raise ValueError("split_swap needs a split and at least one swap")
     cur = refine(est, mixes)
     total = log_densities(cur, sigma).sum(1)
     active = torch.arange(est.shape[0])
@@ -109,12 +116,18 @@ def polish(mixes: torch.Tensor, est: torch.Tensor, weights: torch.Tensor, *, rou
             if split_of is not None:
                 cands.append(split_of[[j]])
         cands = torch.cat(cands)
-        refined = refine(cands, mixes[active].repeat_interleave(n, 0))
-        rating = log_densities(refined, sigma).sum(1).view(len(active), n)
+        refined = refine(cands, mixes[active].repeat_interleave(n, 0)).view(len(active), n, *cur.shape[1:])
+        rating = log_densities(refined.flatten(0, 1), sigma).sum(1).view(len(active), n)
+        if split_swap:  # the split of each mix's best refined swap, refined again: one more candidate
+            rows = torch.arange(len(active))
+            top = refined[rows, rating[:, :n_perm].argmax(1)]
+            again = refine(split(top, mixes[active]), mixes[active])
+            refined = torch.cat([refined, again[:, None]], 1)
+            rating = torch.cat([rating, log_densities(again, sigma).sum(1)[:, None]], 1)
         best, pick = rating.max(1)
         better = best > total[active]
         won = active[better]
-        cur[won] = refined.view(len(active), n, *cur.shape[1:])[better, pick[better]]
+        cur[won] = refined[better, pick[better]]
         total[won] = best[better]
         active = won
     return cur
