@@ -118,6 +118,8 @@ def test_bad_settings_are_rejected(gaussian_set):
         langevin_separate(np.ones(64), priors=gaussian_set, n_steps=3)
     with pytest.raises(ConfigError, match="n_levels='3' should be a int"):
         langevin_separate(np.ones(64), priors=gaussian_set, n_levels="3")
+    with pytest.raises(ConfigError, match="score_precision"):
+        langevin_separate(np.ones(64), priors=gaussian_set, score_precision="half")
 
 
 def test_divergence_is_an_error_not_nan_output(gaussian_set):
@@ -138,3 +140,20 @@ def test_predictor_only_sampler_runs_on_the_constraint_plane(gaussian_set):
     post_var = 1.0 - 1.0 / 1.25
     mean_a = 0.5 + (m[0] - 0.3) / 1.25
     assert (s[0, 0] - mean_a).var().item() < 3 * post_var
+
+
+def test_bfloat16_scores_approximate_the_float32_ones_in_float32():
+    """``score_precision="bfloat16"`` runs the priors under autocast inside the worker threads: the
+    scores differ from float32 (so autocast took effect) by a few percent and come back as float32."""
+    from priorsep.priors.io import PriorSet
+    from .conftest import tiny_wavenet
+
+    priors = PriorSet([tiny_wavenet("a", seed=0, mix_weight=1.0), tiny_wavenet("b", seed=1, mix_weight=1.0)])
+    s = torch.randn(2, 2, 1024, generator=torch.Generator().manual_seed(0)) * 0.5
+    with langevin._prior_threads(2) as pool:
+        g32, lp32 = langevin._scores(priors, s, 0.05, pool)
+        g16, lp16 = langevin._scores(priors, s, 0.05, pool, bfloat16=True)
+    assert g16.dtype == lp16.dtype == torch.float32
+    rel = float((g16 - g32).norm() / g32.norm())
+    assert 1e-4 < rel < 0.1, rel
+    torch.testing.assert_close(lp16, lp32, rtol=0.02, atol=0)

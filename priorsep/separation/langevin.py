@@ -81,6 +81,7 @@ class LangevinConfig:
     polish_signal_steps: int = 6  # then by signal-space Langevin (dirac constraint, Tweedie step at the end)
     polish_split: bool = False  # each round also tries binary time-constant masks (polish.hard_frequency_split)
     polish_split_swap: bool = False  # each round also tries the split of its best swap after refinement, refined again
+    score_precision: str = "float32"  # "bfloat16": the sampler's scores under CPU autocast (~1.6x faster WaveNet scores); ratings stay float32
     polish_rate_factor: float = 1.0  # candidates are rated by their log density at this multiple of sigma_min
     finish_steps: int = 0  # a last refinement of the final estimate as above, with this many signal-space steps per level; 0 = off
 
@@ -98,6 +99,8 @@ class LangevinConfig:
             raise ConfigError(f"need sigma_max >= sigma_min > 0, got {self.sigma_max} and {self.sigma_min}")
         if self.step_size <= 0 or self.gamma_scale <= 0 or self.polish_rate_factor <= 0:
             raise ConfigError("step_size, gamma_scale and polish_rate_factor must be positive")
+        if self.score_precision not in ("float32", "bfloat16"):
+            raise ConfigError(f"score_precision must be 'float32' or 'bfloat16', got {self.score_precision!r}")
         if self.space not in ("signal", "mask"):
             raise ConfigError(f"space must be 'signal' or 'mask', got {self.space!r}")
         if self.polish_rounds < 0 or self.polish_swaps < 0 or self.polish_mask_steps < 0 or self.finish_steps < 0:
@@ -153,10 +156,16 @@ def _each_prior(priors: PriorSet, fn, pool: ThreadPoolExecutor | None) -> list:
     return list((pool.map if pool is not None else map)(fn, priors.priors, range(len(priors))))
 
 
-def _scores(priors: PriorSet, s: torch.Tensor, sigma: float, pool: ThreadPoolExecutor | None = None
-            ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-source scores ``(B, K, T)`` and log densities ``(B, K)``; one prior per thread of ``pool``."""
-    outs = _each_prior(priors, lambda p, k: p.score(s[:, k], sigma), pool)
+def _scores(priors: PriorSet, s: torch.Tensor, sigma: float, pool: ThreadPoolExecutor | None = None,
+            bfloat16: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-source scores ``(B, K, T)`` and log densities ``(B, K)``; one prior per thread of ``pool``.
+    ``bfloat16``: the priors run under CPU autocast (results back in ``s``'s dtype)."""
+    def one(p, k: int):
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bfloat16):  # thread-local: entered in the worker
+            g, lp = p.score(s[:, k], sigma)
+        return g.to(s.dtype), lp.to(s.dtype)
+
+    outs = _each_prior(priors, one, pool)
     return torch.stack([g for g, _ in outs], 1), torch.stack([lp for _, lp in outs], 1)
 
 
@@ -208,7 +217,7 @@ def anneal(
     if config.init == "variational" and init_fn is None:
         raise ConfigError("init='variational' needs an encoder (the prior set's, or encoder=STEM)")
     with _prior_threads(len(priors)) as pool:
-        scores = lambda s, sigma: _scores(priors, s, sigma, pool)  # noqa: E731
+        scores = lambda s, sigma: _scores(priors, s, sigma, pool, config.score_precision == "bfloat16")  # noqa: E731
         densities = lambda s, sigma: _log_densities(priors, s, sigma, pool)  # noqa: E731
         if config.space == "mask":
             start = init_fn(mixes) if config.init == "variational" else None
