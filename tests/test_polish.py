@@ -102,7 +102,6 @@ def test_langevin_separate_with_polish_meets_the_mix_and_repeats_by_seed():
     (dict(polish_levels=0), "polish_levels"),
     (dict(polish_rounds=1, polish_mask_steps=1, mask_lr=-1.0), "mask_lr"),
     (dict(finish_steps=-1), "finish_steps"),
-    (dict(polish_rounds=1, polish_rate_factor=0.0), "polish_rate_factor"),
     (dict(polish_rounds=1, polish_split_swap=True), "polish_split_swap"),
     (dict(polish_rounds=1, polish_split=True, polish_swaps=0, polish_split_swap=True), "polish_split_swap"),
     (dict(finish_steps=2, polish_sigma=0.001), "polish_sigma"),
@@ -147,20 +146,6 @@ def test_finish_refines_the_final_estimate_once_with_its_own_step_count(monkeypa
         calls.clear()
         lang.anneal(priors, mixes, lang.make_config({**base, "finish_steps": 3, "polish_rounds": 1}), lang.seeded_generator(3))
         assert calls[0] == 2 and calls[-1] == 3 and set(calls[1:-1]) <= {2}  # polish's refinements, then the finish
-
-
-def test_polish_rates_candidates_at_the_rate_factor_times_sigma_min(monkeypatch):
-    import priorsep.separation.langevin as lang
-
-    priors = zero_mean_set((1.0, 0.09), (1.0, 1.0))
-    mixes = torch.randn(1, 2048, generator=torch.Generator().manual_seed(0))
-    seen = []
-    monkeypatch.setattr(lang, "polish", lambda m, est, w, **kw: seen.append(kw["sigma"]) or est)
-    base = dict(sigma_max=0.2, sigma_min=0.01, n_levels=1, steps_per_level=1, polish_rounds=1, polish_mask_steps=0)
-    with torch.no_grad():
-        for factor in (1.0, 2.5):
-            lang.anneal(priors, mixes, lang.make_config({**base, "polish_rate_factor": factor}), lang.seeded_generator(0))
-    assert seen == pytest.approx([0.01, 0.025])
 
 
 def two_tones_and_a_blend(t=8192):

@@ -82,7 +82,6 @@ class LangevinConfig:
     polish_split: bool = False  # each round also tries binary time-constant masks (polish.hard_frequency_split)
     polish_split_swap: bool = False  # each round also tries the split of its best swap after refinement, refined again
     score_precision: str = "float32"  # "bfloat16": the sampler's scores under CPU autocast (~1.6x faster WaveNet scores); ratings stay float32
-    polish_rate_factor: float = 1.0  # candidates are rated by their log density at this multiple of sigma_min
     finish_steps: int = 0  # a last refinement of the final estimate as above, with this many signal-space steps per level; 0 = off
 
     def __post_init__(self):
@@ -97,8 +96,8 @@ class LangevinConfig:
                 raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
         if not self.sigma_max >= self.sigma_min > 0:
             raise ConfigError(f"need sigma_max >= sigma_min > 0, got {self.sigma_max} and {self.sigma_min}")
-        if self.step_size <= 0 or self.gamma_scale <= 0 or self.polish_rate_factor <= 0:
-            raise ConfigError("step_size, gamma_scale and polish_rate_factor must be positive")
+        if self.step_size <= 0 or self.gamma_scale <= 0:
+            raise ConfigError("step_size and gamma_scale must be positive")
         if self.score_precision not in ("float32", "bfloat16"):
             raise ConfigError(f"score_precision must be 'float32' or 'bfloat16', got {self.score_precision!r}")
         if self.space not in ("signal", "mask"):
@@ -231,7 +230,7 @@ def anneal(
                 split = lambda s, m: hard_frequency_split(s, m, w, config.mask_n_fft, config.mask_hop)  # noqa: E731
             est = polish(mixes, est, w, rounds=config.polish_rounds, n_swaps=config.polish_swaps,
                          refine=_refiner(priors, config, generator, scores, densities), log_densities=densities,
-                         sigma=config.sigma_min * config.polish_rate_factor, split=split,
+                         sigma=config.sigma_min, split=split,
                          split_swap=config.polish_split_swap, progress=progress)
         if config.finish_steps:
             finish = replace(config, polish_signal_steps=config.finish_steps)
