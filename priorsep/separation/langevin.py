@@ -22,9 +22,13 @@ construction and sources trade partials in one move. On the toy data it is what 
 (:mod:`priorsep.separation.polish`): pair swaps of the estimate's slots, each refined by a short
 mask search and signal-space Langevin before the densities rate it, undo the wrong modes that the
 search ends in with peaked priors (the bundled WaveNets); ``polish_split`` adds a hard frequency
-split to each round's candidates, for blends of stationary sources. ``finish_steps > 0`` refines the final
+split to each round's candidates, for blends of stationary sources, and ``polish_split_swap`` the
+split of the round's best swap after its refinement, refined again (it removes the contamination a
+right swap inherits, which peaked priors punish more than a wrong assignment). ``finish_steps > 0`` refines the final
 estimate once more the same way with that many signal-space steps per level: the candidates'
 short refinement is enough to rank them, a longer one removes more of the winner's contamination.
+``score_precision="bfloat16"`` computes the sampler's scores under CPU autocast; the densities that
+rate candidates stay float32.
 """
 from __future__ import annotations
 
