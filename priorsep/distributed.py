@@ -115,7 +115,7 @@ def shutdown(*, finished: bool = True) -> bool:
     ``destroy_process_group`` here and may free a finished collective's tensors while the interpreter
     is finalizing. Freeing a tensor that Python has seen needs the GIL, and a thread that asks for it
     then is killed, which aborts the process (``terminate called without an active exception``,
-    SIGABRT; about 1 run in 12 of a two-process denoiser training on a loaded CPU).
+    SIGABRT; 8 of 115 runs of a two-process denoiser training on a loaded CPU, none of 40 with os._exit).
     """
     if not (dist.is_available() and dist.is_initialized()):
         return False

@@ -88,7 +88,7 @@ def test_torchrun_splits_the_files_of_a_separation(tiny_toy_priors, tmp_path):
 @pytest.mark.parametrize("outcome, code, finished", [("ok", 0, True), ("error", 2, False)])
 def test_main_ends_a_process_of_a_group_with_os_exit(monkeypatch, capsys, outcome, code, finished):
     """In a process group, ``main`` leaves the group (barrier only after a normal return) and ends with
-    ``os._exit``: the interpreter's teardown is where gloo's threads aborted 1 run in ~12."""
+    ``os._exit``: the interpreter's teardown is where gloo's threads aborted 8 runs in 115."""
     from priorsep import cli, distributed
     from priorsep.errors import ConfigError
 
