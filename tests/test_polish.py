@@ -236,3 +236,5 @@ def test_split_swap_cleans_a_right_swap_that_loses_to_a_clean_wrong_estimate():
     torch.testing.assert_close(mix(fixed, w.tolist()), m)
     with pytest.raises(ValueError, match="split_swap"):
         polish(m, est.clone(), w, **{**common, "n_swaps": 0}, split_swap=True)
+    with pytest.raises(ValueError, match="split_swap"):  # one source: no pair to swap, whatever n_swaps says
+        polish(m, est[:, :1].clone(), w[:1], **common, split_swap=True)

@@ -97,12 +97,12 @@ def polish(mixes: torch.Tensor, est: torch.Tensor, weights: torch.Tensor, *, rou
     mix 0: the refined right swap 17 dB and 134 132 nats against the kept wrong estimate's
     163 050; split and refined again 23 dB and 180 734).
     """
-    if split_swap and (split is None or n_swaps == 0):
+    n_perm = min(n_swaps, len(pair_swaps(est.shape[1])))
+    if split_swap and (split is None or n_perm == 0):  # n_perm: a single source has no pair to swap
         raise ValueError("split_swap needs a split and at least one swap")
     cur = refine(est, mixes)
     total = log_densities(cur, sigma).sum(1)
     active = torch.arange(est.shape[0])
-    n_perm = min(n_swaps, len(pair_swaps(est.shape[1])))
     n = n_perm + (split is not None)  # candidates per mix and round
     for _ in tqdm(range(rounds if n else 0), disable=not progress, desc="polish", leave=False):
         if len(active) == 0:
