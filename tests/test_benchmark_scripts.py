@@ -37,6 +37,15 @@ def test_langevin_sweep_script(tiny_toy_priors, tmp_path):
     assert recs[0]["max_seconds_per_mix"] >= 0
 
 
+def test_period_discrimination_script(tiny_toy_priors, capsys):
+    import period_discrimination
+
+    out = period_discrimination.main(period_discrimination.build_parser().parse_args(
+        ["--priors", str(tiny_toy_priors), "--periods", "3", "40", "--length", "64"]))
+    assert sorted(out) == [3, 40] and all(r.shape == (4, 4) and np.isfinite(r).all() for r in out.values())
+    assert "P=40" in capsys.readouterr().out  # the margin lines
+
+
 def test_silence_margin_finetune_script(tiny_toy_priors, tmp_path):
     import silence_margin_finetune
 

@@ -3,7 +3,7 @@ import pytest
 import scipy.signal
 import torch
 
-from priorsep.data.toy import TOY_SAMPLE_RATE, TOY_SOURCES, ToySourceCrops, oscillator, toy_eval_set
+from priorsep.data.toy import TOY_SAMPLE_RATE, TOY_SOURCES, ToySourceCrops, oscillator, periodic_wave, toy_eval_set
 from priorsep.mixing import mix, mixing_weights
 from priorsep.schedule import geometric_sigmas, sample_training_sigmas
 
@@ -45,6 +45,18 @@ def test_oscillator_shapes_match_scipy_definitions():
     period = np.floor(TOY_SAMPLE_RATE / (440.0 * 2 ** ((key - 49) / 12)))
     phase, amp = rng.uniform(0, 2 * np.pi), rng.uniform(0.8, 1.0)
     np.testing.assert_allclose(x, amp * scipy.signal.sawtooth(2 * np.pi * np.arange(3000) / period + phase), atol=1e-6)
+
+
+def test_periodic_wave_repeats_with_its_period_and_rejects_bad_input():
+    x = periodic_wave("square", 5, 100, phase=0.3, amp=0.9)
+    assert x.dtype == np.float32 and x.shape == (100,)
+    np.testing.assert_array_equal(x[5:], x[:-5])
+    np.testing.assert_allclose(np.abs(x), 0.9, rtol=1e-6)  # a sampled square only takes +-amp
+    np.testing.assert_allclose(periodic_wave("sine", 8, 16), np.sin(2 * np.pi * np.arange(16) / 8), atol=1e-6)
+    with pytest.raises(ValueError, match="period must be positive"):
+        periodic_wave("sine", 0, 10)
+    with pytest.raises(ValueError, match="unknown toy source"):
+        periodic_wave("violin", 5, 10)
 
 
 def test_unknown_source_is_an_error():

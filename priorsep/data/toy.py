@@ -36,6 +36,16 @@ def oscillator(source: str, length: int, rng: np.random.Generator) -> np.ndarray
     period = np.floor(TOY_SAMPLE_RATE / freq)
     phase = rng.uniform(0.0, 2.0 * np.pi)
     amp = rng.uniform(0.8, 1.0)
+    return periodic_wave(source, period, length, phase, amp)
+
+
+def periodic_wave(source: str, period: float, length: int, phase: float = 0.0, amp: float = 1.0) -> np.ndarray:
+    """``amp * shape(2 pi t / period + phase)`` for t = 0 .. length - 1, ``(length,)`` float32;
+    ``period`` in samples (the toy data's are whole numbers, 3 to 534)."""
+    if source not in _SHAPES:
+        raise UnknownNameError(f"unknown toy source {source!r}; expected one of {TOY_SOURCES}")
+    if not period > 0:
+        raise ConfigError(f"period must be positive (samples), got {period}")
     t = np.arange(length)
     return (amp * _SHAPES[source](2.0 * np.pi * t / period + phase)).astype(np.float32)
 

@@ -14,9 +14,9 @@ sources. ``Trace_ELBO`` on this pair is the ELBO of the issue,
 estimated with reparameterised draws of the guide (gradients reach the encoder through the
 priors' scores; the priors' own parameters are frozen).
 
-Status: the model, guide, encoder and ELBO (tested against the closed form on Gaussian priors).
-Training with a sigma/gamma annealing, ``variational_separate`` and bundled encoders are the next
-steps of the issue.
+Training with a sigma/gamma annealing is :func:`priorsep.training.posterior.train_posterior`; the
+ELBO is tested against its closed form on Gaussian priors. With the bundled flow priors the
+encoder's means do not separate yet (``benchmarks/results/variational/``).
 """
 from __future__ import annotations
 
