@@ -229,7 +229,7 @@ def cmd_train_posterior(args: argparse.Namespace) -> int:
     from .data.multitrack import MixturesOnly
     from .data.toy import ToyMixCrops
     from .priors.io import load_priors
-    from .separation.variational import ENCODER_STEM, Encoder, load_encoder
+    from .separation.variational import ENCODER_STEM, Encoder, MaskEncoder, load_encoder
     from .training.posterior import train_posterior
 
     priors = load_priors(args.priors)
@@ -250,7 +250,8 @@ def cmd_train_posterior(args: argparse.Namespace) -> int:
     if args.init:
         encoder = load_encoder(args.init, priors).train()
     else:
-        encoder = Encoder(priors.weights, hidden=args.hidden, levels=args.levels)
+        arch = MaskEncoder if args.architecture == "mask" else Encoder
+        encoder = arch(priors.weights, hidden=args.hidden, levels=args.levels)
     log = train_posterior(priors, encoder, mixes, out, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
                           sigma_start=args.sigma_start, sigma_end=args.sigma_end, gamma_scale=args.gamma_scale,
                           particles=args.particles, seed=args.seed, checkpoint_every=args.checkpoint_every,
@@ -470,6 +471,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sigma-end", type=float, default=0.02, help="... and at the last (geometric in between)")
     p.add_argument("--gamma-scale", type=float, default=0.5, help="likelihood std = gamma_scale * sigma")
     p.add_argument("--particles", type=int, default=1, help="ELBO samples per mixture and step")
+    p.add_argument("--architecture", choices=["unet", "mask"], default="unet",
+                   help="unet: waveform U-Net around the minimum-norm split; mask: soft masks of the mixture's "
+                   "STFT from a spectrogram U-Net (the means meet the mix exactly)")
     p.add_argument("--hidden", type=int, default=32, help="encoder channels")
     p.add_argument("--levels", type=int, default=6, help="encoder U-Net levels")
     p.add_argument("--init", help="start from this encoder checkpoint stem")

@@ -194,3 +194,66 @@ def test_bench_gains_variational_and_hybrid_rows_for_a_set_with_an_encoder(tmp_p
     assert {"Langevin-flow", "variational-flow", "Langevin-flow+var. init"} <= set(res["methods"])
     res = bench_toy([str(tiny_toy_priors)], [], n=1, length=2048, bss=False, quiet=True, n_levels=1, steps_per_level=1)
     assert "variational-flow" not in res["methods"]  # no encoder, no row
+
+
+def test_mask_encoder_means_meet_the_mix_and_start_at_the_minimum_norm_split():
+    from priorsep.errors import ConfigError
+    from priorsep.separation.variational import MaskEncoder
+
+    torch.manual_seed(0)
+    for w in ([0.25] * 4, [1.0, 0.5]):
+        enc = MaskEncoder(w, hidden=4, levels=3, n_fft=64, hop=16)
+        mix = torch.randn(3, 200)
+        loc, scale = enc(mix)
+        assert loc.shape == scale.shape == (3, len(w), 200) and torch.all(scale > 0)
+        wt = torch.tensor(w)
+        torch.testing.assert_close(wt[:, None] * loc, wt[:, None] ** 2 / (wt**2).sum() * mix[:, None], atol=1e-5,
+                                   rtol=1e-4)  # the minimum-norm split w_k m / |w|^2 ...
+        torch.nn.init.normal_(enc.out.weight, std=1.0)  # ... and, whatever the logits, the mix
+        loc2, _ = enc(mix)
+        assert (loc2 - loc).abs().max() > 1e-2
+        torch.testing.assert_close((wt[:, None] * loc2).sum(1), mix, atol=1e-5, rtol=1e-4)
+    with pytest.raises(ConfigError, match="must exceed n_fft / 2"):
+        enc(torch.randn(1, 30))
+    with pytest.raises(ConfigError, match="hop"):
+        MaskEncoder([0.5, 0.5], n_fft=64, hop=40)
+
+
+def test_mask_encoder_svi_steps_raise_the_elbo_and_it_round_trips(tmp_path):
+    from priorsep.errors import CheckpointError
+    from priorsep.separation.variational import MaskEncoder, load_encoder, save_encoder
+
+    torch.manual_seed(2)
+    pyro.set_rng_seed(2)
+    priors = _gaussian_set()
+    freeze(priors)
+    enc = MaskEncoder(priors.weights, hidden=4, levels=2, n_fft=32, hop=8)
+    mix = torch.randn(4, 64)
+    opt = torch.optim.Adam(enc.parameters(), lr=3e-2)
+    before = float(elbo(mix, priors, enc, 0.1, 0.5, particles=64).detach())
+    for _ in range(30):
+        loss = -elbo(mix, priors, enc, 0.1, 0.5, particles=4)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert float(elbo(mix, priors, enc, 0.1, 0.5, particles=64).detach()) > before + 1.0
+    save_encoder(enc, tmp_path / "enc", {"sources": priors.names})
+    back = load_encoder(tmp_path / "enc")
+    assert isinstance(back, MaskEncoder) and {k: back.config[k] for k in enc.config} == enc.config
+    assert back.config["model_class"] == "MaskEncoder" and back.config["sources"] == priors.names
+    for a, b in zip(enc.eval()(mix), back(mix)):
+        torch.testing.assert_close(a, b)
+    cfg = (tmp_path / "enc.json").read_text().replace('"MaskEncoder"', '"Transformer"')
+    (tmp_path / "enc.json").write_text(cfg)
+    with pytest.raises(CheckpointError, match="unknown encoder class"):
+        load_encoder(tmp_path / "enc")
+
+
+def test_train_posterior_cli_trains_a_mask_encoder(tmp_path, tiny_toy_priors):
+    from priorsep.cli import main
+    from priorsep.separation.variational import MaskEncoder, load_encoder
+
+    assert main(["train-posterior", "--priors", str(tiny_toy_priors), "--data", "toy", "--architecture", "mask",
+                 "--steps", "2", "--batch-size", "1", "--crop", "1024", "--hidden", "4", "--levels", "2", "--quiet",
+                 "--out", str(tmp_path / "enc")]) == 0
+    assert isinstance(load_encoder(tmp_path / "enc"), MaskEncoder)

@@ -20,6 +20,7 @@ encoder's means do not separate yet (``benchmarks/results/variational/``).
 """
 from __future__ import annotations
 
+import inspect
 import math
 
 import pyro
@@ -33,6 +34,7 @@ from torch.distributions import constraints
 from ..errors import ConfigError
 from ..priors.base import Prior
 from ..priors.io import PriorSet
+from ..stft import istft, stft
 
 
 class PriorDistribution(TorchDistribution):
@@ -106,6 +108,75 @@ class Encoder(nn.Module):
         return base + delta, torch.exp(log_scale + self.log_init_scale)
 
 
+class MaskEncoder(nn.Module):
+    """q_phi(s | m) in the mixture's mask space: mixtures ``(B, T)`` -> means and scales ``(B, K, T)``.
+
+    The means are soft shares of the mixture's STFT, mu_k = istft(softmax_k(theta(m)) * STFT(m)) / w_k,
+    the family the mask-space Langevin search climbs in (``mask_space.py``): they meet the mix
+    exactly, and a partial moves between sources by one logit. The logits ``(B, K, F, N)`` come
+    from a 2-D U-Net over the log-power spectrogram that pools over frequency only (``levels``
+    halvings: a harmonic's relatives far up the spectrum are in view), with each level also given
+    the mean over frames (stationary evidence of a whole window). One learned scale per source.
+    The logits start at log w_k^2, the minimum-norm split.
+    """
+
+    def __init__(self, weights: list[float], hidden: int = 32, levels: int = 5, n_fft: int = 1024, hop: int = 256,
+                 init_scale: float = 0.1):
+        super().__init__()
+        if hop < 1 or hop > n_fft // 2:
+            raise ConfigError(f"need 1 <= hop <= n_fft / 2, got n_fft={n_fft}, hop={hop}")
+        self.config = dict(weights=list(map(float, weights)), hidden=hidden, levels=levels, n_fft=n_fft, hop=hop,
+                           init_scale=init_scale)
+        k = len(weights)
+        self.levels, self.n_fft, self.hop = levels, n_fft, hop
+        self.start = nn.Conv2d(1, hidden, 3, padding=1)
+        self.down = nn.ModuleList(nn.Conv2d(2 * hidden, hidden, 3, padding=1) for _ in range(levels))
+        self.up = nn.ModuleList(nn.Conv2d(3 * hidden, hidden, 3, padding=1) for _ in range(levels))
+        self.out = nn.Conv2d(hidden, k, 1)
+        nn.init.zeros_(self.out.weight)
+        self.register_buffer("w", torch.tensor(weights, dtype=torch.float32))
+        with torch.no_grad():
+            self.out.bias.copy_(torch.log(self.w**2))
+        self.log_scale = nn.Parameter(torch.full((k,), math.log(init_scale)))
+
+    @property
+    def length_multiple(self) -> int:
+        return 1
+
+    @staticmethod
+    def _with_context(h: torch.Tensor) -> torch.Tensor:
+        """``h (B, C, F, N)`` with its mean over frames appended as ``C`` more channels."""
+        return torch.cat([h, h.mean(-1, keepdim=True).expand_as(h)], 1)
+
+    def logits(self, spec: torch.Tensor) -> torch.Tensor:
+        """Mask logits ``(B, K, F, N)`` from the mixtures' complex STFT ``spec (B, F, N)``."""
+        power = spec.abs().pow(2)
+        feat = torch.log(power + 1e-8 * power.amax((1, 2), keepdim=True) + 1e-12)
+        feat = feat - feat.mean((1, 2), keepdim=True)  # level-free: the mix's loudness is not evidence
+        h = F.gelu(self.start(feat[:, None]))
+        skips = []
+        for conv in self.down:
+            skips.append(h)
+            h = F.gelu(conv(self._with_context(F.avg_pool2d(h, (2, 1), ceil_mode=True))))
+        for conv in self.up:
+            skip = skips.pop()
+            h = F.interpolate(h, size=skip.shape[-2:], mode="nearest")
+            h = F.gelu(conv(torch.cat([self._with_context(h), skip], 1)))
+        return self.out(h)
+
+    def forward(self, mix: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        b, t = mix.shape
+        if t <= self.n_fft // 2:
+            raise ConfigError(f"mask encoder input length {t} must exceed n_fft / 2 = {self.n_fft // 2} samples")
+        spec = stft(mix, self.n_fft, self.hop)
+        share = torch.softmax(self.logits(spec), 1) * spec[:, None]
+        loc = istft(share, self.n_fft, self.hop, t) / self.w[None, :, None]
+        return loc, torch.exp(self.log_scale)[None, :, None].expand(b, -1, t)
+
+
+ENCODER_CLASSES = {"Encoder": Encoder, "MaskEncoder": MaskEncoder}
+
+
 def model(mix: torch.Tensor, priors: PriorSet, sigma: float, gamma: float) -> None:
     """The generative model: independent priors at ``sigma``, a Gaussian mix likelihood of std ``gamma``."""
     b, t = mix.shape
@@ -151,7 +222,7 @@ def freeze(priors: PriorSet) -> None:
 ENCODER_STEM = "encoder"  # a prior set's own encoder: <prior set folder>/encoder.pt + .json
 
 
-def save_encoder(encoder: Encoder, stem, extra: dict | None = None) -> None:
+def save_encoder(encoder: Encoder | MaskEncoder, stem, extra: dict | None = None) -> None:
     """``stem.pt`` (state_dict) + ``stem.json`` (architecture, plus ``extra``: sources, sample rate,
     training record), both atomic."""
     from .. import __version__
@@ -159,12 +230,12 @@ def save_encoder(encoder: Encoder, stem, extra: dict | None = None) -> None:
 
     weights, config = checkpoint_paths(stem)
     atomic_torch_save(encoder.state_dict(), weights)
-    atomic_json_save({**encoder.config, **(extra or {}), "kind": "encoder", "model_class": "Encoder",
+    atomic_json_save({**encoder.config, **(extra or {}), "kind": "encoder", "model_class": type(encoder).__name__,
                       "priorsep_version": __version__}, config)
 
 
-def load_encoder(stem, priors: PriorSet | None = None) -> Encoder:
-    """An :class:`Encoder` from ``stem.pt`` + ``stem.json``; with ``priors``, checks that it was
+def load_encoder(stem, priors: PriorSet | None = None) -> Encoder | MaskEncoder:
+    """An :class:`Encoder` or :class:`MaskEncoder` (the config's ``model_class``) from ``stem.pt`` + ``stem.json``; with ``priors``, checks that it was
     trained for these sources and this sample rate."""
     from ..checkpoint import read_checkpoint
     from ..errors import CheckpointError, SampleRateError, brief
@@ -178,7 +249,14 @@ def load_encoder(stem, priors: PriorSet | None = None) -> Encoder:
         if config.get("sample_rate") and int(config["sample_rate"]) != priors.sample_rate:
             raise SampleRateError(f"encoder {stem} is for {config['sample_rate']} Hz, the priors for "
                                   f"{priors.sample_rate} Hz")
-    enc = Encoder(config["weights"], hidden=config["hidden"], levels=config["levels"], init_scale=config["init_scale"])
+    cls = ENCODER_CLASSES.get(config.get("model_class", "Encoder"))
+    if cls is None:
+        raise CheckpointError(f"{stem}: unknown encoder class {config.get('model_class')!r}; expected one of "
+                              f"{sorted(ENCODER_CLASSES)}")
+    try:
+        enc = cls(**{k: config[k] for k in inspect.signature(cls).parameters})
+    except (KeyError, TypeError) as e:
+        raise CheckpointError(f"encoder config {stem}.json lacks or mangles a setting ({brief(e)})") from None
     try:
         enc.load_state_dict(state)
     except RuntimeError as e:
