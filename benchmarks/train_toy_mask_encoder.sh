@@ -13,4 +13,4 @@ export MALLOC_MMAP_THRESHOLD_=17179869184 MALLOC_TRIM_THRESHOLD_=17179869184 MAL
 mkdir -p "$OUT"
 priorsep train-posterior --resume --priors "${PRIORS:-toy}" --data toy --out "$OUT/" --architecture mask \
   --steps "$STEPS" --batch-size 8 --crop 2048 --lr 1e-3 --sigma-start "$SIGMA_START" --sigma-end "$SIGMA_END" \
-  --gamma-scale 0.5 --hidden 32 --levels 6 --seed 0 --checkpoint-every 100 --quiet
+  --gamma-scale 0.5 --hidden 32 --levels 6 --init-scale "${INIT_SCALE:-0.1}" --seed 0 --checkpoint-every 100 --quiet

@@ -251,7 +251,7 @@ def cmd_train_posterior(args: argparse.Namespace) -> int:
         encoder = load_encoder(args.init, priors).train()
     else:
         arch = MaskEncoder if args.architecture == "mask" else Encoder
-        encoder = arch(priors.weights, hidden=args.hidden, levels=args.levels)
+        encoder = arch(priors.weights, hidden=args.hidden, levels=args.levels, init_scale=args.init_scale)
     log = train_posterior(priors, encoder, mixes, out, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
                           sigma_start=args.sigma_start, sigma_end=args.sigma_end, gamma_scale=args.gamma_scale,
                           particles=args.particles, seed=args.seed, checkpoint_every=args.checkpoint_every,
@@ -476,6 +476,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "STFT from a spectrogram U-Net (the means meet the mix exactly)")
     p.add_argument("--hidden", type=int, default=32, help="encoder channels")
     p.add_argument("--levels", type=int, default=6, help="encoder U-Net levels")
+    p.add_argument("--init-scale", type=float, default=0.1, help="the posterior scales' starting value")
     p.add_argument("--init", help="start from this encoder checkpoint stem")
     p.add_argument("--resume", action="store_true", help="continue the interrupted training in --out")
     p.add_argument("--checkpoint-every", type=int, default=200)
