@@ -243,9 +243,12 @@ def test_mask_encoder_svi_steps_raise_the_elbo_and_it_round_trips(tmp_path):
     assert back.config["model_class"] == "MaskEncoder" and back.config["sources"] == priors.names
     for a, b in zip(enc.eval()(mix), back(mix)):
         torch.testing.assert_close(a, b)
-    cfg = (tmp_path / "enc.json").read_text().replace('"MaskEncoder"', '"Transformer"')
-    (tmp_path / "enc.json").write_text(cfg)
+    good = (tmp_path / "enc.json").read_text()
+    (tmp_path / "enc.json").write_text(good.replace('"MaskEncoder"', '"Transformer"'))
     with pytest.raises(CheckpointError, match="unknown encoder class"):
+        load_encoder(tmp_path / "enc")
+    (tmp_path / "enc.json").write_text(good.replace('"n_fft"', '"nfft"'))
+    with pytest.raises(CheckpointError, match="lacks or mangles"):
         load_encoder(tmp_path / "enc")
 
 

@@ -128,7 +128,7 @@ class MaskEncoder(nn.Module):
         self.config = dict(weights=list(map(float, weights)), hidden=hidden, levels=levels, n_fft=n_fft, hop=hop,
                            init_scale=init_scale)
         k = len(weights)
-        self.levels, self.n_fft, self.hop = levels, n_fft, hop
+        self.n_fft, self.hop = n_fft, hop
         self.start = nn.Conv2d(1, hidden, 3, padding=1)
         self.down = nn.ModuleList(nn.Conv2d(2 * hidden, hidden, 3, padding=1) for _ in range(levels))
         self.up = nn.ModuleList(nn.Conv2d(3 * hidden, hidden, 3, padding=1) for _ in range(levels))
@@ -235,8 +235,8 @@ def save_encoder(encoder: Encoder | MaskEncoder, stem, extra: dict | None = None
 
 
 def load_encoder(stem, priors: PriorSet | None = None) -> Encoder | MaskEncoder:
-    """An :class:`Encoder` or :class:`MaskEncoder` (the config's ``model_class``) from ``stem.pt`` + ``stem.json``; with ``priors``, checks that it was
-    trained for these sources and this sample rate."""
+    """An :class:`Encoder` or :class:`MaskEncoder` (the config's ``model_class``) from ``stem.pt`` +
+    ``stem.json``; with ``priors``, checks that it was trained for these sources and this sample rate."""
     from ..checkpoint import read_checkpoint
     from ..errors import CheckpointError, SampleRateError, brief
 
