@@ -58,21 +58,25 @@ def test_elbo_matches_closed_form_on_gaussian_priors():
     assert est == pytest.approx(exact, rel=2e-3, abs=0.05)
 
 
+def _svi_steps(enc, priors, mix, steps: int = 30) -> tuple[float, float]:
+    """The ELBO of ``mix`` (64 draws) before and after ``steps`` Adam steps on 4-draw estimates."""
+    opt = torch.optim.Adam(enc.parameters(), lr=3e-2)
+    before = float(elbo(mix, priors, enc, 0.1, 0.5, particles=64).detach())
+    for _ in range(steps):
+        loss = -elbo(mix, priors, enc, 0.1, 0.5, particles=4)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return before, float(elbo(mix, priors, enc, 0.1, 0.5, particles=64).detach())
+
+
 def test_svi_steps_raise_the_elbo_of_a_tiny_encoder():
     torch.manual_seed(1)
     pyro.set_rng_seed(1)
     priors = _gaussian_set()
     freeze(priors)
     enc = Encoder(priors.weights, hidden=4, levels=2)
-    mix = torch.randn(4, 32)
-    opt = torch.optim.Adam(enc.parameters(), lr=3e-2)
-    before = float(elbo(mix, priors, enc, 0.1, 0.5, particles=64).detach())
-    for _ in range(30):
-        loss = -elbo(mix, priors, enc, 0.1, 0.5, particles=4)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    after = float(elbo(mix, priors, enc, 0.1, 0.5, particles=64).detach())
+    before, after = _svi_steps(enc, priors, torch.randn(4, 32))
     assert after > before + 1.0
     assert all(p.grad is None for p in priors.priors[0].parameters())  # the priors stay frozen
 
@@ -229,14 +233,8 @@ def test_mask_encoder_svi_steps_raise_the_elbo_and_it_round_trips(tmp_path):
     freeze(priors)
     enc = MaskEncoder(priors.weights, hidden=4, levels=2, n_fft=32, hop=8)
     mix = torch.randn(4, 64)
-    opt = torch.optim.Adam(enc.parameters(), lr=3e-2)
-    before = float(elbo(mix, priors, enc, 0.1, 0.5, particles=64).detach())
-    for _ in range(30):
-        loss = -elbo(mix, priors, enc, 0.1, 0.5, particles=4)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    assert float(elbo(mix, priors, enc, 0.1, 0.5, particles=64).detach()) > before + 1.0
+    before, after = _svi_steps(enc, priors, mix)
+    assert after > before + 1.0
     save_encoder(enc, tmp_path / "enc", {"sources": priors.names})
     back = load_encoder(tmp_path / "enc")
     assert isinstance(back, MaskEncoder) and {k: back.config[k] for k in enc.config} == enc.config

@@ -34,7 +34,8 @@ from torch.distributions import constraints
 from ..errors import ConfigError
 from ..priors.base import Prior
 from ..priors.io import PriorSet
-from ..stft import istft, stft
+from ..stft import stft
+from .mask_space import masked_sources
 
 
 class PriorDistribution(TorchDistribution):
@@ -169,8 +170,7 @@ class MaskEncoder(nn.Module):
         if t <= self.n_fft // 2:
             raise ConfigError(f"mask encoder input length {t} must exceed n_fft / 2 = {self.n_fft // 2} samples")
         spec = stft(mix, self.n_fft, self.hop)
-        share = torch.softmax(self.logits(spec), 1) * spec[:, None]
-        loc = istft(share, self.n_fft, self.hop, t) / self.w[None, :, None]
+        loc = masked_sources(self.logits(spec), spec, self.w, self.n_fft, self.hop, t)
         return loc, torch.exp(self.log_scale)[None, :, None].expand(b, -1, t)
 
 
