@@ -2,10 +2,13 @@
 config (``.json``), both written atomically (temp file + rename), loaded with ``weights_only=True``."""
 from __future__ import annotations
 
+import io
 import json
 import os
 import tempfile
 from pathlib import Path
+
+import numpy as np
 
 import torch
 from .errors import CheckpointError, CheckpointNotFoundError, UnknownNameNotFoundError, brief
@@ -36,6 +39,13 @@ def atomic_torch_save(obj, path: str | Path) -> None:
 
 def atomic_json_save(obj, path: str | Path) -> None:
     _atomic_write(Path(path), lambda f: f.write((json.dumps(obj, indent=2) + "\n").encode()))
+
+
+def atomic_npz_save(path: str | Path, **arrays) -> None:
+    """``numpy.savez`` of ``arrays`` to ``path``, atomically."""
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    _atomic_write(Path(path), lambda f: f.write(buf.getvalue()))
 
 
 def user_path(name: str | Path, what: str) -> Path:

@@ -233,7 +233,18 @@ def cmd_train_posterior(args: argparse.Namespace) -> int:
     from .training.posterior import train_posterior
 
     priors = load_priors(args.priors)
-    if args.data == "toy":
+    objective = "elbo"
+    if args.teacher:
+        from .training.teacher import TeacherRemixes, accepted_sources, load_teacher_labels
+
+        labels = load_teacher_labels(args.teacher)
+        if labels[0]["sources"].shape[0] != len(priors.names):
+            raise ConfigError(f"teacher estimates in {args.teacher} have {labels[0]['sources'].shape[0]} sources, "
+                              f"the priors {len(priors.names)} ({priors.names})")
+        mixes = TeacherRemixes(accepted_sources(labels, args.teacher_min_density), priors.weights, args.crop,
+                               seed=args.seed)
+        objective = "teacher"
+    elif args.data == "toy":
         if sorted(priors.names) != sorted(["sine", "square", "sawtooth", "triangle"]):
             raise ConfigError(f"--data toy needs the toy prior set (sine, square, sawtooth, triangle), not {priors.names}")
         mixes = MixturesOnly(ToyMixCrops(args.crop, seed=args.seed))
@@ -255,10 +266,11 @@ def cmd_train_posterior(args: argparse.Namespace) -> int:
     log = train_posterior(priors, encoder, mixes, out, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
                           sigma_start=args.sigma_start, sigma_end=args.sigma_end, gamma_scale=args.gamma_scale,
                           particles=args.particles, seed=args.seed, checkpoint_every=args.checkpoint_every,
-                          quiet=args.quiet)
+                          quiet=args.quiet, objective=objective)
     if distributed.current().is_main:
-        last = log[-1]["elbo"] if log else float("nan")
-        print(f"saved {out}.pt and {out}.json; final ELBO {last:.3f} nats/sample")
+        key, what = ("elbo", "ELBO") if objective == "elbo" else ("log_q", "log q of the teacher's estimates")
+        last = log[-1][key] if log else float("nan")
+        print(f"saved {out}.pt and {out}.json; final {what} {last:.3f} nats/sample")
     return 0
 
 
@@ -461,6 +473,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train-posterior", help="train a variational encoder on mixtures only (frozen priors)")
     p.add_argument("--priors", default="toy", help="bundled prior set name or folder of checkpoints")
     p.add_argument("--data", required=True, help="'toy' (toy mixtures) or a folder of mixture wav/flac files")
+    p.add_argument("--teacher", metavar="DIR",
+                   help="fit q to the Langevin separator's estimates in DIR (benchmarks/write_teacher_labels.py), "
+                   "remixed, instead of maximising the ELBO of --data: the wake update of q; no stems either way")
+    p.add_argument("--teacher-min-density", type=float, default=float("-inf"),
+                   help="accept a teacher mixture only if each estimate is rated at least this (nats/sample) by "
+                   "its own prior (it must also be rated highest by its own prior)")
     p.add_argument("--out", required=True, help="checkpoint stem or folder (gets encoder.pt + .json); a prior "
                    "set folder's own encoder.* is what variational_separate uses by default")
     p.add_argument("--steps", type=int, default=2000)

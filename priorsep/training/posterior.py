@@ -1,5 +1,7 @@
 """Training an amortised posterior (:class:`~priorsep.separation.variational.Encoder`) on mixtures
-only, against frozen priors, by stochastic variational inference (Pyro ``Trace_ELBO``).
+only, against frozen priors: by stochastic variational inference (Pyro ``Trace_ELBO``), or by the
+wake update of reweighted wake-sleep, fitting q to the Langevin separator's estimates of mixtures
+(``objective="teacher"``, data from :mod:`priorsep.training.teacher`).
 
 Files for ``out = priors/toy/encoder``: ``encoder.pt`` + ``.json`` (the usable encoder),
 ``encoder.train.pt`` (encoder, optimiser, scheduler, step: to resume), ``encoder.log.jsonl``.
@@ -15,11 +17,16 @@ from tqdm.auto import tqdm
 
 from .. import distributed
 from ..checkpoint import append_log, atomic_torch_save, read_log, read_training_state, side_file, trim_log
-from ..errors import NumericalError
+from ..errors import ConfigError, NumericalError
 from ..priors.io import PriorSet
 from ..schedule import geometric_sigmas
 from ..separation.variational import Encoder, elbo, freeze, save_encoder
 from .lr_schedule import cosine_decay
+
+OBJECTIVES = {
+    "elbo": "ELBO (Trace_ELBO) with frozen priors; mixtures only, no stems",
+    "teacher": "log q of the Langevin separator's estimates (wake update of q); mixtures and priors only, no stems",
+}
 
 
 def train_posterior(
@@ -38,6 +45,7 @@ def train_posterior(
     seed: int = 0,
     checkpoint_every: int = 200,
     quiet: bool = False,
+    objective: str = "elbo",
 ) -> list[dict]:
     """Maximise the ELBO of mixtures ``mixes[i]`` (``(T,)`` tensors, deterministic in ``i``; batch
     ``b`` uses items ``b * batch_size ...``) with the priors frozen.
@@ -48,7 +56,13 @@ def train_posterior(
     ones the sharp priors. Under ``torchrun`` each process takes a shard of every batch and
     DistributedDataParallel averages the gradients; rank 0 writes. Returns the log records
     ``{"step", "sigma", "elbo" (nats per sample), "seconds"}``.
+
+    ``objective="teacher"``: ``mixes[i]`` are pairs ``(mix (T,), teacher estimates (K, T))`` (never
+    ground-truth stems) and each step maximises log q(estimates | mix), the wake update of q; the
+    records carry ``"log_q"`` (nats per sample) instead of ``"elbo"``, and sigma plays no part.
     """
+    if objective not in ("elbo", "teacher"):
+        raise ConfigError(f"objective must be 'elbo' or 'teacher', got {objective!r}")
     state_path, log_path = side_file(out, ".train.pt"), side_file(out, ".log.jsonl")
     d = distributed.current()
     part = d.shard(batch_size)
@@ -67,7 +81,7 @@ def train_posterior(
             trim_log(log_path, start)
     training = dict(steps=steps, batch_size=batch_size, lr=lr, sigma_start=sigma_start, sigma_end=sigma_end,
                     gamma_scale=gamma_scale, particles=particles, seed=seed,
-                    objective="ELBO (Trace_ELBO) with frozen priors; mixtures only, no stems",
+                    objective=OBJECTIVES[objective],
                     mixtures=mixes.describe() if hasattr(mixes, "describe") else type(mixes).__name__)
     extra = dict(sources=list(priors.names), sample_rate=priors.sample_rate, training=training)
     net = d.wrap(encoder)
@@ -77,19 +91,26 @@ def train_posterior(
     bar = tqdm(range(start, steps), initial=start, total=steps, disable=quiet or not d.is_main, desc="train posterior")
     for step in bar:
         pyro.set_rng_seed(seed * 1_000_003 + step * d.world + d.rank)
-        batch = torch.stack([mixes[step * batch_size + j] for j in range(batch_size)])[part]  # (B, T)
+        items = [mixes[step * batch_size + j] for j in range(batch_size)]
         sigma = sigmas[step]
-        loss = -elbo(batch, priors, net, sigma, gamma_scale * sigma, particles) / batch.numel()
+        if objective == "elbo":
+            batch = torch.stack(items)[part]  # (B, T)
+            loss = -elbo(batch, priors, net, sigma, gamma_scale * sigma, particles) / batch.numel()
+        else:
+            batch, target = (torch.stack(x)[part] for x in zip(*items))  # (B, T), (B, K, T)
+            loc, scale = net(batch)
+            loss = -torch.distributions.Normal(loc, scale).log_prob(target).sum() / batch.numel()
         if not torch.isfinite(loss):
-            raise NumericalError(f"non-finite ELBO at step {step}; lower --lr")
+            raise NumericalError(f"non-finite {objective} objective at step {step}; lower --lr")
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(encoder.parameters(), 5.0)
         opt.step()
         sched.step()
-        rec = {"step": step + 1, "sigma": sigma, "elbo": -d.mean(loss.item()), "seconds": round(time.time() - t0, 2)}
+        key = "elbo" if objective == "elbo" else "log_q"
+        rec = {"step": step + 1, "sigma": sigma, key: -d.mean(loss.item()), "seconds": round(time.time() - t0, 2)}
         records.append(rec)
-        bar.set_postfix(elbo=f"{rec['elbo']:.3f}", sigma=f"{sigma:.3f}")
+        bar.set_postfix({key: f"{rec[key]:.3f}", "sigma": f"{sigma:.3f}"})
         done = step + 1
         if done % checkpoint_every == 0 or done == steps:
             if d.is_main:
