@@ -261,8 +261,11 @@ def cmd_train_posterior(args: argparse.Namespace) -> int:
     if args.init:
         encoder = load_encoder(args.init, priors).train()
     else:
-        arch = MaskEncoder if args.architecture == "mask" else Encoder
-        encoder = arch(priors.weights, hidden=args.hidden, levels=args.levels, init_scale=args.init_scale)
+        if args.architecture == "mask":
+            encoder = MaskEncoder(priors.weights, hidden=args.hidden, levels=args.levels, init_scale=args.init_scale,
+                                  harmonics=args.harmonics, position=args.position)
+        else:
+            encoder = Encoder(priors.weights, hidden=args.hidden, levels=args.levels, init_scale=args.init_scale)
     log = train_posterior(priors, encoder, mixes, out, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
                           sigma_start=args.sigma_start, sigma_end=args.sigma_end, gamma_scale=args.gamma_scale,
                           particles=args.particles, seed=args.seed, checkpoint_every=args.checkpoint_every,
@@ -272,6 +275,17 @@ def cmd_train_posterior(args: argparse.Namespace) -> int:
         last = log[-1][key] if log else float("nan")
         print(f"saved {out}.pt and {out}.json; final {what} {last:.3f} nats/sample")
     return 0
+
+
+def _ratios(text: str) -> tuple[float, ...]:
+    """``"0.5,1,2"`` -> ``(0.5, 1.0, 2.0)``: positive numbers, or an argparse error."""
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        values = ()
+    if not values or any(not v > 0 for v in values):
+        raise argparse.ArgumentTypeError(f"expected comma-separated positive numbers, got {text!r}")
+    return values
 
 
 def _bool_value(text: str) -> bool:
@@ -495,6 +509,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hidden", type=int, default=32, help="encoder channels")
     p.add_argument("--levels", type=int, default=6, help="encoder U-Net levels")
     p.add_argument("--init-scale", type=float, default=0.1, help="the posterior scales' starting value")
+    p.add_argument("--harmonics", type=_ratios, default=(1.0,), metavar="H,H,...",
+                   help="mask encoder: input channels are the log-power at these multiples of each bin's "
+                   "frequency, e.g. 0.5,1,2,3,4 (default 1: the plain spectrogram)")
+    p.add_argument("--position", action="store_true", help="mask encoder: also input each bin's frequency")
     p.add_argument("--init", help="start from this encoder checkpoint stem")
     p.add_argument("--resume", action="store_true", help="continue the interrupted training in --out")
     p.add_argument("--checkpoint-every", type=int, default=200)

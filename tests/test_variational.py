@@ -205,8 +205,8 @@ def test_mask_encoder_means_meet_the_mix_and_start_at_the_minimum_norm_split():
     from priorsep.separation.variational import MaskEncoder
 
     torch.manual_seed(0)
-    for w in ([0.25] * 4, [1.0, 0.5]):
-        enc = MaskEncoder(w, hidden=4, levels=3, n_fft=64, hop=16)
+    for w, harmonics in (([0.25] * 4, (1.0,)), ([1.0, 0.5], (0.5, 1.0, 3.0))):
+        enc = MaskEncoder(w, hidden=4, levels=3, n_fft=64, hop=16, harmonics=harmonics, position=len(harmonics) > 1)
         mix = torch.randn(3, 200)
         loc, scale = enc(mix)
         assert loc.shape == scale.shape == (3, len(w), 200) and torch.all(scale > 0)
@@ -221,6 +221,25 @@ def test_mask_encoder_means_meet_the_mix_and_start_at_the_minimum_norm_split():
         enc(torch.randn(1, 30))
     with pytest.raises(ConfigError, match="hop"):
         MaskEncoder([0.5, 0.5], n_fft=64, hop=40)
+    with pytest.raises(ConfigError, match="harmonics"):
+        MaskEncoder([0.5, 0.5], harmonics=(0.0, 1.0))
+
+
+def test_mask_encoder_harmonic_channels_read_the_power_at_multiples_of_each_bin():
+    from priorsep.separation.variational import MaskEncoder
+
+    enc = MaskEncoder([0.5, 0.5], hidden=4, levels=2, n_fft=64, hop=16, harmonics=(0.5, 1.0, 2.0, 3.0), position=True)
+    feat = torch.randn(2, 33, 5)
+    x = enc._features(feat)
+    assert x.shape == (2, 5, 33, 5)
+    torch.testing.assert_close(x[:, 1], feat)
+    torch.testing.assert_close(x[:, 0, ::2], feat[:, :17])  # bin 2j at half its frequency: bin j
+    torch.testing.assert_close(x[:, 0, 1::2], 0.5 * (feat[:, :16] + feat[:, 1:17]))  # halfway between bins
+    torch.testing.assert_close(x[:, 2, :17], feat[:, ::2])
+    torch.testing.assert_close(x[:, 3, :11], feat[:, ::3])
+    silence = feat.amin((1, 2))[:, None, None].expand(-1, 10, 5)
+    torch.testing.assert_close(x[:, 3, 11:21], silence)  # above Nyquist
+    torch.testing.assert_close(x[:, 4, :, 0], torch.linspace(0, 1, 33).expand(2, -1))
 
 
 def test_mask_encoder_svi_steps_raise_the_elbo_and_it_round_trips(tmp_path):
@@ -231,7 +250,7 @@ def test_mask_encoder_svi_steps_raise_the_elbo_and_it_round_trips(tmp_path):
     pyro.set_rng_seed(2)
     priors = _gaussian_set()
     freeze(priors)
-    enc = MaskEncoder(priors.weights, hidden=4, levels=2, n_fft=32, hop=8)
+    enc = MaskEncoder(priors.weights, hidden=4, levels=2, n_fft=32, hop=8, harmonics=(0.5, 1.0, 2.0), position=True)
     mix = torch.randn(4, 64)
     before, after = _svi_steps(enc, priors, mix)
     assert after > before + 1.0
@@ -256,5 +275,8 @@ def test_train_posterior_cli_trains_a_mask_encoder(tmp_path, tiny_toy_priors):
 
     assert main(["train-posterior", "--priors", str(tiny_toy_priors), "--data", "toy", "--architecture", "mask",
                  "--steps", "2", "--batch-size", "1", "--crop", "1024", "--hidden", "4", "--levels", "2", "--quiet",
-                 "--out", str(tmp_path / "enc")]) == 0
-    assert isinstance(load_encoder(tmp_path / "enc"), MaskEncoder)
+                 "--harmonics", "0.5,1,2", "--position", "--out", str(tmp_path / "enc")]) == 0
+    enc = load_encoder(tmp_path / "enc")
+    assert isinstance(enc, MaskEncoder) and enc.harmonics == (0.5, 1.0, 2.0) and enc.position
+    with pytest.raises(SystemExit):
+        main(["train-posterior", "--data", "toy", "--harmonics", "0,1", "--out", str(tmp_path / "e2")])
