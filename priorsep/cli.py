@@ -269,7 +269,7 @@ def cmd_train_posterior(args: argparse.Namespace) -> int:
     log = train_posterior(priors, encoder, mixes, out, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
                           sigma_start=args.sigma_start, sigma_end=args.sigma_end, gamma_scale=args.gamma_scale,
                           particles=args.particles, seed=args.seed, checkpoint_every=args.checkpoint_every,
-                          quiet=args.quiet, objective=objective)
+                          quiet=args.quiet, objective=objective, tie_scale=args.tie_scale)
     if distributed.current().is_main:
         key, what = ("elbo", "ELBO") if objective == "elbo" else ("log_q", "log q of the teacher's estimates")
         last = log[-1][key] if log else float("nan")
@@ -503,6 +503,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sigma-end", type=float, default=0.02, help="... and at the last (geometric in between)")
     p.add_argument("--gamma-scale", type=float, default=0.5, help="likelihood std = gamma_scale * sigma")
     p.add_argument("--particles", type=int, default=1, help="ELBO samples per mixture and step")
+    p.add_argument("--tie-scale", action="store_true",
+                   help="ELBO with q's std tied to sigma: its draws are what the priors at sigma model")
     p.add_argument("--architecture", choices=["unet", "mask"], default="unet",
                    help="unet: waveform U-Net around the minimum-norm split; mask: soft masks of the mixture's "
                    "STFT from a spectrogram U-Net (the means meet the mix exactly)")

@@ -56,6 +56,20 @@ def test_variational_toy_script(tiny_toy_priors, tmp_path):
         ["--priors", str(tiny_toy_priors), "--encoder", str(tmp_path / "enc"), "--n", "2", "--length", "256"]))
     assert np.array(rec["si_sdri"]).shape == (2, 4) and rec["seconds_per_mix"] > 0
     assert abs(rec["median_si_sdri"]) < 1e-3  # an untrained mask encoder returns the minimum-norm split: 0 dB
+    rec = variational_toy.main(variational_toy.build_parser().parse_args(
+        ["--priors", str(tiny_toy_priors), "--encoder", str(tmp_path / "enc"), "--n", "2", "--length", "256",
+         "--seeds", "3,4"]))
+    assert np.array(rec["si_sdri"]).shape == (4, 4) and rec["seeds"] == [3, 4] and len(rec["per_seed"]) == 2
+
+
+def test_write_teacher_labels_script(tiny_toy_priors, tmp_path, capsys):
+    import write_teacher_labels
+
+    labels = write_teacher_labels.main(write_teacher_labels.build_parser().parse_args(
+        ["--priors", str(tiny_toy_priors), "--n", "2", "--length", "256", "--out", str(tmp_path / "t"), "--quiet",
+         "--settings", '{"n_levels": 2, "steps_per_level": 1, "denoise": false}']))
+    assert len(labels) == 2 and labels[0]["sources"].shape == (4, 256)
+    assert "2 teacher mixtures" in capsys.readouterr().out
 
 
 def test_silence_margin_finetune_script(tiny_toy_priors, tmp_path):

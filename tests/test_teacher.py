@@ -105,5 +105,12 @@ def test_train_posterior_cli_fits_q_to_teacher_estimates(tmp_path, tiny_toy_prio
     assert main(args) == 0
     assert "log q of the teacher" in capsys.readouterr().out
     assert isinstance(load_encoder(tmp_path / "enc"), MaskEncoder)
+    # an ELBO stage from it (q's std tied to sigma) keeps the teacher stage's record
+    assert main(["train-posterior", "--priors", str(tiny_toy_priors), "--data", "toy", "--init", str(tmp_path / "enc"),
+                 "--tie-scale", "--steps", "1", "--batch-size", "1", "--crop", "1024", "--quiet",
+                 "--out", str(tmp_path / "enc-elbo")]) == 0
+    cfg = json.loads((tmp_path / "enc-elbo.json").read_text())
+    assert cfg["training"]["tie_scale"] and cfg["window"] == 1024 and cfg["harmonics"] == [1.0]
+    assert [h["objective"].split()[0] for h in cfg["training_history"]] == ["log"]
     assert main(args[:-1] + [str(tmp_path / "enc2"), "--teacher-min-density", "1e9"]) == 2
     assert "accepted teacher estimate" in capsys.readouterr().err

@@ -56,6 +56,11 @@ def test_elbo_matches_closed_form_on_gaussian_priors():
     est = float(elbo(mix, priors, guide, sigma, gamma, particles=20000).detach())
     exact = closed_form(mix, priors, mu, tau, sigma, gamma)
     assert est == pytest.approx(exact, rel=2e-3, abs=0.05)
+    # tie_scale: q's std is sigma, whatever the encoder's scale
+    pyro.set_rng_seed(0)
+    est = float(elbo(mix, priors, guide, sigma, gamma, particles=20000, tie_scale=True).detach())
+    tied = closed_form(mix, priors, mu, torch.full_like(tau, sigma), sigma, gamma)
+    assert est == pytest.approx(tied, rel=2e-3, abs=0.05) and abs(tied - exact) > 1.0
 
 
 def _svi_steps(enc, priors, mix, steps: int = 30) -> tuple[float, float]:

@@ -215,25 +215,30 @@ def model(mix: torch.Tensor, priors: PriorSet, sigma: float, gamma: float) -> No
         pyro.sample("mix", dist.Normal(loc, gamma).to_event(1), obs=mix)
 
 
-def guide(mix: torch.Tensor, priors: PriorSet, sigma: float, gamma: float, encoder: Encoder) -> None:
-    """The amortised posterior: one diagonal Gaussian per source from the encoder."""
+def guide(mix: torch.Tensor, priors: PriorSet, sigma: float, gamma: float, encoder: Encoder,
+          tie_scale: bool = False) -> None:
+    """The amortised posterior: one diagonal Gaussian per source from the encoder. ``tie_scale``:
+    its std is ``sigma`` instead of the encoder's scale, so a draw mu + sigma * eps is what the
+    noise-conditioned prior at ``sigma`` models (a clean source plus noise of std sigma)."""
     pyro.module("encoder", encoder)
     loc, scale = encoder(mix)
+    if tie_scale:
+        scale = torch.full_like(loc, sigma)
     with pyro.plate("mixes", mix.shape[0]):
         for k, p in enumerate(priors):
             pyro.sample(f"s_{p.name}", dist.Normal(loc[:, k], scale[:, k]).to_event(1))
 
 
 def elbo(mix: torch.Tensor, priors: PriorSet, encoder: Encoder, sigma: float, gamma: float,
-         particles: int = 1) -> torch.Tensor:
+         particles: int = 1, tie_scale: bool = False) -> torch.Tensor:
     """Monte-Carlo ELBO (nats, summed over the batch) of ``mix (B, T)``, differentiable in the encoder;
-    ``particles`` draws are vectorised (one batched pass through each prior)."""
+    ``particles`` draws are vectorised (one batched pass through each prior). ``tie_scale``: see :func:`guide`."""
     # pyro.module keeps parameters in a global store and would load a previous encoder's values into
     # this one; the encoder's own parameters are the truth here (torch optimisers, checkpoints)
     pyro.clear_param_store()
     loss = pyro.infer.Trace_ELBO(num_particles=particles, vectorize_particles=particles > 1,
                                  max_plate_nesting=1).differentiable_loss(
-        lambda m: model(m, priors, sigma, gamma), lambda m: guide(m, priors, sigma, gamma, encoder), mix)
+        lambda m: model(m, priors, sigma, gamma), lambda m: guide(m, priors, sigma, gamma, encoder, tie_scale), mix)
     return -loss
 
 
@@ -314,10 +319,13 @@ def resolve_encoder(priors: PriorSet, encoder=None) -> Encoder:
     return encoder if isinstance(encoder, Encoder) else load_encoder(encoder, priors)
 
 
-def encoder_posterior(encoder: Encoder, mixes: torch.Tensor, chunk: int = 2**16, batch: int = 4
+def encoder_posterior(encoder: Encoder, mixes: torch.Tensor, chunk: int | None = None, batch: int = 4
                       ) -> tuple[torch.Tensor, torch.Tensor]:
     """Means and scales ``(B, K, T)`` for mixes ``(B, T)`` of any length: overlap-added chunks of
-    about ``chunk`` samples (a multiple of the encoder's length multiple), ``batch`` at a time."""
+    about ``chunk`` samples (a multiple of the encoder's length multiple), ``batch`` at a time.
+    ``chunk=None``: the encoder's training window (its config's ``window``, the crop length it was
+    trained on), else 2^16; an encoder sees at test time the context it was trained with."""
+    chunk = chunk or int(encoder.config.get("window", 2**16))
     from .overlap_add import overlap_add
 
     k = len(encoder.config["weights"])

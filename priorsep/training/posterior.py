@@ -46,6 +46,7 @@ def train_posterior(
     checkpoint_every: int = 200,
     quiet: bool = False,
     objective: str = "elbo",
+    tie_scale: bool = False,
 ) -> list[dict]:
     """Maximise the ELBO of mixtures ``mixes[i]`` (``(T,)`` tensors, deterministic in ``i``; batch
     ``b`` uses items ``b * batch_size ...``) with the priors frozen.
@@ -60,6 +61,7 @@ def train_posterior(
     ``objective="teacher"``: ``mixes[i]`` are pairs ``(mix (T,), teacher estimates (K, T))`` (never
     ground-truth stems) and each step maximises log q(estimates | mix), the wake update of q; the
     records carry ``"log_q"`` (nats per sample) instead of ``"elbo"``, and sigma plays no part.
+    ``tie_scale``: q's std is sigma during the ELBO (see :func:`~priorsep.separation.variational.guide`).
     """
     if objective not in ("elbo", "teacher"):
         raise ConfigError(f"objective must be 'elbo' or 'teacher', got {objective!r}")
@@ -80,10 +82,18 @@ def train_posterior(
         if d.is_main:
             trim_log(log_path, start)
     training = dict(steps=steps, batch_size=batch_size, lr=lr, sigma_start=sigma_start, sigma_end=sigma_end,
-                    gamma_scale=gamma_scale, particles=particles, seed=seed,
+                    gamma_scale=gamma_scale, particles=particles, seed=seed, tie_scale=tie_scale,
                     objective=OBJECTIVES[objective],
                     mixtures=mixes.describe() if hasattr(mixes, "describe") else type(mixes).__name__)
-    extra = dict(sources=list(priors.names), sample_rate=priors.sample_rate, training=training)
+    first = mixes[0]
+    window = int((first[0] if objective == "teacher" else first).shape[-1])
+    # the encoder separates long mixes in overlapped windows of the length it was trained on
+    extra = dict(sources=list(priors.names), sample_rate=priors.sample_rate, window=window, training=training)
+    earlier = list(encoder.config.get("training_history", []))
+    if "training" in encoder.config:
+        earlier.append(encoder.config["training"])
+    if earlier:  # a further stage (--init): keep the record of the stages before it
+        extra["training_history"] = earlier
     net = d.wrap(encoder)
     encoder.train()
     records: list[dict] = []
@@ -95,7 +105,7 @@ def train_posterior(
         sigma = sigmas[step]
         if objective == "elbo":
             batch = torch.stack(items)[part]  # (B, T)
-            loss = -elbo(batch, priors, net, sigma, gamma_scale * sigma, particles) / batch.numel()
+            loss = -elbo(batch, priors, net, sigma, gamma_scale * sigma, particles, tie_scale) / batch.numel()
         else:
             batch, target = (torch.stack(x)[part] for x in zip(*items))  # (B, T), (B, K, T)
             loc, scale = net(batch)
