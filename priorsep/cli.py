@@ -524,7 +524,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("separate", help="separate a mixture file into one wav per source")
     p.add_argument("mix", nargs="+", help="mixture audio files (wav/flac/...) or folders of them")
-    p.add_argument("--priors", default="toy", help="bundled prior set name or folder of checkpoints")
+    p.add_argument("--priors", help="bundled prior set name or folder of checkpoints (default: toy; toy-wavenet "
+                   "for --method variational, whose bundled encoder separates)")
     p.add_argument("--method", default="langevin", choices=["langevin", "variational", "baseline"],
                    help="langevin (the priors), variational (the priors' encoder, see --encoder) or baseline "
                    "(a trained Wave-U-Net / FactorGAN, see --model)")

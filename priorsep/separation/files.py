@@ -24,7 +24,7 @@ class Separation:
     """What to separate with: ``method`` "langevin" (``priors``, ``settings``) or "baseline" (``model``)."""
 
     method: str = "langevin"
-    priors: str = "toy"
+    priors: str | None = None  # None: "toy", or for "variational" the set whose bundled encoder separates
     model: str | None = None
     encoder: str | None = None
     seed: int = 0
@@ -44,8 +44,9 @@ class Separation:
         if self.method not in ("langevin", "variational"):
             raise ConfigError(f"unknown method {self.method!r}; expected 'langevin', 'variational' or 'baseline'")
         from ..priors.io import load_priors
+        from .variational import DEFAULT_SET
 
-        return load_priors(self.priors)
+        return load_priors(self.priors or (DEFAULT_SET if self.method == "variational" else "toy"))
 
 
 def collect_inputs(paths: list[str | Path]) -> list[tuple[Path, str]]:

@@ -15,8 +15,11 @@ estimated with reparameterised draws of the guide (gradients reach the encoder t
 priors' scores; the priors' own parameters are frozen).
 
 Training with a sigma/gamma annealing is :func:`priorsep.training.posterior.train_posterior`; the
-ELBO is tested against its closed form on Gaussian priors. With the bundled flow priors the
-encoder's means do not separate yet (``benchmarks/results/variational/``).
+ELBO is tested against its closed form on Gaussian priors. Trained by the ELBO alone, the encoders
+did not separate (``benchmarks/results/variational/``); the bundled ``toy-wavenet`` encoder is first
+fitted to the Langevin separator's estimates of mixtures (:mod:`priorsep.training.teacher`), then
+trained by the ELBO with q's std tied to sigma, and separates in one pass (9.06 dB on 96 fresh toy
+mixes, 0.09 s per mix).
 """
 from __future__ import annotations
 
@@ -343,12 +346,17 @@ def encoder_means(encoder: Encoder, mixes: torch.Tensor) -> torch.Tensor:
     """The posterior means ``(B, K, T)``: the starting point of ``langevin_separate(init="variational")``."""
     return encoder_posterior(encoder, mixes)[0]
 
+#: the bundled prior set :func:`variational_separate` uses by default
+DEFAULT_SET = "toy-wavenet"
+
+
 def variational_separate(mix, priors: PriorSet | str | None = None, *, encoder: Encoder | str | None = None,
                          seed: int | None = None, samples: int = 1):
     """Separate in one pass with an amortised posterior q(s | m).
 
     mix: ``(T,)`` or ``(C, T)`` float array at the priors' rate (channels separated independently).
-    priors: a :class:`PriorSet`, bundled name or folder (``None``: ``"toy"``). encoder: an
+    priors: a :class:`PriorSet`, bundled name or folder (``None``: ``"toy-wavenet"``, whose bundled
+    encoder separates the toy mixes; the ``"toy"`` flows' own does not). encoder: an
     :class:`Encoder`, a checkpoint stem, or ``None`` for the prior set's own ``encoder`` checkpoint.
     Returns ``{source: posterior mean shaped like mix}``; with ``samples > 1`` the pair
     ``(means, draws)`` where ``draws[source]`` is ``(samples, *mix.shape)``: their spread shows where
@@ -363,7 +371,7 @@ def variational_separate(mix, priors: PriorSet | str | None = None, *, encoder: 
     if not isinstance(samples, (int, np.integer)) or isinstance(samples, bool) or samples < 1:
         raise ConfigError(f"samples must be an integer >= 1, got {samples!r}")
     if priors is None or isinstance(priors, str) or hasattr(priors, "__fspath__"):
-        priors = load_priors(priors or "toy")
+        priors = load_priors(priors or DEFAULT_SET)
     encoder = resolve_encoder(priors, encoder)
     loc, scale = encoder_posterior(encoder, torch.from_numpy(np.atleast_2d(arr).copy()))
     means = {name: loc[:, k].numpy().reshape(arr.shape) for k, name in enumerate(priors.names)}
