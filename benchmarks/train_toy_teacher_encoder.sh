@@ -18,7 +18,7 @@ ELBO_STEPS=${ELBO_STEPS:-300}
 export MALLOC_MMAP_THRESHOLD_=17179869184 MALLOC_TRIM_THRESHOLD_=17179869184 MALLOC_TOP_PAD_=1073741824
 mkdir -p "$OUT"
 python benchmarks/write_teacher_labels.py --priors "$PRIORS" --n "$N_MIXES" --length 4096 --seed 0 --out "$TEACHER" --quiet
-priorsep train-posterior --resume --priors "$PRIORS" --data toy --teacher "$TEACHER" --out "$OUT/encoder" \
+priorsep train-posterior --resume --priors "$PRIORS" --teacher "$TEACHER" --out "$OUT/encoder" \
   --architecture mask --steps "$STEPS" --batch-size 16 --crop 2048 --lr 1e-3 --hidden 32 --levels 6 --harmonics 0.5,1,2,3,4,5 --position \
   --init-scale 0.1 --seed 0 --checkpoint-every 250 --quiet
 if [ "$ELBO_STEPS" -gt 0 ]; then

@@ -232,6 +232,8 @@ def cmd_train_posterior(args: argparse.Namespace) -> int:
     from .separation.variational import ENCODER_STEM, Encoder, MaskEncoder, load_encoder
     from .training.posterior import train_posterior
 
+    if not args.data and not args.teacher:
+        raise ConfigError("train-posterior needs --data (toy or a folder of mixtures) or --teacher DIR")
     priors = load_priors(args.priors)
     objective = "elbo"
     if args.teacher:
@@ -486,7 +488,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("train-posterior", help="train a variational encoder on mixtures only (frozen priors)")
     p.add_argument("--priors", default="toy", help="bundled prior set name or folder of checkpoints")
-    p.add_argument("--data", required=True, help="'toy' (toy mixtures) or a folder of mixture wav/flac files")
+    p.add_argument("--data", help="'toy' (toy mixtures) or a folder of mixture wav/flac files (needed unless "
+                   "--teacher)")
     p.add_argument("--teacher", metavar="DIR",
                    help="fit q to the Langevin separator's estimates in DIR (benchmarks/write_teacher_labels.py), "
                    "remixed, instead of maximising the ELBO of --data: the wake update of q; no stems either way")

@@ -99,7 +99,9 @@ def test_train_posterior_cli_fits_q_to_teacher_estimates(tmp_path, tiny_toy_prio
                                  **QUICK)
     for path, lab in zip(paths, load_teacher_labels(tmp_path / "t")):  # untrained priors: rate them as accepted
         atomic_npz_save(path, **{**lab, "log_density": np.eye(4)})
-    args = ["train-posterior", "--priors", str(tiny_toy_priors), "--data", "toy", "--teacher", str(tmp_path / "t"),
+    assert main(["train-posterior", "--priors", str(tiny_toy_priors), "--out", str(tmp_path / "x")]) == 2
+    assert "--data" in capsys.readouterr().err
+    args = ["train-posterior", "--priors", str(tiny_toy_priors), "--teacher", str(tmp_path / "t"),
             "--architecture", "mask", "--steps", "2", "--batch-size", "2", "--crop", "1024", "--hidden", "4",
             "--levels", "2", "--quiet", "--out", str(tmp_path / "enc")]
     assert main(args) == 0
