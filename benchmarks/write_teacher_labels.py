@@ -8,6 +8,7 @@ Resumable (existing files are kept). The stems of the toy data are never read: o
 from __future__ import annotations
 
 import argparse
+import json
 
 import numpy as np
 import torch
@@ -23,18 +24,12 @@ def main(args: argparse.Namespace) -> list[dict]:
     priors = priorsep.load_priors(args.priors)
     mixes = MixturesOnly(ToyMixCrops(args.length, seed=args.seed))
     write_teacher_labels(priors, mixes, args.out, args.n, start=args.start, quiet=args.quiet,
-                         **json_settings(args.settings))
+                         **json.loads(args.settings))
     labels = load_teacher_labels(args.out)
     own = np.stack([np.diag(lab["log_density"]) for lab in labels])
     print(f"{len(labels)} teacher mixtures in {args.out}; own-prior density (nats/sample) per source, "
           f"median {np.median(own, 0).round(2).tolist()}, mean {np.mean([lab['seconds'] for lab in labels]):.1f} s/mix")
     return labels
-
-
-def json_settings(text: str) -> dict:
-    import json
-
-    return json.loads(text)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -240,9 +241,11 @@ def cmd_train_posterior(args: argparse.Namespace) -> int:
         from .training.teacher import TeacherRemixes, accepted_sources, load_teacher_labels
 
         labels = load_teacher_labels(args.teacher)
-        if labels[0]["sources"].shape[0] != len(priors.names):
-            raise ConfigError(f"teacher estimates in {args.teacher} have {labels[0]['sources'].shape[0]} sources, "
-                              f"the priors {len(priors.names)} ({priors.names})")
+        meta = Path(args.teacher) / "teacher.json"
+        names = json.loads(meta.read_text()).get("sources") if meta.is_file() else None
+        if labels[0]["sources"].shape[0] != len(priors.names) or (names and list(names) != list(priors.names)):
+            raise ConfigError(f"teacher estimates in {args.teacher} are of {names or labels[0]['sources'].shape[0]} "
+                              f"sources, the priors of {priors.names}")
         mixes = TeacherRemixes(accepted_sources(labels, args.teacher_min_density), priors.weights, args.crop,
                                seed=args.seed)
         objective = "teacher"
@@ -337,8 +340,6 @@ def cmd_separate(args: argparse.Namespace) -> int:
 
 def cmd_data(args: argparse.Namespace) -> int:
     from .data.band import make_band_dataset
-
-    import json
 
     out = make_band_dataset(args.out, args.tracks, seconds=args.seconds, seed=args.seed, soundfont=args.soundfont,
                             test_tracks=args.test_tracks, progress=not args.quiet)

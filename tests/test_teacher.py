@@ -114,5 +114,9 @@ def test_train_posterior_cli_fits_q_to_teacher_estimates(tmp_path, tiny_toy_prio
     cfg = json.loads((tmp_path / "enc-elbo.json").read_text())
     assert cfg["training"]["tie_scale"] and cfg["window"] == 1024 and cfg["harmonics"] == [1.0]
     assert [h["objective"].split()[0] for h in cfg["training_history"]] == ["log"]
+    meta = tmp_path / "t" / "teacher.json"
+    meta.write_text(meta.read_text().replace('"sine"', '"flute"'))
+    assert main(args[:-1] + [str(tmp_path / "enc3")]) == 2 and "flute" in capsys.readouterr().err
+    meta.write_text(meta.read_text().replace('"flute"', '"sine"'))
     assert main(args[:-1] + [str(tmp_path / "enc2"), "--teacher-min-density", "1e9"]) == 2
     assert "accepted teacher estimate" in capsys.readouterr().err
