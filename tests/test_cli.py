@@ -165,6 +165,7 @@ def test_demo_example_smoke(tiny_toy_priors, tmp_path):
 
     assert sorted(res["baselines"]) == sorted(default_toy_baselines())
     assert all(np.isfinite(v) for v in res["baselines"].values())
+    assert np.isfinite(res["variational"])
     assert (tmp_path / "demo" / "mix0.png").stat().st_size > 1000
     assert (tmp_path / "demo" / "mix0_sine_estimate.wav").is_file()
 
