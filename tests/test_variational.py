@@ -285,3 +285,23 @@ def test_train_posterior_cli_trains_a_mask_encoder(tmp_path, tiny_toy_priors):
     assert isinstance(enc, MaskEncoder) and enc.harmonics == (0.5, 1.0, 2.0) and enc.position
     with pytest.raises(SystemExit):
         main(["train-posterior", "--data", "toy", "--harmonics", "0,1", "--out", str(tmp_path / "e2")])
+
+
+def test_encoder_posterior_runs_in_training_windows_and_pads_short_mixes():
+    from priorsep.errors import ConfigError
+    from priorsep.separation.variational import MaskEncoder, encoder_posterior
+
+    torch.manual_seed(0)
+    enc = MaskEncoder([0.25] * 4, hidden=4, levels=2)  # n_fft 1024: needs more than 512 samples
+    torch.nn.init.normal_(enc.out.weight, std=1.0)
+    enc.eval()
+    with pytest.raises(ConfigError, match="must exceed"):
+        encoder_posterior(enc, torch.randn(2, 300))  # no training window recorded: run as is
+    enc.config["window"] = 2048
+    for t in (300, 5000):  # shorter than the window: padded to it; longer: overlap-added windows
+        mix = torch.randn(2, t)
+        loc, scale = encoder_posterior(enc, mix)
+        assert loc.shape == scale.shape == (2, 4, t)
+        torch.testing.assert_close(0.25 * loc.sum(1), mix, atol=1e-4, rtol=1e-4)  # the means still meet the mix
+    mix = torch.randn(1, 2048)  # exactly one window: the encoder's own output
+    torch.testing.assert_close(encoder_posterior(enc, mix)[0], enc(mix)[0])

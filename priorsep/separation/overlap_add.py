@@ -30,6 +30,17 @@ def chunk_starts(t: int, chunk: int, multiple: int = 1) -> tuple[int, list[int]]
     return chunk, starts
 
 
+def pad_to(mixes: torch.Tensor, length: int) -> torch.Tensor:
+    """``mixes (B, T)`` padded at the end to ``length`` samples, by reflection (a silent pad would be
+    out of distribution for priors and encoders), or by repeating the last sample when ``T`` is too
+    short to reflect; unchanged if ``T >= length``."""
+    t = mixes.shape[-1]
+    if t >= length:
+        return mixes
+    pad = length - t
+    return torch.nn.functional.pad(mixes[:, None], (0, pad), mode="reflect" if pad < t else "replicate")[:, 0]
+
+
 def overlap_add(
     separate: Callable[[torch.Tensor], torch.Tensor],
     mixes: torch.Tensor,
@@ -50,9 +61,7 @@ def overlap_add(
         raise ConfigError(f"batch must be >= 1, got {batch}")
     b, t = mixes.shape
     length, starts = chunk_starts(t, chunk, multiple)
-    if t < length:
-        pad = length - t
-        mixes = torch.nn.functional.pad(mixes[:, None], (0, pad), mode="reflect" if pad < t else "replicate")[:, 0]
+    mixes = pad_to(mixes, length)
     window = torch.hann_window(length, periodic=False, dtype=mixes.dtype).clamp_min(1e-3)
     norm = mixes.new_zeros(mixes.shape[-1])
     for s0 in starts:

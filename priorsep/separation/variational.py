@@ -327,9 +327,10 @@ def encoder_posterior(encoder: Encoder, mixes: torch.Tensor, chunk: int | None =
     """Means and scales ``(B, K, T)`` for mixes ``(B, T)`` of any length: overlap-added chunks of
     about ``chunk`` samples (a multiple of the encoder's length multiple), ``batch`` at a time.
     ``chunk=None``: the encoder's training window (its config's ``window``, the crop length it was
-    trained on), else 2^16; an encoder sees at test time the context it was trained with."""
+    trained on), else 2^16; an encoder sees at test time the context it was trained with. A mix
+    shorter than that window is padded to it (:func:`~priorsep.separation.overlap_add.pad_to`)."""
     chunk = chunk or int(encoder.config.get("window", 2**16))
-    from .overlap_add import overlap_add
+    from .overlap_add import overlap_add, pad_to
 
     k = len(encoder.config["weights"])
 
@@ -337,8 +338,11 @@ def encoder_posterior(encoder: Encoder, mixes: torch.Tensor, chunk: int | None =
         loc, scale = encoder(x)
         return torch.cat([loc, scale], 1)
 
+    t = mixes.shape[-1]
+    if "window" in encoder.config:  # a mix shorter than the training window gets the window, padded
+        mixes = pad_to(mixes, int(encoder.config["window"]))
     with torch.no_grad():
-        out = overlap_add(run, mixes.float(), chunk, encoder.length_multiple, batch)
+        out = overlap_add(run, mixes.float(), chunk, encoder.length_multiple, batch)[..., :t]
     return out[:, :k], out[:, k:]
 
 
