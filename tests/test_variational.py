@@ -305,3 +305,24 @@ def test_encoder_posterior_runs_in_training_windows_and_pads_short_mixes():
         torch.testing.assert_close(0.25 * loc.sum(1), mix, atol=1e-4, rtol=1e-4)  # the means still meet the mix
     mix = torch.randn(1, 2048)  # exactly one window: the encoder's own output
     torch.testing.assert_close(encoder_posterior(enc, mix)[0], enc(mix)[0])
+
+
+def test_a_mask_encoder_object_drives_variational_and_hybrid_separation(tiny_toy_priors):
+    import numpy as np
+
+    import priorsep
+    from priorsep.data.toy import toy_eval_set
+    from priorsep.separation.variational import MaskEncoder, encoder_means, variational_separate
+
+    priors = priorsep.load_priors(tiny_toy_priors)
+    torch.manual_seed(1)
+    enc = MaskEncoder(priors.weights, hidden=4, levels=2).eval()
+    torch.nn.init.normal_(enc.out.weight, std=1.0)
+    mix = toy_eval_set(1, 1024, seed=5).mixes[0]
+    est = variational_separate(mix, priors, encoder=enc)  # an object, not a checkpoint stem
+    means = encoder_means(enc, torch.from_numpy(mix)[None])[0].numpy()
+    np.testing.assert_allclose(est["square"], means[1], atol=1e-6)
+    still = dict(init="variational", sigma_max=1e-7, sigma_min=1e-7, n_levels=1, steps_per_level=1, step_size=1e-9,
+                 denoise=False)
+    out = priorsep.langevin_separate(mix, priors=priors, encoder=enc, seed=0, **still)
+    assert abs(out["square"] - means[1]).max() < 1e-3

@@ -309,8 +309,9 @@ def own_encoder(priors: PriorSet):
     return stem if stem is not None and stem.with_suffix(".pt").is_file() else None
 
 
-def resolve_encoder(priors: PriorSet, encoder=None) -> Encoder:
-    """``encoder`` as an :class:`Encoder`: itself, loaded from a stem, or (``None``) the prior set's own."""
+def resolve_encoder(priors: PriorSet, encoder=None) -> Encoder | MaskEncoder:
+    """``encoder`` as a module (:data:`ENCODER_CLASSES`): itself, loaded from a stem, or (``None``)
+    the prior set's own."""
     from ..errors import UnknownNameError
 
     if encoder is None:
@@ -319,7 +320,7 @@ def resolve_encoder(priors: PriorSet, encoder=None) -> Encoder:
             raise UnknownNameError(f"the prior set {getattr(priors, 'path', None) or priors.names} has no encoder; "
                                    "train one with priorsep train-posterior, or pass encoder=STEM")
         encoder = stem
-    return encoder if isinstance(encoder, Encoder) else load_encoder(encoder, priors)
+    return encoder if isinstance(encoder, tuple(ENCODER_CLASSES.values())) else load_encoder(encoder, priors)
 
 
 def encoder_posterior(encoder: Encoder, mixes: torch.Tensor, chunk: int | None = None, batch: int = 4
