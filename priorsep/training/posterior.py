@@ -63,7 +63,7 @@ def train_posterior(
     records carry ``"log_q"`` (nats per sample) instead of ``"elbo"``, and sigma plays no part.
     ``tie_scale``: q's std is sigma during the ELBO (see :func:`~priorsep.separation.variational.guide`).
     """
-    if objective not in ("elbo", "teacher"):
+    if objective not in OBJECTIVES:
         raise ConfigError(f"objective must be 'elbo' or 'teacher', got {objective!r}")
     state_path, log_path = side_file(out, ".train.pt"), side_file(out, ".log.jsonl")
     d = distributed.current()
