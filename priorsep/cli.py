@@ -240,12 +240,7 @@ def cmd_train_posterior(args: argparse.Namespace) -> int:
     if args.teacher:
         from .training.teacher import TeacherRemixes, accepted_sources, load_teacher_labels
 
-        labels = load_teacher_labels(args.teacher)
-        meta = Path(args.teacher) / "teacher.json"
-        names = json.loads(meta.read_text()).get("sources") if meta.is_file() else None
-        if labels[0]["sources"].shape[0] != len(priors.names) or (names and list(names) != list(priors.names)):
-            raise ConfigError(f"teacher estimates in {args.teacher} are of {names or labels[0]['sources'].shape[0]} "
-                              f"sources, the priors of {priors.names}")
+        labels = load_teacher_labels(args.teacher, priors.names)
         mixes = TeacherRemixes(accepted_sources(labels, args.teacher_min_density), priors.weights, args.crop,
                                seed=args.seed)
         objective = "teacher"

@@ -13,6 +13,7 @@ resumes where it stopped. ``DIR/teacher.json`` records the priors, settings and 
 """
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -66,8 +67,9 @@ def write_teacher_labels(priors: PriorSet, mixes, folder: str | Path, n: int, *,
     return paths
 
 
-def load_teacher_labels(folder: str | Path) -> list[dict]:
-    """Every ``mix_*.npz`` in ``folder`` as a dict of arrays, in file order."""
+def load_teacher_labels(folder: str | Path, names: list[str] | None = None) -> list[dict]:
+    """Every ``mix_*.npz`` in ``folder`` as a dict of arrays, in file order; with ``names``, checks
+    that the estimates are of these sources (count, and ``teacher.json``'s names where present)."""
     files = sorted(Path(folder).glob("mix_*.npz"))
     if not files:
         raise DataError(f"no teacher estimates (mix_*.npz) in {folder}; write them with write_teacher_labels")
@@ -75,6 +77,12 @@ def load_teacher_labels(folder: str | Path) -> list[dict]:
     for f in files:
         with np.load(f) as z:
             out.append({k: z[k] for k in z.files})
+    if names is not None:
+        meta = Path(folder) / "teacher.json"
+        written = json.loads(meta.read_text()).get("sources") if meta.is_file() else None
+        if out[0]["sources"].shape[0] != len(names) or (written and list(written) != list(names)):
+            raise ConfigError(f"teacher estimates in {folder} are of {written or out[0]['sources'].shape[0]} "
+                              f"sources, the priors of {list(names)}")
     return out
 
 
