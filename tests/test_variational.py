@@ -230,12 +230,11 @@ def test_mask_encoder_means_meet_the_mix_and_start_at_the_minimum_norm_split():
         MaskEncoder([0.5, 0.5], harmonics=(0.0, 1.0))
 
 
-def test_mask_encoder_harmonic_channels_read_the_power_at_multiples_of_each_bin():
-    from priorsep.separation.variational import MaskEncoder
+def test_harmonic_channels_read_the_power_at_multiples_of_each_bin():
+    from priorsep.harmonic_unet import harmonic_stack
 
-    enc = MaskEncoder([0.5, 0.5], hidden=4, levels=2, n_fft=64, hop=16, harmonics=(0.5, 1.0, 2.0, 3.0), position=True)
     feat = torch.randn(2, 33, 5)
-    x = enc._features(feat)
+    x = harmonic_stack(feat, (0.5, 1.0, 2.0, 3.0), position=True)
     assert x.shape == (2, 5, 33, 5)
     torch.testing.assert_close(x[:, 1], feat)
     torch.testing.assert_close(x[:, 0, ::2], feat[:, :17])  # bin 2j at half its frequency: bin j

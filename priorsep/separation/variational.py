@@ -35,6 +35,7 @@ from torch import nn
 from torch.distributions import constraints
 
 from ..errors import ConfigError
+from ..harmonic_unet import HarmonicUNet, harmonic_stack, log_power
 from ..priors.base import Prior
 from ..priors.io import PriorSet
 from ..stft import stft
@@ -112,40 +113,34 @@ class Encoder(nn.Module):
         return base + delta, torch.exp(log_scale + self.log_init_scale)
 
 
-class MaskEncoder(nn.Module):
+class MaskEncoder(HarmonicUNet):
     """q_phi(s | m) in the mixture's mask space: mixtures ``(B, T)`` -> means and scales ``(B, K, T)``.
 
     The means are soft shares of the mixture's STFT, mu_k = istft(softmax_k(theta(m)) * STFT(m)) / w_k,
     the family the mask-space Langevin search climbs in (``mask_space.py``): they meet the mix
     exactly, and a partial moves between sources by one logit. The logits ``(B, K, F, N)`` come
-    from a 2-D U-Net over the log-power spectrogram that pools over frequency only (``levels``
-    halvings: a harmonic's relatives far up the spectrum are in view), with each level also given
-    the mean over frames (stationary evidence of a whole window). One learned scale per source.
-    The logits start at log w_k^2, the minimum-norm split.
+    from a :class:`~priorsep.harmonic_unet.HarmonicUNet` (pooling over frequency only: a harmonic's
+    relatives far up the spectrum are in view; the mean over frames at every level) on the
+    log-power spectrogram. One learned scale per source. The logits start at log w_k^2, the
+    minimum-norm split.
 
-    ``harmonics``: the input's channels are the log-power at ``h * f`` for each ``h`` (linear
-    interpolation between bins, silence above Nyquist), so whether a partial has the overtones of a
-    square or a sawtooth, or is itself an overtone, is read at its own bin rather than ``h * f``
-    bins away (harmonic stacking, as in Bittner et al.'s harmonic CQT); ``(1.0,)`` is the plain
-    spectrogram. ``position``: one more channel, the bin's frequency as a fraction of Nyquist.
+    ``harmonics``: the input's channels are the log-power at ``h * f`` for each ``h``
+    (:func:`~priorsep.harmonic_unet.harmonic_stack`); ``(1.0,)`` is the plain spectrogram.
+    ``position``: one more channel, the bin's frequency as a fraction of Nyquist.
     """
 
     def __init__(self, weights: list[float], hidden: int = 32, levels: int = 5, n_fft: int = 1024, hop: int = 256,
                  init_scale: float = 0.1, harmonics: tuple[float, ...] = (1.0,), position: bool = False):
-        super().__init__()
         if hop < 1 or hop > n_fft // 2:
             raise ConfigError(f"need 1 <= hop <= n_fft / 2, got n_fft={n_fft}, hop={hop}")
         if not harmonics or any(not h > 0 for h in harmonics):
             raise ConfigError(f"harmonics must be positive frequency ratios, got {harmonics}")
+        k = len(weights)
+        super().__init__(len(harmonics) + bool(position), k, hidden, levels)
         self.config = dict(weights=list(map(float, weights)), hidden=hidden, levels=levels, n_fft=n_fft, hop=hop,
                            init_scale=init_scale, harmonics=list(map(float, harmonics)), position=bool(position))
-        k = len(weights)
         self.n_fft, self.hop = n_fft, hop
         self.harmonics, self.position = tuple(map(float, harmonics)), bool(position)
-        self.start = nn.Conv2d(len(self.harmonics) + self.position, hidden, 3, padding=1)
-        self.down = nn.ModuleList(nn.Conv2d(2 * hidden, hidden, 3, padding=1) for _ in range(levels))
-        self.up = nn.ModuleList(nn.Conv2d(3 * hidden, hidden, 3, padding=1) for _ in range(levels))
-        self.out = nn.Conv2d(hidden, k, 1)
         nn.init.zeros_(self.out.weight)
         self.register_buffer("w", torch.tensor(weights, dtype=torch.float32))
         with torch.no_grad():
@@ -156,45 +151,9 @@ class MaskEncoder(nn.Module):
     def length_multiple(self) -> int:
         return 1
 
-    @staticmethod
-    def _with_context(h: torch.Tensor) -> torch.Tensor:
-        """``h (B, C, F, N)`` with its mean over frames appended as ``C`` more channels."""
-        return torch.cat([h, h.mean(-1, keepdim=True).expand_as(h)], 1)
-
-    def _features(self, feat: torch.Tensor) -> torch.Tensor:
-        """Input channels ``(B, C, F, N)`` from the log-power ``feat (B, F, N)``: harmonics, position."""
-        if self.harmonics == (1.0,) and not self.position:
-            return feat[:, None]
-        n_bins = feat.shape[1]
-        floor = feat.amin((1, 2), keepdim=True)  # silence, for frequencies above Nyquist
-        padded = torch.cat([feat, floor.expand(-1, 1, feat.shape[2])], 1)  # bin n_bins: silence
-        bins = torch.arange(n_bins, dtype=feat.dtype, device=feat.device)
-        chans = []
-        for h in self.harmonics:
-            pos = (bins * h).clamp(max=n_bins)
-            lo = pos.floor().long().clamp(max=n_bins - 1)
-            frac = (pos - lo).clamp(max=1.0)[None, :, None]
-            hi = torch.where(pos > n_bins - 1, n_bins, lo + 1)  # past the last bin: interpolate towards silence
-            chans.append(padded[:, lo] * (1 - frac) + padded[:, hi] * frac)
-        if self.position:
-            chans.append((bins / (n_bins - 1))[None, :, None].expand_as(feat))
-        return torch.stack(chans, 1)
-
     def logits(self, spec: torch.Tensor) -> torch.Tensor:
         """Mask logits ``(B, K, F, N)`` from the mixtures' complex STFT ``spec (B, F, N)``."""
-        power = spec.abs().pow(2)
-        feat = torch.log(power + 1e-8 * power.amax((1, 2), keepdim=True) + 1e-12)
-        feat = feat - feat.mean((1, 2), keepdim=True)  # level-free: the mix's loudness is not evidence
-        h = F.gelu(self.start(self._features(feat)))
-        skips = []
-        for conv in self.down:
-            skips.append(h)
-            h = F.gelu(conv(self._with_context(F.avg_pool2d(h, (2, 1), ceil_mode=True))))
-        for conv in self.up:
-            skip = skips.pop()
-            h = F.interpolate(h, size=skip.shape[-2:], mode="nearest")
-            h = F.gelu(conv(torch.cat([self._with_context(h), skip], 1)))
-        return self.out(h)
+        return self.trunk(harmonic_stack(log_power(spec), self.harmonics, self.position))
 
     def forward(self, mix: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         b, t = mix.shape

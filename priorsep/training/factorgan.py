@@ -144,7 +144,7 @@ def train_factorgan(
     dd = distributed.current()
     part = dd.shard(batch_size)
     length = model.train_samples
-    noise_frames = model.padded_frames(int(model.config["train_frames"]))
+    noise_frames = int(model.config["train_frames"])
 
     with torch.random.fork_rng():  # discriminator init from the seed, not from the caller's RNG state
         torch.manual_seed(seed)
