@@ -113,7 +113,7 @@ def test_shuffle_sources_keeps_each_source_column():
     assert not torch.equal(sh, tup)
 
 
-def test_auxiliary_negatives_are_other_sources_or_leaky_ones():
+def test_auxiliary_negatives_are_other_sources_leaky_or_quiet_ones():
     b, k = 64, 4
     solo = torch.arange(1, k + 1, dtype=torch.float32)[None, :, None].repeat(b, 1, 3)  # source k is the constant k+1
     neg = auxiliary_negatives(solo, torch.Generator().manual_seed(0))
@@ -122,8 +122,9 @@ def test_auxiliary_negatives_are_other_sources_or_leaky_ones():
     val = neg[..., 0]
     other = (val != own) & (val == val.round()) & (val <= k)  # another source's value
     leaky = (val > own) & ~other  # own + a * other with a in [0.1, 1]
-    assert (other | leaky).all()
-    assert other.any() and leaky.any()
+    quiet = (val >= 0) & (val <= 0.5 * own)  # a * own with a in [0, 0.5]
+    assert (other | leaky | quiet).all()
+    assert other.any() and leaky.any() and quiet.any()
     assert not (val == own).any()  # never the clean source itself
 
 

@@ -49,15 +49,24 @@ def shuffle_sources(tup: torch.Tensor, g: torch.Generator) -> torch.Tensor:
 
 
 def auxiliary_negatives(solo: torch.Tensor, g: torch.Generator) -> torch.Tensor:
-    """Real solo crops ``(B, K, T)`` -> ``(B, K, T)`` negatives for the marginal discriminators: for
-    half the items, slot k holds another source j != k; for the rest, a leaky source x_k + a x_j
-    with a ~ U[0.1, 1]. Uses no paired data: the crops of different sources are independent."""
+    """Real solo crops ``(B, K, T)`` -> ``(B, K, T)`` negatives for the marginal discriminators, a third
+    of the items each: slot k holds another source j != k; a leaky source x_k + sum_j b_j a_j x_j
+    over the other sources (a_j ~ U[0.1, 1], b_j in {0, 1}, at least one 1: up to the whole mix at
+    full level); or a quiet one a x_k with a ~ U[0, 0.5]. Without the last two, a discriminator of a
+    sparse source (a sine) rates silence, and one of a rich source (a square) a loud mix, above its
+    own real data, and the generator escapes there. Uses no paired data: the crops of different
+    sources are independent."""
     b, k = solo.shape[:2]
     shift = torch.randint(1, k, (b, k), generator=g)
-    other = torch.gather(solo, 1, ((torch.arange(k)[None] + shift) % k)[..., None].expand_as(solo))
-    a = 0.1 + 0.9 * torch.rand(b, k, 1, generator=g)
-    leaky = (torch.rand(b, 1, 1, generator=g) < 0.5).to(solo.dtype)
-    return leaky * (solo + a * other) + (1 - leaky) * other
+    idx = torch.arange(k)
+    other = torch.gather(solo, 1, ((idx[None] + shift) % k)[..., None].expand_as(solo))
+    # leak[i, k, j]: gain of source j in slot k's leaky negative (0 on the diagonal; the shifted j always leaks)
+    leak = (0.1 + 0.9 * torch.rand(b, k, k, generator=g)) * (torch.rand(b, k, k, generator=g) < 0.5)
+    leak = torch.where(idx[None, None, :] == ((idx[None] + shift) % k)[..., None], 0.1 + 0.9 * torch.rand(b, k, k, generator=g), leak)
+    leak = leak * (1 - torch.eye(k))
+    quiet = 0.5 * torch.rand(b, k, 1, generator=g)
+    kind = torch.randint(0, 3, (b, 1, 1), generator=g)
+    return torch.where(kind == 0, other, torch.where(kind == 1, solo + leak @ solo, quiet * solo))
 
 
 def _bce(logits: torch.Tensor, real: bool) -> torch.Tensor:
@@ -114,9 +123,9 @@ def train_factorgan(
 
     ``aux_negatives``: weight in [0, 1) of *auxiliary negatives* for the marginal discriminators:
     besides the generator's source k, d_k also learns to reject real solo crops of the other
-    sources and leaky sources x_k + a x_j (a ~ U[0.1, 1], j != k), built from unpaired solo crops
-    only. A deviation from the thesis (its negatives are generated sources only): it tells every
-    d_k from the start what its source is *not*, so the generator gets gradients towards the
+    sources, leaky sources (x_k plus some of the others) and quiet ones a x_k
+    (:func:`auxiliary_negatives`), built from unpaired solo crops only. A deviation from the thesis
+    (its negatives are generated sources only): it tells every d_k from the start what its source is *not*, so the generator gets gradients towards the
     right source instead of a discriminator that chases whatever it produces now.
     ``d_warmup``: discriminator-only steps before the first generator update (counted in ``steps``).
 
