@@ -9,6 +9,10 @@ batch 16), so the generator, not only the adversarial game, held FactorGAN below
 
     python benchmarks/factorgan_generator_probe.py --steps 1200 --loss lin
     python benchmarks/factorgan_generator_probe.py --steps 600 --loss lin --set features=16 max_features=64
+
+Those runs were of the earlier thesis-style generator (2x2 max-pooling U-Net, n_fft 512, no harmonic
+input); the current one (a HarmonicUNet on n_fft 1024) is measured by the same command, see
+``benchmarks/results/baselines/README.md``.
 """
 from __future__ import annotations
 
@@ -32,7 +36,7 @@ def main(args: argparse.Namespace) -> list[dict]:
     data = ToyMixCrops(model.train_samples, seed=args.seed)
     ev = toy_eval_set(args.n, args.length, seed=2026)
     opt = torch.optim.Adam(model.parameters(), args.lr)
-    frames = model.padded_frames(int(model.config["train_frames"]))
+    frames = int(model.config["train_frames"])
     records, t0 = [], time.time()
     for step in range(1, args.steps + 1):
         items = [data[step * args.batch_size + j] for j in range(args.batch_size)]

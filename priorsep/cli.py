@@ -216,7 +216,9 @@ def cmd_train_baseline(args: argparse.Namespace) -> int:
         model.config["training_data"] = (f"unpaired solo crops: {[d.describe() for d in solo]}; "
                                          f"paired: {pairs.describe()}")
         train_factorgan(model, solo, pairs, out, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
-                        seed=args.seed, checkpoint_every=args.checkpoint_every, quiet=args.quiet, paired=paired)
+                        seed=args.seed, checkpoint_every=args.checkpoint_every, quiet=args.quiet, paired=paired,
+                        d_lr=args.d_lr, d_steps=args.d_steps, r1=args.r1, aux_negatives=args.aux_negatives,
+                        d_warmup=args.d_warmup)
     best = load_baseline(out)
     weights_path, cfg_path = checkpoint_paths(out)
     if distributed.current().is_main:
@@ -471,6 +473,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="number of distinct paired (mix, stems) items training may use (default: unlimited)")
     p.add_argument("--val-items", type=int, default=64, help="waveunet: validation items for early stopping")
     p.add_argument("--patience", type=int, default=10, help="waveunet: validations without improvement before stopping")
+    gan = p.add_argument_group("factorgan training (see priorsep.training.factorgan.train_factorgan)")
+    gan.add_argument("--d-lr", type=float, default=None, help="discriminators' learning rate (default: --lr)")
+    gan.add_argument("--d-steps", type=int, default=1, help="discriminator updates per generator update")
+    gan.add_argument("--r1", type=float, default=1.0, help="R1 penalty weight on the discriminators (0: none)")
+    gan.add_argument("--aux-negatives", type=float, default=0.0,
+                     help="weight in [0, 1) of the marginal discriminators' auxiliary negatives (other, leaky and "
+                     "quiet solo sources)")
+    gan.add_argument("--d-warmup", type=int, default=0, help="discriminator-only steps before the generator moves")
     arch = p.add_argument_group("architecture (default: the model's defaults)")
     for key, kwargs in BASELINE_ARCH_ARGS.items():
         arch.add_argument("--" + key.replace("_", "-"), **kwargs)

@@ -90,8 +90,20 @@ def test_factorgan_generator_probe_script():
 
     recs = probe.main(probe.build_parser().parse_args(
         ["--steps", "2", "--every", "2", "--batch-size", "2", "--n", "1", "--length", "512", "--set", "n_fft=64",
-         "hop=16", "bands=16", "harmonic_kernel=5", "levels=2", "time_levels=1", "features=4", "max_features=8"]))
+         "hop=16", "disc_bands=16", "harmonic_kernel=5", "levels=2", "features=4", "train_frames=8"]))
     assert len(recs) == 1 and recs[0]["step"] == 2 and math.isfinite(recs[0]["median_si_sdri"])
+
+
+def test_factorgan_training_probe_script(tmp_path):
+    import factorgan_training_probe as probe
+
+    recs = probe.main(probe.build_parser().parse_args(
+        ["--out", str(tmp_path / "fg"), "--steps", "4", "--every", "2", "--batch-size", "2", "--n", "1", "--length",
+         "512", "--d-warmup", "1", "--aux-negatives", "0.5", "--paired", "4", "--threads", "1", "--set", "n_fft=64",
+         "hop=16", "disc_bands=16", "harmonic_kernel=5", "levels=2", "features=4", "train_frames=8", "disc_rows=8",
+         "disc_hidden=8"]))
+    assert [r["step"] for r in recs] == [2, 4] and all(math.isfinite(r["raw"]) for r in recs)
+    assert recs[0]["g"] is not None  # the generator moved after its one warm-up step
 
 
 def test_prior_samples_script(tiny_toy_priors, tmp_path):

@@ -13,9 +13,12 @@ the source tuple, not the mix (eq. 3.11). Time-domain estimates use the mixture 
 separated in half-overlapping windows of the training crop's length (the context the frame means
 were trained on), cross-faded (:func:`~priorsep.separation.overlap_add.overlap_add`).
 
-This generator replaced the thesis-style U-Net (2x2 max-pooling, no harmonic input): trained
-*supervised*, that one reached 3-7.5 dB in 1200 steps on the toy data, this one 8.5 dB in 1500,
-and adversarially the old one never passed 0.5 dB.
+This generator replaced a thesis-style U-Net (2x2 max-pooling, n_fft 512, a log-band front end).
+Neither separates the toy data once trained adversarially (collapse: sources' slots go silent;
+``benchmarks/results/baselines/README.md``). Trained *supervised* with an L1 loss on magnitudes
+(``benchmarks/factorgan_generator_probe.py``), the old one reached 3-7.5 dB in 600-1200 steps and this
+one 4.7 dB in 1500; the same trunk with a waveform MSE (the variational ``MaskEncoder``) 8.5 dB.
+It was kept for sharing one mask network with the mask-space encoder, not for a measured gain.
 
 :class:`FactorGANDiscriminators` (training only, so not part of the separator's state_dict) read
 log-band magnitudes ``log(1 + spec_gain * FB |S| / (n_fft / 4))``: a sinusoid of amplitude A peaks

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import time
+import warnings
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -262,7 +263,11 @@ def train_factorgan(
                     pe.lerp_(p, 1.0 - ema_decay)
         if not torch.isfinite(g_loss + d_marg + d_p + d_q):
             raise NumericalError(f"non-finite loss at step {step}; lower --lr")
-        g_sched.step()
+        with warnings.catch_warnings():
+            # during the warm-up the generator's schedule advances without optimiser steps, on purpose:
+            # both schedules count all ``steps``
+            warnings.filterwarnings("ignore", message="Detected call of `lr_scheduler")
+            g_sched.step()
         d_sched.step()
         rec = {"step": step + 1, "d_marginal": dd.mean(d_marg.item()), "d_p": dd.mean(d_p.item()),
                "d_q": dd.mean(d_q.item()), "g": dd.mean(g_loss.item()) if step >= d_warmup else None, "seconds": round(time.time() - t0, 2)}

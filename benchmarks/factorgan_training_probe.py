@@ -1,0 +1,87 @@
+"""Diagnostic: FactorGAN adversarial training, scored as it goes.
+
+Trains :func:`priorsep.training.factorgan.train_factorgan` in slices of ``--every`` steps (one
+``--steps``-step schedule, resumed from its own checkpoint) and after each slice prints the median
+SI-SDRi on ``--n`` toy benchmark mixes of the saved weight average (``ema``) and of the raw
+generator (``raw``, with its per-source medians), plus the slice's mean losses (BCE in nats; 0.693 is
+a discriminator at chance). A collapse shows as sources near -30 dB or below: their slots went silent.
+The 2026-11-23 runs (``benchmarks/results/baselines/README.md``) were, e.g.:
+
+    python benchmarks/factorgan_training_probe.py --out /tmp/fg --steps 6000 --every 100 \\
+        --lr 1e-4 --d-lr 4e-4 --aux-negatives 0.5 --d-warmup 100 --r1 0
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import numpy as np
+import torch
+
+from priorsep.baselines.factorgan import FactorGAN
+from priorsep.checkpoint import side_file
+from priorsep.data.toy import TOY_SAMPLE_RATE, TOY_SOURCES, ToyMixCrops, ToySourceCrops, toy_eval_set
+from priorsep.evaluation.metrics import si_sdr_improvement
+from priorsep.training.factorgan import train_factorgan
+
+
+def main(args: argparse.Namespace) -> list[dict]:
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    arch = {k: json.loads(v) for k, v in (kv.split("=", 1) for kv in args.set)}
+    model = FactorGAN(dict(sources=list(TOY_SOURCES), sample_rate=TOY_SAMPLE_RATE, mix_weights=[0.25] * 4, **arch))
+    n = model.train_samples
+    solo = [ToySourceCrops(s, n, seed=args.seed) for s in TOY_SOURCES]
+    pairs = ToyMixCrops(n, seed=args.seed, size=args.paired)
+    ev = toy_eval_set(args.n, args.length, seed=2026)
+
+    def scores(m: FactorGAN) -> np.ndarray:
+        return np.array([si_sdr_improvement(np.stack(list(m.separate(ev.mixes[i]).values())), ev.sources[i],
+                                            ev.mixes[i]) for i in range(args.n)])
+
+    kw = dict(batch_size=args.batch_size, lr=args.lr, d_lr=args.d_lr, d_steps=args.d_steps, r1=args.r1,
+              aux_negatives=args.aux_negatives, d_warmup=args.d_warmup, seed=args.seed)
+    records = []
+    for stop in range(args.every, args.steps + 1, args.every):
+        t0 = time.time()
+        log = train_factorgan(model, solo, pairs, args.out, steps=args.steps, stop_after=stop, quiet=True,
+                              checkpoint_every=args.every, **kw)
+        seconds = time.time() - t0
+        raw = FactorGAN(model.config)
+        raw.load_state_dict(torch.load(side_file(args.out, ".train.pt"), weights_only=True)["model"])
+        s_ema, s_raw = scores(model), scores(raw)
+        last = [r for r in log if r["step"] > stop - args.every]
+        g = [r["g"] for r in last if r["g"] is not None]
+        rec = {"step": stop, "s_per_step": round(seconds / args.every, 3), "ema": round(float(np.median(s_ema)), 2),
+               "raw": round(float(np.median(s_raw)), 2), "raw_per_source": np.median(s_raw, 0).round(1).tolist(),
+               **{key: round(float(np.mean([r[key] for r in last])), 3) for key in ("d_marginal", "d_p", "d_q")},
+               "g": round(float(np.mean(g)), 3) if g else None}
+        records.append(rec)
+        print(json.dumps(rec), flush=True)
+    return records
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--out", required=True, help="checkpoint stem of the run (resumed if it exists)")
+    p.add_argument("--steps", type=int, default=6000, help="length of the training schedule")
+    p.add_argument("--every", type=int, default=100, help="score every this many steps")
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--lr", type=float, default=2e-4)
+    p.add_argument("--d-lr", type=float, default=None)
+    p.add_argument("--d-steps", type=int, default=1)
+    p.add_argument("--r1", type=float, default=1.0)
+    p.add_argument("--aux-negatives", type=float, default=0.0)
+    p.add_argument("--d-warmup", type=int, default=0)
+    p.add_argument("--paired", type=int, default=1000)
+    p.add_argument("--set", nargs="*", default=[], help="FactorGAN config overrides KEY=JSON, e.g. spec_gain=100")
+    p.add_argument("--n", type=int, default=8, help="evaluation mixes")
+    p.add_argument("--length", type=int, default=16384)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=2)
+    return p
+
+
+if __name__ == "__main__":
+    main(build_parser().parse_args())
