@@ -190,6 +190,10 @@ def test_training_on_paired_mixes(tmp_path):
     assert json.loads((tmp_path / "fg.json").read_text())["training"]["generator_mixes"] == "mixes of the paired items"
     with pytest.raises(ValueError, match="mixes"):
         train_factorgan(model, solo, pairs, tmp_path / "x", steps=1, mixes="bogus")
+    for bad in (dict(aux_negatives=1.0), dict(d_steps=0), dict(d_warmup=-1), dict(r1=-0.5)):
+        with pytest.raises(ValueError, match="aux_negatives"):
+            train_factorgan(model, solo, pairs, tmp_path / "x", steps=1, **bad)
+    assert not side_file(tmp_path / "x", ".train.pt").exists()
 
 
 def test_cli_trains_factorgan_with_the_gan_options(tmp_path):

@@ -53,18 +53,17 @@ def auxiliary_negatives(solo: torch.Tensor, g: torch.Generator) -> torch.Tensor:
     """Real solo crops ``(B, K, T)`` -> ``(B, K, T)`` negatives for the marginal discriminators, a third
     of the items each: slot k holds another source j != k; a leaky source x_k + sum_j b_j a_j x_j
     over the other sources (a_j ~ U[0.1, 1], b_j in {0, 1}, at least one 1: up to the whole mix at
-    full level); or a quiet one a x_k with a ~ U[0, 0.5]. Without the last two, a discriminator of a
-    sparse source (a sine) rates silence, and one of a rich source (a square) a loud mix, above its
-    own real data, and the generator escapes there. Uses no paired data: the crops of different
-    sources are independent."""
+    full level); or a quiet one a x_k with a ~ U[0, 0.5]. With only one source leaking, d_square
+    rated the whole mix in its slot above real squares, an escape for the generator. Uses no paired
+    data: the crops of different sources are independent."""
     b, k = solo.shape[:2]
     shift = torch.randint(1, k, (b, k), generator=g)
     idx = torch.arange(k)
     other = torch.gather(solo, 1, ((idx[None] + shift) % k)[..., None].expand_as(solo))
     # leak[i, k, j]: gain of source j in slot k's leaky negative (0 on the diagonal; the shifted j always leaks)
-    leak = (0.1 + 0.9 * torch.rand(b, k, k, generator=g)) * (torch.rand(b, k, k, generator=g) < 0.5)
-    leak = torch.where(idx[None, None, :] == ((idx[None] + shift) % k)[..., None], 0.1 + 0.9 * torch.rand(b, k, k, generator=g), leak)
-    leak = leak * (1 - torch.eye(k))
+    gains = 0.1 + 0.9 * torch.rand(b, k, k, generator=g)
+    always = idx[None, None, :] == ((idx[None] + shift) % k)[..., None]
+    leak = torch.where(always | (torch.rand(b, k, k, generator=g) < 0.5), gains, 0.0) * (1 - torch.eye(k))
     quiet = 0.5 * torch.rand(b, k, 1, generator=g)
     kind = torch.randint(0, 3, (b, 1, 1), generator=g)
     return torch.where(kind == 0, other, torch.where(kind == 1, solo + leak @ solo, quiet * solo))
@@ -126,8 +125,10 @@ def train_factorgan(
     besides the generator's source k, d_k also learns to reject real solo crops of the other
     sources, leaky sources (x_k plus some of the others) and quiet ones a x_k
     (:func:`auxiliary_negatives`), built from unpaired solo crops only. A deviation from the thesis
-    (its negatives are generated sources only): it tells every d_k from the start what its source is *not*, so the generator gets gradients towards the
-    right source instead of a discriminator that chases whatever it produces now.
+    (its negatives are generated sources only): it tells every d_k from the start what its source
+    is *not*, so the generator gets gradients towards the right source instead of a discriminator
+    that chases whatever it produces now. (On the toy data it did not prevent the generator's
+    collapse: ``benchmarks/results/baselines/README.md``.)
     ``d_warmup``: discriminator-only steps before the first generator update (counted in ``steps``).
 
     Under ``torchrun`` each process takes a contiguous shard of every batch (its crops, noise and
@@ -145,6 +146,9 @@ def train_factorgan(
     """
     if mixes not in ("solo", "paired"):
         raise ConfigError(f"mixes must be 'solo' or 'paired', got {mixes!r}")
+    if not 0 <= aux_negatives < 1 or d_steps < 1 or d_warmup < 0 or r1 < 0:
+        raise ConfigError(f"need 0 <= aux_negatives < 1, d_steps >= 1, d_warmup >= 0 and r1 >= 0; got "
+                          f"aux_negatives={aux_negatives}, d_steps={d_steps}, d_warmup={d_warmup}, r1={r1}")
     k = len(model.names)
     if len(solo_sets) != k:
         raise ConfigError(f"{k} sources but {len(solo_sets)} solo datasets")
