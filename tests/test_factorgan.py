@@ -209,3 +209,13 @@ def test_cli_trains_factorgan_with_the_gan_options(tmp_path):
         d_lr=1e-3, r1=0.0, aux_negatives=0.5, d_warmup=1)
     est = load_baseline(out).separate(np.zeros(3000, np.float32) + np.sin(np.arange(3000) / 5).astype(np.float32))
     assert set(est) == set(TOY_SOURCES) and all(v.shape == (3000,) for v in est.values())
+
+
+def test_level_free_discriminator_features_ignore_each_sources_level():
+    model = tiny(disc_level_free=True)
+    discs = FactorGANDiscriminators(model.config)
+    mag = torch.rand(3, 4, 33, 8)
+    gains = torch.tensor([1.0, 0.01, 5.0, 1e-3])[None, :, None, None]
+    torch.testing.assert_close(discs.features(mag * gains), discs.features(mag), rtol=1e-4, atol=1e-5)
+    absolute = FactorGANDiscriminators(tiny().config)
+    assert not torch.allclose(absolute.features(mag * gains), absolute.features(mag))

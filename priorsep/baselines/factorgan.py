@@ -57,6 +57,7 @@ DEFAULTS = dict(
     disc_bands=128,      # log-frequency bands the discriminators read (0: the linear STFT bins)
     disc_rows=16,        # frequency rows left after the discriminators' strided convs
     disc_hidden=256,     # hidden units of the discriminators' final MLP (0: a linear layer)
+    disc_level_free=False,  # discriminators see each source's spectrum divided by its RMS (shape, not level)
     channels=1,
 )
 
@@ -224,9 +225,16 @@ class FactorGANDiscriminators(nn.Module):
         self.q = _conv_disc(k, *args)
 
     def features(self, mag: torch.Tensor) -> torch.Tensor:
-        """Magnitudes ``(B, K, F + 1, frames)`` (sources' scale) -> features ``(B, K, rows, frames)``."""
-        scale = 4.0 * float(self.config["spec_gain"]) / self.config["n_fft"]
-        return torch.log1p(torch.einsum("rf,bkft->bkrt", self.bank, mag) * scale)
+        """Magnitudes ``(B, K, F + 1, frames)`` (sources' scale) -> features ``(B, K, rows, frames)``.
+
+        ``disc_level_free``: each source's bands are first divided by their RMS over bands and
+        frames, so a discriminator judges the shape of a spectrum, not its level: a nearly silenced
+        slot then shows what is left in it (the mix's shape) instead of looking like silence."""
+        banded = torch.einsum("rf,bkft->bkrt", self.bank, mag)
+        if self.config.get("disc_level_free"):
+            return torch.log1p(banded / (banded.pow(2).mean((-2, -1), keepdim=True).sqrt() + 1e-8)
+                               * float(self.config["spec_gain"]))
+        return torch.log1p(banded * 4.0 * float(self.config["spec_gain"]) / self.config["n_fft"])
 
     def marginal_logits(self, feats: torch.Tensor) -> torch.Tensor:
         """Features ``(B, K, rows, frames) -> (B, K)``: d_k on source k of each tuple."""
