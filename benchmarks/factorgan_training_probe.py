@@ -5,6 +5,11 @@ Trains :func:`priorsep.training.factorgan.train_factorgan` in slices of ``--ever
 SI-SDRi on ``--n`` toy benchmark mixes of the saved weight average (``ema``) and of the raw
 generator (``raw``, with its per-source medians), plus the slice's mean losses (BCE in nats; 0.693 is
 a discriminator at chance). A collapse shows as sources near -30 dB or below: their slots went silent.
+
+``--init-encoder STEM`` starts the generator from a variational ``MaskEncoder`` of the same trunk
+(e.g. the bundled ``priorsep/priors/bundled/toy-wavenet/encoder``, taught by the Langevin separator,
+no stems), its noise channel's weights at zero: a test of whether adversarial training keeps a
+good separation it starts from (it did, run g9) when it cannot find one from uniform masks.
 The 2026-11-23 runs (``benchmarks/results/baselines/README.md``) were, e.g.:
 
     python benchmarks/factorgan_training_probe.py --out /tmp/fg --steps 6000 --every 100 \\
@@ -22,8 +27,25 @@ import torch
 from priorsep.baselines.factorgan import FactorGAN
 from priorsep.checkpoint import side_file
 from priorsep.data.toy import TOY_SAMPLE_RATE, TOY_SOURCES, ToyMixCrops, ToySourceCrops, toy_eval_set
+from priorsep.errors import ConfigError
 from priorsep.evaluation.metrics import si_sdr_improvement
+from priorsep.separation.variational import load_encoder
 from priorsep.training.factorgan import train_factorgan
+
+
+def init_from_encoder(model: FactorGAN, stem: str) -> None:
+    """Copy a MaskEncoder's trunk into ``model.generator`` (the extra noise input channel gets zero weights)."""
+    enc = load_encoder(stem)
+    c = model.config
+    same = {k: (enc.config.get(k), c[k2]) for k, k2 in (("n_fft", "n_fft"), ("hop", "hop"), ("hidden", "features"),
+                                                           ("levels", "levels"), ("harmonics", "harmonics"),
+                                                           ("position", "position"))}
+    if any(a != b for a, b in same.values()) or len(enc.config["weights"]) != len(model.names):
+        raise ConfigError(f"encoder {stem} does not match the generator (encoder, generator): {same}")
+    state = {k: v for k, v in enc.state_dict().items() if k in model.generator.state_dict()}
+    start = torch.zeros_like(model.generator.start.weight)
+    start[:, :state["start.weight"].shape[1]] = state["start.weight"]
+    model.generator.load_state_dict({**state, "start.weight": start})
 
 
 def main(args: argparse.Namespace) -> list[dict]:
@@ -31,6 +53,8 @@ def main(args: argparse.Namespace) -> list[dict]:
     torch.manual_seed(args.seed)
     arch = {k: json.loads(v) for k, v in (kv.split("=", 1) for kv in args.set)}
     model = FactorGAN(dict(sources=list(TOY_SOURCES), sample_rate=TOY_SAMPLE_RATE, mix_weights=[0.25] * 4, **arch))
+    if args.init_encoder:
+        init_from_encoder(model, args.init_encoder)
     n = model.train_samples
     solo = [ToySourceCrops(s, n, seed=args.seed) for s in TOY_SOURCES]
     pairs = ToyMixCrops(n, seed=args.seed, size=args.paired)
@@ -75,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--aux-negatives", type=float, default=0.0)
     p.add_argument("--d-warmup", type=int, default=0)
     p.add_argument("--paired", type=int, default=1000)
+    p.add_argument("--init-encoder", metavar="STEM", help="start the generator from this MaskEncoder checkpoint")
     p.add_argument("--set", nargs="*", default=[], help="FactorGAN config overrides KEY=JSON, e.g. spec_gain=100")
     p.add_argument("--n", type=int, default=8, help="evaluation mixes")
     p.add_argument("--length", type=int, default=16384)

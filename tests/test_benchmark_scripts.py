@@ -106,6 +106,29 @@ def test_factorgan_training_probe_script(tmp_path):
     assert recs[0]["g"] is not None  # the generator moved after its one warm-up step
 
 
+def test_factorgan_training_probe_starts_from_a_mask_encoder(tmp_path):
+    import factorgan_training_probe as probe
+
+    from priorsep.baselines.factorgan import FactorGAN
+    from priorsep.data.toy import TOY_SOURCES
+    from priorsep.errors import ConfigError
+    from priorsep.separation.variational import MaskEncoder, save_encoder
+
+    torch.manual_seed(0)
+    enc = MaskEncoder([0.25] * 4, hidden=4, levels=2, n_fft=64, hop=16, harmonics=(0.5, 1.0, 2.0), position=True)
+    torch.nn.init.normal_(enc.out.weight)
+    save_encoder(enc, tmp_path / "enc")
+    cfg = dict(sources=list(TOY_SOURCES), sample_rate=14700, mix_weights=[0.25] * 4, n_fft=64, hop=16, levels=2,
+               features=4, harmonics=[0.5, 1.0, 2.0], position=True, train_frames=8)
+    model = FactorGAN(cfg)
+    probe.init_from_encoder(model, str(tmp_path / "enc"))
+    spec = model.spectrogram(torch.randn(2, 200))
+    with torch.no_grad():  # with the noise channel's weights at zero, the masks are the encoder's
+        torch.testing.assert_close(model.masks(spec, torch.randn(spec.shape)), torch.softmax(enc.logits(spec), 1))
+    with pytest.raises(ConfigError, match="does not match"):
+        probe.init_from_encoder(FactorGAN({**cfg, "features": 8}), str(tmp_path / "enc"))
+
+
 def test_prior_samples_script(tiny_toy_priors, tmp_path):
     import prior_samples
 
