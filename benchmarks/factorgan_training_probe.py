@@ -42,7 +42,8 @@ def init_from_encoder(model: FactorGAN, stem: str) -> None:
                                                            ("position", "position"))}
     if any(a != b for a, b in same.values()) or len(enc.config["weights"]) != len(model.names):
         raise ConfigError(f"encoder {stem} does not match the generator (encoder, generator): {same}")
-    state = {k: v for k, v in enc.state_dict().items() if k in model.generator.state_dict()}
+    keys = model.generator.state_dict().keys()
+    state = {k: v for k, v in enc.state_dict().items() if k in keys}
     start = torch.zeros_like(model.generator.start.weight)
     start[:, :state["start.weight"].shape[1]] = state["start.weight"]
     model.generator.load_state_dict({**state, "start.weight": start})

@@ -133,8 +133,8 @@ def cmd_train_prior(args: argparse.Namespace) -> int:
 
 # train-baseline's architecture flags (unset flags keep the model's defaults)
 BASELINE_ARCH_ARGS: dict[str, dict] = {
-    "levels": dict(type=int, help="waveunet: U-Net levels"),
-    "features": dict(type=int, help="waveunet: extra filters per level (F_c)"),
+    "levels": dict(type=int, help="U-Net levels (factorgan: the generator's frequency poolings)"),
+    "features": dict(type=int, help="waveunet: extra filters per level (F_c); factorgan: generator channels"),
     "output_length": dict(type=int, help="waveunet: output samples per training crop (plus context)"),
     "norm": dict(choices=["none", "batch"], help="waveunet: normalisation after each convolution"),
 }

@@ -13,6 +13,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .errors import ConfigError
+
+
+def check_harmonics(harmonics) -> None:
+    """Raise a :class:`ConfigError` unless ``harmonics`` is a non-empty list of positive frequency ratios."""
+    if not harmonics or any(not h > 0 for h in harmonics):
+        raise ConfigError(f"harmonics must be positive frequency ratios, got {harmonics}")
+
 
 def log_power(spec: torch.Tensor) -> torch.Tensor:
     """Complex STFT ``(B, F, N)`` -> level-free log-power ``(B, F, N)`` (mean zero per item: the mix's

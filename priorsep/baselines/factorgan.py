@@ -34,9 +34,10 @@ from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
 from ..errors import ConfigError
-from ..harmonic_unet import HarmonicUNet, harmonic_stack, log_power
+from ..harmonic_unet import HarmonicUNet, check_harmonics, harmonic_stack, log_power
+from ..separation.mask_space import masked_sources
 from ..separation.overlap_add import overlap_add
-from ..stft import istft, stft
+from ..stft import stft
 from .base import Separator
 
 DEFAULTS = dict(
@@ -75,8 +76,7 @@ class FactorGAN(Separator):
                               f"hop={c['hop']}")
         if c["train_frames"] < 2 ** c["disc_time_strides"]:
             raise ConfigError(f"train_frames {c['train_frames']} < 2**disc_time_strides = {2 ** c['disc_time_strides']}")
-        if not c["harmonics"] or any(not h > 0 for h in c["harmonics"]):
-            raise ConfigError(f"harmonics must be positive frequency ratios, got {c['harmonics']}")
+        check_harmonics(c["harmonics"])
         if any(w == 0 for w in self.weights):
             raise ConfigError("FactorGAN needs non-zero mixing weights (estimates are divided by w_k)")
         # input: stacked log-power (+ frequency) + one noise channel; output: one mask logit per source
@@ -111,14 +111,17 @@ class FactorGAN(Separator):
         """Magnitude spectrograms of real sources: ``(..., T)`` -> ``(..., n_fft // 2 + 1, frames)``."""
         return self.spectrogram(sources).abs()
 
-    def masks(self, spec_mix: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
-        """Mix spectrogram ``(B, F + 1, frames)``, noise ``(B, F + 1, frames)`` -> masks ``(B, K, F + 1, frames)``,
-        a softmax over K (they sum to one in every bin)."""
+    def logits(self, spec_mix: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
+        """Mix spectrogram ``(B, F + 1, frames)``, noise ``(B, F + 1, frames)`` -> mask logits ``(B, K, F + 1, frames)``."""
         if noise.shape != spec_mix.shape:
             raise ConfigError(f"noise shaped {tuple(noise.shape)}; need the spectrogram's {tuple(spec_mix.shape)}")
         c = self.config
         x = harmonic_stack(log_power(spec_mix), tuple(c["harmonics"]), bool(c["position"]))
-        return torch.softmax(self.generator.trunk(torch.cat([x, noise[:, None].to(x.dtype)], 1)), dim=1)
+        return self.generator.trunk(torch.cat([x, noise[:, None].to(x.dtype)], 1))
+
+    def masks(self, spec_mix: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
+        """Masks ``(B, K, F + 1, frames)``: a softmax over K of :meth:`logits` (they sum to one in every bin)."""
+        return torch.softmax(self.logits(spec_mix, noise), dim=1)
 
     def generate(self, mix: torch.Tensor, noise: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``mix (B, T)``, noise ``(B, F + 1, frames)`` -> masks ``(B, K, F + 1, frames)`` and the mix
@@ -136,12 +139,12 @@ class FactorGAN(Separator):
         half-overlapping windows of :attr:`train_samples` (a shorter mix is padded to one window)."""
         b, ch, t = mix.shape
         g = torch.Generator().manual_seed(int(self.config["noise_seed"]))
-        w = torch.as_tensor(self.weights)[:, None, None]
+        w = torch.as_tensor(self.weights)
 
         def run(x: torch.Tensor) -> torch.Tensor:
             spec_mix = self.spectrogram(x)
-            masks = self.masks(spec_mix, torch.randn(spec_mix.shape, generator=g))
-            return istft(masks * spec_mix[:, None] / w, self.n_fft, self.hop, x.shape[-1])
+            logits = self.logits(spec_mix, torch.randn(spec_mix.shape, generator=g))
+            return masked_sources(logits, spec_mix, w, self.n_fft, self.hop, x.shape[-1])
 
         est = overlap_add(run, mix.reshape(b * ch, t).float(), self.train_samples)  # (B*C, K, T)
         return est.reshape(b, ch, -1, t).transpose(1, 2)

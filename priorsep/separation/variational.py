@@ -35,7 +35,7 @@ from torch import nn
 from torch.distributions import constraints
 
 from ..errors import ConfigError
-from ..harmonic_unet import HarmonicUNet, harmonic_stack, log_power
+from ..harmonic_unet import HarmonicUNet, check_harmonics, harmonic_stack, log_power
 from ..priors.base import Prior
 from ..priors.io import PriorSet
 from ..stft import stft
@@ -133,8 +133,7 @@ class MaskEncoder(HarmonicUNet):
                  init_scale: float = 0.1, harmonics: tuple[float, ...] = (1.0,), position: bool = False):
         if hop < 1 or hop > n_fft // 2:
             raise ConfigError(f"need 1 <= hop <= n_fft / 2, got n_fft={n_fft}, hop={hop}")
-        if not harmonics or any(not h > 0 for h in harmonics):
-            raise ConfigError(f"harmonics must be positive frequency ratios, got {harmonics}")
+        check_harmonics(harmonics)
         k = len(weights)
         super().__init__(len(harmonics) + bool(position), k, hidden, levels)
         self.config = dict(weights=list(map(float, weights)), hidden=hidden, levels=levels, n_fft=n_fft, hop=hop,
