@@ -58,7 +58,8 @@ def main(args: argparse.Namespace) -> list[dict]:
         init_from_encoder(model, args.init_encoder)
     n = model.train_samples
     solo = [ToySourceCrops(s, n, seed=args.seed) for s in TOY_SOURCES]
-    pairs = ToyMixCrops(n, seed=args.seed, size=args.paired)
+    pairs = ToyMixCrops(args.pair_length or n, seed=args.seed, size=args.paired)
+    val = ToyMixCrops(args.length, seed=args.seed + 10_000, size=args.val_items) if args.val_items else None
     ev = toy_eval_set(args.n, args.length, seed=2026)
 
     def scores(m: FactorGAN) -> np.ndarray:
@@ -66,22 +67,30 @@ def main(args: argparse.Namespace) -> list[dict]:
                                             ev.mixes[i]) for i in range(args.n)])
 
     kw = dict(batch_size=args.batch_size, lr=args.lr, d_lr=args.d_lr, d_steps=args.d_steps, r1=args.r1,
-              aux_negatives=args.aux_negatives, d_warmup=args.d_warmup, seed=args.seed)
+              aux_negatives=args.aux_negatives, d_warmup=args.d_warmup, seed=args.seed,
+              supervised_steps=args.supervised_steps, supervised_lr=args.supervised_lr, val_set=val)
     records = []
     for stop in range(args.every, args.steps + 1, args.every):
         t0 = time.time()
         log = train_factorgan(model, solo, pairs, args.out, steps=args.steps, stop_after=stop, quiet=True,
                               checkpoint_every=args.every, **kw)
         seconds = time.time() - t0
+        state = torch.load(side_file(args.out, ".train.pt"), weights_only=True)
         raw = FactorGAN(model.config)
-        raw.load_state_dict(torch.load(side_file(args.out, ".train.pt"), weights_only=True)["model"])
+        raw.load_state_dict(state["model"])
+        if val is not None:  # score the latest weight average, not the best-validated one train_factorgan returns
+            model.load_state_dict(state["ema"])
         s_ema, s_raw = scores(model), scores(raw)
         last = [r for r in log if r["step"] > stop - args.every]
         g = [r["g"] for r in last if r["g"] is not None]
+        mse = [r["supervised_mse"] for r in last if r.get("supervised_mse") is not None]
         rec = {"step": stop, "s_per_step": round(seconds / args.every, 3), "ema": round(float(np.median(s_ema)), 2),
                "raw": round(float(np.median(s_raw)), 2), "raw_per_source": np.median(s_raw, 0).round(1).tolist(),
-               **{key: round(float(np.mean([r[key] for r in last])), 3) for key in ("d_marginal", "d_p", "d_q")},
-               "g": round(float(np.mean(g)), 3) if g else None}
+               **{key: round(float(np.mean(v)), 3) if (v := [r[key] for r in last if r[key] is not None]) else None
+                  for key in ("d_marginal", "d_p", "d_q")},
+               "g": round(float(np.mean(g)), 3) if g else None,
+               "supervised_mse": round(float(np.mean(mse)), 5) if mse else None,
+               "val": last[-1].get("val_si_sdri")}
         records.append(rec)
         print(json.dumps(rec), flush=True)
     return records
@@ -100,6 +109,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--aux-negatives", type=float, default=0.0)
     p.add_argument("--d-warmup", type=int, default=0)
     p.add_argument("--paired", type=int, default=1000)
+    p.add_argument("--pair-length", type=int, default=0,
+                   help="samples per paired item (0: one training crop; the CLI uses 16384)")
+    p.add_argument("--supervised-steps", type=int, default=0, help="supervised warm start of the generator")
+    p.add_argument("--supervised-lr", type=float, default=1e-3)
+    p.add_argument("--val-items", type=int, default=0,
+                   help="held-out paired items (--length samples) scored at every slice (`val`)")
     p.add_argument("--init-encoder", metavar="STEM", help="start the generator from this MaskEncoder checkpoint")
     p.add_argument("--set", nargs="*", default=[], help="FactorGAN config overrides KEY=JSON, e.g. spec_gain=100")
     p.add_argument("--n", type=int, default=8, help="evaluation mixes")

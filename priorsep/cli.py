@@ -213,12 +213,14 @@ def cmd_train_baseline(args: argparse.Namespace) -> int:
         else:  # unpaired solo stems: source k of independently drawn crops
             solo = [SoloView(paired_set(crop, "train", 10**9), k, offset=k * 10**8) for k in range(len(sources))]
         pairs = paired_set(crop, "train", paired)
+        val_set = paired_set(crop, "valid", args.val_items) if args.val_items else None
         model.config["training_data"] = (f"unpaired solo crops: {[d.describe() for d in solo]}; "
                                          f"paired: {pairs.describe()}")
         train_factorgan(model, solo, pairs, out, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
                         seed=args.seed, checkpoint_every=args.checkpoint_every, quiet=args.quiet, paired=paired,
                         d_lr=args.d_lr, d_steps=args.d_steps, r1=args.r1, aux_negatives=args.aux_negatives,
-                        d_warmup=args.d_warmup)
+                        d_warmup=args.d_warmup, supervised_steps=args.supervised_steps,
+                        supervised_lr=args.supervised_lr, val_set=val_set)
     best = load_baseline(out)
     weights_path, cfg_path = checkpoint_paths(out)
     if distributed.current().is_main:
@@ -471,7 +473,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=float, default=5e-4)
     p.add_argument("--paired", type=int, default=None,
                    help="number of distinct paired (mix, stems) items training may use (default: unlimited)")
-    p.add_argument("--val-items", type=int, default=64, help="waveunet: validation items for early stopping")
+    p.add_argument("--val-items", type=int, default=64,
+                   help="held-out paired items: waveunet's early stopping; factorgan keeps the best-scoring checkpoint "
+                   "(0: the latest)")
     p.add_argument("--patience", type=int, default=10, help="waveunet: validations without improvement before stopping")
     gan = p.add_argument_group("factorgan training (see priorsep.training.factorgan.train_factorgan)")
     gan.add_argument("--d-lr", type=float, default=None, help="discriminators' learning rate (default: --lr)")
@@ -481,6 +485,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="weight in [0, 1) of the marginal discriminators' auxiliary negatives (other, leaky and "
                      "quiet solo sources)")
     gan.add_argument("--d-warmup", type=int, default=0, help="discriminator-only steps before the generator moves")
+    gan.add_argument("--supervised-steps", type=int, default=0,
+                     help="the generator's first updates fit the --paired items' stems (MSE) before the adversarial ones")
+    gan.add_argument("--supervised-lr", type=float, default=1e-3, help="learning rate of those supervised updates")
     arch = p.add_argument_group("architecture (default: the model's defaults)")
     for key, kwargs in BASELINE_ARCH_ARGS.items():
         arch.add_argument("--" + key.replace("_", "-"), **kwargs)

@@ -10,7 +10,9 @@ from priorsep.checkpoint import side_file
 from priorsep.data.toy import TOY_SOURCES, ToyMixCrops, ToySourceCrops
 from priorsep.mixing import mix
 from priorsep.stft import istft, stft
-from priorsep.training.factorgan import auxiliary_negatives, shuffle_sources, train_factorgan
+from priorsep.training import factorgan as factorgan_training
+from priorsep.training.factorgan import (auxiliary_negatives, shuffle_sources, train_factorgan,
+                                         validation_si_sdri)
 
 W = [0.25] * 4
 
@@ -190,10 +192,50 @@ def test_training_on_paired_mixes(tmp_path):
     assert json.loads((tmp_path / "fg.json").read_text())["training"]["generator_mixes"] == "mixes of the paired items"
     with pytest.raises(ValueError, match="mixes"):
         train_factorgan(model, solo, pairs, tmp_path / "x", steps=1, mixes="bogus")
-    for bad in (dict(aux_negatives=1.0), dict(d_steps=0), dict(d_warmup=-1), dict(r1=-0.5)):
+    for bad in (dict(aux_negatives=1.0), dict(d_steps=0), dict(d_warmup=-1), dict(r1=-0.5), dict(supervised_steps=-1),
+                dict(supervised_steps=1, d_warmup=1)):  # 2 > steps
         with pytest.raises(ValueError, match="aux_negatives"):
             train_factorgan(model, solo, pairs, tmp_path / "x", steps=1, **bad)
     assert not side_file(tmp_path / "x", ".train.pt").exists()
+
+
+def test_supervised_warm_start_fits_the_stems_then_hands_over(tmp_path):
+    """Stage 1 (generator alone) lowers the MSE to the paired stems; stage 2 trains the
+    discriminators alone; stage 3 both, adversarially."""
+    model = tiny()
+    solo, pairs = toy_data(model, paired=2)
+    log = train_factorgan(model, solo, pairs, tmp_path / "fg", steps=45, batch_size=4, d_warmup=2,
+                          supervised_steps=40, supervised_lr=1e-2, checkpoint_every=45, quiet=True)
+    assert [r["supervised_mse"] is not None for r in log] == [True] * 40 + [False] * 5
+    assert [r["d_marginal"] is not None for r in log] == [False] * 40 + [True] * 5
+    assert [r["g"] is not None for r in log] == [False] * 42 + [True] * 3
+    mse = [r["supervised_mse"] for r in log[:40]]
+    assert np.mean(mse[-5:]) < 0.85 * np.mean(mse[:5]), (mse[:5], mse[-5:])
+    training = json.loads((tmp_path / "fg.json").read_text())["training"]
+    assert training["supervised_steps"] == 40 and training["paired"] == 2
+
+
+def test_validation_score_of_uniform_masks_is_zero():
+    """The untrained generator's masks are uniform: every estimate is exactly the mix, an SI-SDRi of 0 dB."""
+    model = tiny()
+    assert validation_si_sdri(model, ToyMixCrops(300, seed=5, size=3), batch_size=2) == pytest.approx(0, abs=1e-3)
+
+
+def test_validation_keeps_the_best_weight_average_across_a_resume(tmp_path, monkeypatch):
+    scripted = iter([1.0, 3.0, 2.0])
+    monkeypatch.setattr(factorgan_training, "validation_si_sdri", lambda *a, **k: next(scripted))
+    kw = dict(steps=6, batch_size=4, lr=1e-3, seed=3, checkpoint_every=2, quiet=True, val_set=ToyMixCrops(300, size=2))
+    model = tiny()
+    solo, pairs = toy_data(model)
+    train_factorgan(model, solo, pairs, tmp_path / "fg", stop_after=4, **kw)
+    log = train_factorgan(model, solo, pairs, tmp_path / "fg", **kw)  # resumed: must remember the best (3.0)
+    assert [r.get("val_si_sdri") for r in log if r["step"] % 2 == 0] == [1.0, 3.0, 2.0]
+    cfg = json.loads((tmp_path / "fg.json").read_text())
+    assert cfg["trained_steps"] == 4 and cfg["val_si_sdri"] == 3.0
+    reference = tiny()  # the same run without validation, cut at step 4: its weight average is the best one
+    train_factorgan(reference, solo, pairs, tmp_path / "ref", **{**kw, "val_set": None, "stop_after": 4})
+    for (name, a), b in zip(reference.state_dict().items(), model.state_dict().values()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0, msg=name)
 
 
 def test_cli_trains_factorgan_with_the_gan_options(tmp_path):
@@ -202,11 +244,14 @@ def test_cli_trains_factorgan_with_the_gan_options(tmp_path):
     out = tmp_path / "fg"
     assert main(["train-baseline", "--model", "factorgan", "--data", "toy", "--steps", "2", "--batch-size", "2",
                  "--levels", "2", "--features", "4", "--paired", "3", "--d-lr", "1e-3", "--r1", "0",
-                 "--aux-negatives", "0.5", "--d-warmup", "1", "--out", str(out), "--quiet"]) == 0
+                 "--aux-negatives", "0.5", "--d-warmup", "1", "--supervised-steps", "1", "--supervised-lr", "1e-2",
+                 "--val-items", "2", "--checkpoint-every", "1", "--out", str(out), "--quiet"]) == 0
     cfg = json.loads((tmp_path / "fg.json").read_text())
-    assert cfg["kind"] == "factorgan" and cfg["trained_steps"] == 2 and cfg["training"]["paired"] == 3
-    assert {k: cfg["training"][k] for k in ("d_lr", "r1", "aux_negatives", "d_warmup")} == dict(
-        d_lr=1e-3, r1=0.0, aux_negatives=0.5, d_warmup=1)
+    assert cfg["kind"] == "factorgan" and cfg["trained_steps"] in (1, 2) and cfg["training"]["paired"] == 3
+    assert {k: cfg["training"][k] for k in ("d_lr", "r1", "aux_negatives", "d_warmup", "supervised_steps",
+                                            "supervised_lr")} == dict(
+        d_lr=1e-3, r1=0.0, aux_negatives=0.5, d_warmup=1, supervised_steps=1, supervised_lr=1e-2)
+    assert "2 paired items" in cfg["training"]["validation_data"] and np.isfinite(cfg["val_si_sdri"])
     est = load_baseline(out).separate(np.zeros(3000, np.float32) + np.sin(np.arange(3000) / 5).astype(np.float32))
     assert set(est) == set(TOY_SOURCES) and all(v.shape == (3000,) for v in est.values())
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import copy
 import time
-import warnings
 from pathlib import Path
 from typing import Callable, Sequence
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
@@ -21,7 +21,9 @@ from .. import distributed
 from ..baselines.factorgan import FactorGAN, FactorGANDiscriminators
 from ..checkpoint import append_log, atomic_torch_save, read_log, read_training_state, side_file, trim_log
 from ..errors import ConfigError, DataError, NumericalError
+from ..evaluation.metrics import si_sdr_improvement
 from ..mixing import mix as mix_sources
+from ..separation.mask_space import masked_sources
 from .lr_schedule import cosine_decay
 
 
@@ -69,6 +71,22 @@ def auxiliary_negatives(solo: torch.Tensor, g: torch.Generator) -> torch.Tensor:
     return torch.where(kind == 0, other, torch.where(kind == 1, solo + leak @ solo, quiet * solo))
 
 
+def validation_si_sdri(model: FactorGAN, val_set, batch_size: int = 16) -> float:
+    """Median SI-SDRi (dB, over items and sources) of ``model``'s separations of the paired items
+    ``val_set[i] = (mix (T,), sources (K, T))``: the score that selects the saved separator."""
+    scores = []
+    was_training = model.training
+    model.eval()
+    for start in range(0, len(val_set), batch_size):
+        items = [val_set[i] for i in range(start, min(start + batch_size, len(val_set)))]
+        mixes = torch.stack([m for m, _ in items])
+        with torch.no_grad():
+            est = model.separate_tensor(mixes[:, None])[:, :, 0]  # (B, K, T)
+        scores.append(si_sdr_improvement(est, torch.stack([s for _, s in items]), mixes))
+    model.train(was_training)
+    return float(np.median(np.concatenate(scores)))
+
+
 def _bce(logits: torch.Tensor, real: bool) -> torch.Tensor:
     return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, float(real)))
 
@@ -95,6 +113,9 @@ def train_factorgan(
     r1: float = 1.0,
     aux_negatives: float = 0.0,
     d_warmup: int = 0,
+    supervised_steps: int = 0,
+    supervised_lr: float = 1e-3,
+    val_set=None,
 ) -> list[dict]:
     """FactorGAN training (Definition 3.3.2, eq. 3.11): ``d_steps`` discriminator updates, then one
     generator update on ``-log sigmoid(d_p - d_q + sum_k d_k)`` of its own separations.
@@ -129,7 +150,24 @@ def train_factorgan(
     is *not*, so the generator gets gradients towards the right source instead of a discriminator
     that chases whatever it produces now. (On the toy data it did not prevent the generator's
     collapse: ``benchmarks/results/baselines/README.md``.)
-    ``d_warmup``: discriminator-only steps before the first generator update (counted in ``steps``).
+    Three stages, all counted in ``steps``:
+      1. ``supervised_steps`` (default 0): the generator alone minimises the MSE between its estimates
+         (mixture phase) and the stems of the *same* ``paired_set`` items (own Adam,
+         ``supervised_lr``, cosine decay over these steps). A deviation from the thesis, whose
+         generator learns adversarially only: on the toy data every adversarial run from uniform
+         masks collapsed (slots of sparse sources went silent), while from a good start the
+         adversarial stage improved the separation (``benchmarks/results/baselines/README.md``).
+         The paired count stays that of ``paired_set``.
+      2. ``d_warmup``: the discriminators alone, against the generator as stage 1 left it (when
+         they trained alongside a supervised generator instead, they were so sure of themselves
+         at the hand-over that the first adversarial steps wrecked the separation).
+      3. the rest: discriminator and generator updates as above (Adam ``lr`` for the generator,
+         cosine decay over this stage; ``d_lr`` over stages 2-3).
+
+    ``val_set``: paired items ``(mix, sources)`` *not* in ``paired_set``; if given, every checkpoint
+    scores the weight average on them (:func:`validation_si_sdri`) and the saved separator is the
+    best so far (``config["trained_steps"]`` its step, ``config["val_si_sdri"]`` its score), since
+    adversarial training drifts; without it the separator is the latest weight average.
 
     Under ``torchrun`` each process takes a contiguous shard of every batch (its crops, noise and
     re-pairings) and the gradients of generator and discriminators are averaged over processes
@@ -146,9 +184,12 @@ def train_factorgan(
     """
     if mixes not in ("solo", "paired"):
         raise ConfigError(f"mixes must be 'solo' or 'paired', got {mixes!r}")
-    if not 0 <= aux_negatives < 1 or d_steps < 1 or d_warmup < 0 or r1 < 0:
-        raise ConfigError(f"need 0 <= aux_negatives < 1, d_steps >= 1, d_warmup >= 0 and r1 >= 0; got "
-                          f"aux_negatives={aux_negatives}, d_steps={d_steps}, d_warmup={d_warmup}, r1={r1}")
+    if (not 0 <= aux_negatives < 1 or d_steps < 1 or d_warmup < 0 or r1 < 0 or supervised_steps < 0
+            or d_warmup + supervised_steps > steps):
+        raise ConfigError(f"need 0 <= aux_negatives < 1, d_steps >= 1, d_warmup >= 0, r1 >= 0, supervised_steps >= 0 "
+                          f"and d_warmup + supervised_steps <= steps; got aux_negatives={aux_negatives}, "
+                          f"d_steps={d_steps}, d_warmup={d_warmup}, r1={r1}, supervised_steps={supervised_steps}, "
+                          f"steps={steps}")
     k = len(model.names)
     if len(solo_sets) != k:
         raise ConfigError(f"{k} sources but {len(solo_sets)} solo datasets")
@@ -167,17 +208,21 @@ def train_factorgan(
     # same as one each, as their losses touch disjoint parameters.
     g_opt = torch.optim.Adam(model.parameters(), lr=lr, betas=(0.5, 0.999))
     d_opt = torch.optim.Adam(discs.parameters(), lr=d_lr, betas=(0.5, 0.999))
-    g_sched = cosine_decay(g_opt, steps)
-    d_sched = cosine_decay(d_opt, steps)
-    start = 0
+    s_opt = torch.optim.Adam(model.parameters(), lr=supervised_lr)
+    adversarial_from = supervised_steps + d_warmup  # first step with an adversarial generator update
+    # each schedule spans the updates of its optimiser
+    g_sched = cosine_decay(g_opt, max(1, steps - adversarial_from))
+    d_sched = cosine_decay(d_opt, max(1, steps - supervised_steps))
+    s_sched = cosine_decay(s_opt, max(1, supervised_steps))
+    start, best_val = 0, -float("inf")
     if state_path.is_file():
         state = read_training_state(state_path, "cpu")
         model.load_state_dict(state["model"])
         discs.load_state_dict(state["discriminators"])
         for obj, key in ((g_opt, "g_optimizer"), (d_opt, "d_optimizer"), (g_sched, "g_scheduler"),
-                         (d_sched, "d_scheduler")):
+                         (d_sched, "d_scheduler"), (s_opt, "s_optimizer"), (s_sched, "s_scheduler")):
             obj.load_state_dict(state[key])
-        start = int(state["step"])
+        start, best_val = int(state["step"]), float(state["best_val"])
         if dd.is_main:
             trim_log(log_path, start)
     model.config["training"] = {
@@ -189,6 +234,9 @@ def train_factorgan(
         "paired_data": _describe(paired_set),
         "steps": steps, "batch_size": batch_size, "lr": lr, "d_lr": d_lr, "d_steps": d_steps, "seed": seed,
         "ema_decay": ema_decay, "r1": r1, "aux_negatives": aux_negatives, "d_warmup": d_warmup,
+        "supervised_steps": supervised_steps, "supervised_lr": supervised_lr,
+        "supervised_loss": "MSE of the estimates vs the stems of the paired items" if supervised_steps else None,
+        "validation_data": _describe(val_set) if val_set is not None else None,
         "crop_samples": length,
     }
 
@@ -211,8 +259,74 @@ def train_factorgan(
         first = (step * 2 * (d_steps + 1) + 2 * draw + 1) * batch_size
         return mix_sources(torch.stack([solo_batch(kk, first, g) for kk in range(k)], dim=1), model.weights)
 
+    def paired_batch(first: int, g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(B, T)`` mixes and ``(B, K, T)`` stems: the same random crop of paired items first, first + 1, ..."""
+        items = [_crop(torch.cat([m[None], s]), length, g)
+                 for m, s in (paired_set[(first + j) % len(paired_set)] for j in range(batch_size))]
+        return torch.stack([x[0] for x in items]), torch.stack([x[1:] for x in items])
+
     def noise(g: torch.Generator) -> torch.Tensor:
         return torch.randn(batch_size, model.rows, noise_frames, generator=g)
+
+    def discriminator_step(step: int, d: int, g: torch.Generator) -> tuple[torch.Tensor, ...]:
+        """One update of every discriminator; returns the BCE of the marginal, p and q ones."""
+        first = (step * 2 * (d_steps + 1) + 2 * d) * batch_size
+        solo = torch.stack([solo_batch(kk, first, g) for kk in range(k)], dim=1)[part]  # (B, K, T)
+        real = discs.features(model.source_magnitudes(solo))
+        pfirst = (step * d_steps + d) * batch_size
+        tup = torch.stack([_crop(paired_set[(pfirst + j) % len(paired_set)][1], length, g)
+                           for j in range(batch_size)])[part]
+        real_tup = discs.features(model.source_magnitudes(tup))
+        with torch.no_grad():
+            masks, spec_mix = model.generate(generator_mixes(step, d, g)[part], noise(g)[part])
+            fake = discs.features(model.generated_magnitudes(masks, spec_mix))
+        if r1 > 0:
+            for x in (real, real_tup, fake):
+                x.requires_grad_(True)
+        pos = (discs.marginal_logits(real), discs.p(real_tup), discs.q(fake))
+        d_marg_fake = _bce(discs.marginal_logits(fake.detach()), False)
+        if aux_negatives > 0:
+            aux = discs.features(model.source_magnitudes(auxiliary_negatives(solo, g)))
+            d_marg_fake = (1 - aux_negatives) * d_marg_fake + aux_negatives * _bce(discs.marginal_logits(aux), False)
+        d_marg = 0.5 * (_bce(pos[0], True) + d_marg_fake)
+        d_p = 0.5 * (_bce(pos[1], True) + _bce(discs.p(shuffle_sources(real_tup.detach(), g)), False))
+        d_q = 0.5 * (_bce(pos[2], True) + _bce(discs.q(shuffle_sources(fake.detach(), g)), False))
+        d_loss = k * d_marg + d_p + d_q  # d_marg is the mean over the K marginal discriminators
+        if r1 > 0:
+            grads = torch.autograd.grad([o.sum() for o in pos], (real, real_tup, fake), create_graph=True)
+            d_loss = d_loss + 0.5 * r1 * sum(gr.pow(2).flatten(1).sum(1).mean() for gr in grads)
+        d_opt.zero_grad()
+        d_loss.backward()
+        dd.average_gradients(discs.parameters())
+        d_opt.step()
+        return d_marg, d_p, d_q
+
+    def supervised_step(step: int, g: torch.Generator) -> torch.Tensor:
+        """One generator update on the MSE of its estimates vs the stems of paired items."""
+        mix_b, stems = paired_batch(step * batch_size, g)
+        spec_mix = model.spectrogram(mix_b[part])
+        est = masked_sources(model.logits(spec_mix, noise(g)[part]), spec_mix,
+                             torch.as_tensor(model.weights), model.n_fft, model.hop, length)
+        loss = F.mse_loss(est, stems[part])
+        s_opt.zero_grad()
+        loss.backward()
+        dd.average_gradients(model.parameters())
+        s_opt.step()
+        s_sched.step()
+        return loss
+
+    def adversarial_step(step: int, g: torch.Generator) -> torch.Tensor:
+        """One generator update on -log sigmoid(combined logit) of its own separations."""
+        # the discriminators' parameters get gradients too but are zeroed before their next step
+        masks, spec_mix = model.generate(generator_mixes(step, d_steps, g)[part], noise(g)[part])
+        fake = discs.features(model.generated_magnitudes(masks, spec_mix))
+        loss = F.softplus(-discs.combined_logit(fake)).mean()
+        g_opt.zero_grad()
+        loss.backward()
+        dd.average_gradients(model.parameters())
+        g_opt.step()
+        g_sched.step()
+        return loss
 
     records: list[dict] = []
     model.train()
@@ -222,76 +336,60 @@ def train_factorgan(
     bar = tqdm(range(start, end), initial=start, total=steps, disable=quiet or not dd.is_main, desc="train factorgan")
     for step in bar:
         g = torch.Generator().manual_seed(seed * 1_000_003 + step)
-        for d in range(d_steps):
-            first = (step * 2 * (d_steps + 1) + 2 * d) * batch_size
-            solo = torch.stack([solo_batch(kk, first, g) for kk in range(k)], dim=1)[part]  # (B, K, T)
-            real = discs.features(model.source_magnitudes(solo))
-            pfirst = (step * d_steps + d) * batch_size
-            tup = torch.stack([_crop(paired_set[(pfirst + j) % len(paired_set)][1], length, g)
-                               for j in range(batch_size)])[part]
-            real_tup = discs.features(model.source_magnitudes(tup))
-            with torch.no_grad():
-                masks, spec_mix = model.generate(generator_mixes(step, d, g)[part], noise(g)[part])
-                fake = discs.features(model.generated_magnitudes(masks, spec_mix))
-            if r1 > 0:
-                for x in (real, real_tup, fake):
-                    x.requires_grad_(True)
-            pos = (discs.marginal_logits(real), discs.p(real_tup), discs.q(fake))
-            d_marg_fake = _bce(discs.marginal_logits(fake.detach()), False)
-            if aux_negatives > 0:
-                aux = discs.features(model.source_magnitudes(auxiliary_negatives(solo, g)))
-                d_marg_fake = (1 - aux_negatives) * d_marg_fake + aux_negatives * _bce(discs.marginal_logits(aux), False)
-            d_marg = 0.5 * (_bce(pos[0], True) + d_marg_fake)
-            d_p = 0.5 * (_bce(pos[1], True) + _bce(discs.p(shuffle_sources(real_tup.detach(), g)), False))
-            d_q = 0.5 * (_bce(pos[2], True) + _bce(discs.q(shuffle_sources(fake.detach(), g)), False))
-            d_loss = k * d_marg + d_p + d_q  # d_marg is the mean over the K marginal discriminators
-            if r1 > 0:
-                grads = torch.autograd.grad([o.sum() for o in pos], (real, real_tup, fake), create_graph=True)
-                d_loss = d_loss + 0.5 * r1 * sum(gr.pow(2).flatten(1).sum(1).mean() for gr in grads)
-            d_opt.zero_grad()
-            d_loss.backward()
-            dd.average_gradients(discs.parameters())
-            d_opt.step()
-        g_loss = torch.zeros(())
-        if step >= d_warmup:  # the generator waits for the discriminators' warm-up
-            # the discriminators' parameters get gradients too but are zeroed before their next step
-            masks, spec_mix = model.generate(generator_mixes(step, d_steps, g)[part], noise(g)[part])
-            fake = discs.features(model.generated_magnitudes(masks, spec_mix))
-            g_loss = F.softplus(-discs.combined_logit(fake)).mean()  # -log sigmoid(combined logit)
-            g_opt.zero_grad()
-            g_loss.backward()
-            dd.average_gradients(model.parameters())
-            g_opt.step()
+        losses: dict[str, torch.Tensor] = {}
+        if step < supervised_steps:  # 1. the generator alone, supervised
+            losses["supervised_mse"] = supervised_step(step, g)
+        else:  # 2. the discriminators alone (d_warmup steps), 3. both, adversarially
+            for d in range(d_steps):
+                losses["d_marginal"], losses["d_p"], losses["d_q"] = discriminator_step(step, d, g)
+            d_sched.step()
+            if step >= adversarial_from:
+                losses["g"] = adversarial_step(step, g)
+        if "g" in losses or "supervised_mse" in losses:  # the generator moved
             with torch.no_grad():
                 for pe, p in zip(ema.parameters(), model.parameters()):
                     pe.lerp_(p, 1.0 - ema_decay)
-        if not torch.isfinite(g_loss + d_marg + d_p + d_q):
-            raise NumericalError(f"non-finite loss at step {step}; lower --lr")
-        with warnings.catch_warnings():
-            # during the warm-up the generator's schedule advances without optimiser steps, on purpose:
-            # both schedules count all ``steps``
-            warnings.filterwarnings("ignore", message="Detected call of `lr_scheduler")
-            g_sched.step()
-        d_sched.step()
-        rec = {"step": step + 1, "d_marginal": dd.mean(d_marg.item()), "d_p": dd.mean(d_p.item()),
-               "d_q": dd.mean(d_q.item()), "g": dd.mean(g_loss.item()) if step >= d_warmup else None, "seconds": round(time.time() - t0, 2)}
+        if not all(torch.isfinite(v) for v in losses.values()):
+            raise NumericalError(f"non-finite loss at step {step}: {({n: v.item() for n, v in losses.items()})}; "
+                                 "lower the learning rates")
+        rec = {"step": step + 1, **{n: dd.mean(losses[n].item()) if n in losses else None
+                                     for n in ("d_marginal", "d_p", "d_q", "g", "supervised_mse")},
+               "seconds": round(time.time() - t0, 2)}
         records.append(rec)
-        bar.set_postfix(d=f"{rec['d_marginal']:.3f}", g=f"{g_loss.item():.3f}")
+        bar.set_postfix({n: f"{v.item():.3f}" for n, v in losses.items()})
         done = step + 1
         if done % checkpoint_every == 0 or done == end:
-            ema.config["trained_steps"] = done
+            keep = True
+            if val_set is not None:  # every process scores the same items: no communication needed
+                val = validation_si_sdri(ema, val_set, batch_size)
+                records[-1]["val_si_sdri"] = round(val, 3)
+                keep = val > best_val
+                if keep:
+                    best_val = val
+                    ema.config["val_si_sdri"] = round(val, 3)
+            if keep:
+                ema.config["trained_steps"] = done
             if dd.is_main:
                 append_log(log_path, records)  # log first, state last (see append_log)
-                save_model(ema, out)
+                if keep:
+                    save_model(ema, out)
                 atomic_torch_save({"model": model.state_dict(), "ema": ema.state_dict(),
                                    "discriminators": discs.state_dict(),
                                    "g_optimizer": g_opt.state_dict(), "d_optimizer": d_opt.state_dict(),
                                    "g_scheduler": g_sched.state_dict(), "d_scheduler": d_sched.state_dict(),
-                                   "step": done}, state_path)
+                                   "s_optimizer": s_opt.state_dict(), "s_scheduler": s_sched.state_dict(),
+                                   "step": done, "best_val": best_val}, state_path)
             dd.barrier()
             records = []
-    model.load_state_dict(ema.state_dict())
-    model.config = ema.config
+    if val_set is None:
+        model.load_state_dict(ema.state_dict())
+        model.config = ema.config
+    else:  # the selected separator, as saved
+        from ..baselines.io import load_baseline  # lazy, as in _default_save
+
+        best = load_baseline(out)  # the last checkpoint's barrier made it visible to every process
+        model.load_state_dict(best.state_dict())
+        model.config = best.config
     model.eval()
     return read_log(log_path)
 
