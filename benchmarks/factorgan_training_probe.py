@@ -68,7 +68,8 @@ def main(args: argparse.Namespace) -> list[dict]:
 
     kw = dict(batch_size=args.batch_size, lr=args.lr, d_lr=args.d_lr, d_steps=args.d_steps, r1=args.r1,
               aux_negatives=args.aux_negatives, d_warmup=args.d_warmup, seed=args.seed,
-              supervised_steps=args.supervised_steps, supervised_lr=args.supervised_lr, val_set=val)
+              supervised_steps=args.supervised_steps, supervised_lr=args.supervised_lr,
+              supervised_weight=args.supervised_weight, val_set=val)
     records = []
     for stop in range(args.every, args.steps + 1, args.every):
         t0 = time.time()
@@ -113,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="samples per paired item (0: one training crop; the CLI uses 16384)")
     p.add_argument("--supervised-steps", type=int, default=0, help="supervised warm start of the generator")
     p.add_argument("--supervised-lr", type=float, default=1e-3)
+    p.add_argument("--supervised-weight", type=float, default=0.0, help="that MSE's weight in the adversarial stage")
     p.add_argument("--val-items", type=int, default=0,
                    help="held-out paired items (--length samples) scored at every slice (`val`)")
     p.add_argument("--init-encoder", metavar="STEM", help="start the generator from this MaskEncoder checkpoint")

@@ -220,7 +220,7 @@ def cmd_train_baseline(args: argparse.Namespace) -> int:
                         seed=args.seed, checkpoint_every=args.checkpoint_every, quiet=args.quiet, paired=paired,
                         d_lr=args.d_lr, d_steps=args.d_steps, r1=args.r1, aux_negatives=args.aux_negatives,
                         d_warmup=args.d_warmup, supervised_steps=args.supervised_steps,
-                        supervised_lr=args.supervised_lr, val_set=val_set)
+                        supervised_lr=args.supervised_lr, supervised_weight=args.supervised_weight, val_set=val_set)
     best = load_baseline(out)
     weights_path, cfg_path = checkpoint_paths(out)
     if distributed.current().is_main:
@@ -488,6 +488,8 @@ def build_parser() -> argparse.ArgumentParser:
     gan.add_argument("--supervised-steps", type=int, default=0,
                      help="the generator's first updates fit the --paired items' stems (MSE) before the adversarial ones")
     gan.add_argument("--supervised-lr", type=float, default=1e-3, help="learning rate of those supervised updates")
+    gan.add_argument("--supervised-weight", type=float, default=0.0,
+                     help="weight of that MSE in the adversarial generator loss afterwards (0: adversarial only)")
     arch = p.add_argument_group("architecture (default: the model's defaults)")
     for key, kwargs in BASELINE_ARCH_ARGS.items():
         arch.add_argument("--" + key.replace("_", "-"), **kwargs)

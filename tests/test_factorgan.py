@@ -193,7 +193,7 @@ def test_training_on_paired_mixes(tmp_path):
     with pytest.raises(ValueError, match="mixes"):
         train_factorgan(model, solo, pairs, tmp_path / "x", steps=1, mixes="bogus")
     for bad in (dict(aux_negatives=1.0), dict(d_steps=0), dict(d_warmup=-1), dict(r1=-0.5), dict(supervised_steps=-1),
-                dict(supervised_steps=1, d_warmup=1)):  # 2 > steps
+                dict(supervised_steps=1, d_warmup=1), dict(supervised_weight=-1.0)):  # 2 > steps
         with pytest.raises(ValueError, match="aux_negatives"):
             train_factorgan(model, solo, pairs, tmp_path / "x", steps=1, **bad)
     assert not side_file(tmp_path / "x", ".train.pt").exists()
@@ -213,6 +213,21 @@ def test_supervised_warm_start_fits_the_stems_then_hands_over(tmp_path):
     assert np.mean(mse[-5:]) < 0.85 * np.mean(mse[:5]), (mse[:5], mse[-5:])
     training = json.loads((tmp_path / "fg.json").read_text())["training"]
     assert training["supervised_steps"] == 40 and training["paired"] == 2
+
+
+def test_supervised_anchor_in_the_adversarial_stage(tmp_path):
+    """With ``supervised_weight`` the adversarial updates also fit the stems: both losses are logged,
+    and the generator moves differently than without it (same seed, same data)."""
+    runs = {}
+    for weight in (0.0, 5.0):
+        model = tiny()
+        solo, pairs = toy_data(model, paired=2)
+        log = train_factorgan(model, solo, pairs, tmp_path / f"w{weight}", steps=4, batch_size=4, lr=1e-2, d_warmup=1,
+                              supervised_steps=1, supervised_weight=weight, checkpoint_every=4, quiet=True)
+        runs[weight] = model.generator.out.weight.detach().clone()
+        assert [r["g"] is not None for r in log] == [False, False, True, True]
+        assert [r["supervised_mse"] is not None for r in log] == [True, False] + [weight > 0] * 2
+    assert not torch.equal(runs[0.0], runs[5.0])
 
 
 def test_validation_score_of_uniform_masks_is_zero():
@@ -242,15 +257,15 @@ def test_cli_trains_factorgan_with_the_gan_options(tmp_path):
     from priorsep.cli import main
 
     out = tmp_path / "fg"
-    assert main(["train-baseline", "--model", "factorgan", "--data", "toy", "--steps", "2", "--batch-size", "2",
+    assert main(["train-baseline", "--model", "factorgan", "--data", "toy", "--steps", "3", "--batch-size", "2",
                  "--levels", "2", "--features", "4", "--paired", "3", "--d-lr", "1e-3", "--r1", "0",
                  "--aux-negatives", "0.5", "--d-warmup", "1", "--supervised-steps", "1", "--supervised-lr", "1e-2",
-                 "--val-items", "2", "--checkpoint-every", "1", "--out", str(out), "--quiet"]) == 0
+                 "--supervised-weight", "2", "--val-items", "2", "--checkpoint-every", "1", "--out", str(out), "--quiet"]) == 0
     cfg = json.loads((tmp_path / "fg.json").read_text())
-    assert cfg["kind"] == "factorgan" and cfg["trained_steps"] in (1, 2) and cfg["training"]["paired"] == 3
+    assert cfg["kind"] == "factorgan" and cfg["trained_steps"] in (1, 2, 3) and cfg["training"]["paired"] == 3
     assert {k: cfg["training"][k] for k in ("d_lr", "r1", "aux_negatives", "d_warmup", "supervised_steps",
-                                            "supervised_lr")} == dict(
-        d_lr=1e-3, r1=0.0, aux_negatives=0.5, d_warmup=1, supervised_steps=1, supervised_lr=1e-2)
+                                            "supervised_lr", "supervised_weight")} == dict(
+        d_lr=1e-3, r1=0.0, aux_negatives=0.5, d_warmup=1, supervised_steps=1, supervised_lr=1e-2, supervised_weight=2.0)
     assert "2 paired items" in cfg["training"]["validation_data"] and np.isfinite(cfg["val_si_sdri"])
     est = load_baseline(out).separate(np.zeros(3000, np.float32) + np.sin(np.arange(3000) / 5).astype(np.float32))
     assert set(est) == set(TOY_SOURCES) and all(v.shape == (3000,) for v in est.values())

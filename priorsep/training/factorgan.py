@@ -115,6 +115,7 @@ def train_factorgan(
     d_warmup: int = 0,
     supervised_steps: int = 0,
     supervised_lr: float = 1e-3,
+    supervised_weight: float = 0.0,
     val_set=None,
 ) -> list[dict]:
     """FactorGAN training (Definition 3.3.2, eq. 3.11): ``d_steps`` discriminator updates, then one
@@ -162,7 +163,9 @@ def train_factorgan(
          they trained alongside a supervised generator instead, they were so sure of themselves
          at the hand-over that the first adversarial steps wrecked the separation).
       3. the rest: discriminator and generator updates as above (Adam ``lr`` for the generator,
-         cosine decay over this stage; ``d_lr`` over stages 2-3).
+         cosine decay over this stage; ``d_lr`` over stages 2-3). ``supervised_weight`` > 0 adds
+         that times stage 1's MSE (on a fresh batch of the paired items) to the generator's loss,
+         an anchor against the collapse (another deviation).
 
     ``val_set``: paired items ``(mix, sources)`` *not* in ``paired_set``; if given, every checkpoint
     scores the weight average on them (:func:`validation_si_sdri`) and the saved separator is the
@@ -185,11 +188,11 @@ def train_factorgan(
     if mixes not in ("solo", "paired"):
         raise ConfigError(f"mixes must be 'solo' or 'paired', got {mixes!r}")
     if (not 0 <= aux_negatives < 1 or d_steps < 1 or d_warmup < 0 or r1 < 0 or supervised_steps < 0
-            or d_warmup + supervised_steps > steps):
+            or supervised_weight < 0 or d_warmup + supervised_steps > steps):
         raise ConfigError(f"need 0 <= aux_negatives < 1, d_steps >= 1, d_warmup >= 0, r1 >= 0, supervised_steps >= 0 "
-                          f"and d_warmup + supervised_steps <= steps; got aux_negatives={aux_negatives}, "
+                          f"supervised_weight >= 0 and d_warmup + supervised_steps <= steps; got aux_negatives={aux_negatives}, "
                           f"d_steps={d_steps}, d_warmup={d_warmup}, r1={r1}, supervised_steps={supervised_steps}, "
-                          f"steps={steps}")
+                          f"supervised_weight={supervised_weight}, steps={steps}")
     k = len(model.names)
     if len(solo_sets) != k:
         raise ConfigError(f"{k} sources but {len(solo_sets)} solo datasets")
@@ -234,8 +237,9 @@ def train_factorgan(
         "paired_data": _describe(paired_set),
         "steps": steps, "batch_size": batch_size, "lr": lr, "d_lr": d_lr, "d_steps": d_steps, "seed": seed,
         "ema_decay": ema_decay, "r1": r1, "aux_negatives": aux_negatives, "d_warmup": d_warmup,
-        "supervised_steps": supervised_steps, "supervised_lr": supervised_lr,
-        "supervised_loss": "MSE of the estimates vs the stems of the paired items" if supervised_steps else None,
+        "supervised_steps": supervised_steps, "supervised_lr": supervised_lr, "supervised_weight": supervised_weight,
+        "supervised_loss": ("MSE of the estimates vs the stems of the paired items"
+                            if supervised_steps or supervised_weight else None),
         "validation_data": _describe(val_set) if val_set is not None else None,
         "crop_samples": length,
     }
@@ -301,13 +305,17 @@ def train_factorgan(
         d_opt.step()
         return d_marg, d_p, d_q
 
-    def supervised_step(step: int, g: torch.Generator) -> torch.Tensor:
-        """One generator update on the MSE of its estimates vs the stems of paired items."""
+    def supervised_loss(step: int, g: torch.Generator) -> torch.Tensor:
+        """MSE of the generator's estimates vs the stems of a batch of paired items."""
         mix_b, stems = paired_batch(step * batch_size, g)
         spec_mix = model.spectrogram(mix_b[part])
         est = masked_sources(model.logits(spec_mix, noise(g)[part]), spec_mix,
                              torch.as_tensor(model.weights), model.n_fft, model.hop, length)
-        loss = F.mse_loss(est, stems[part])
+        return F.mse_loss(est, stems[part])
+
+    def supervised_step(step: int, g: torch.Generator) -> torch.Tensor:
+        """One generator update on :func:`supervised_loss`."""
+        loss = supervised_loss(step, g)
         s_opt.zero_grad()
         loss.backward()
         dd.average_gradients(model.parameters())
@@ -315,18 +323,20 @@ def train_factorgan(
         s_sched.step()
         return loss
 
-    def adversarial_step(step: int, g: torch.Generator) -> torch.Tensor:
-        """One generator update on -log sigmoid(combined logit) of its own separations."""
+    def adversarial_step(step: int, g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """One generator update on -log sigmoid(combined logit) of its own separations (+ the
+        weighted supervised loss); returns both parts."""
         # the discriminators' parameters get gradients too but are zeroed before their next step
         masks, spec_mix = model.generate(generator_mixes(step, d_steps, g)[part], noise(g)[part])
         fake = discs.features(model.generated_magnitudes(masks, spec_mix))
         loss = F.softplus(-discs.combined_logit(fake)).mean()
+        mse = supervised_loss(step, g) if supervised_weight > 0 else None
         g_opt.zero_grad()
-        loss.backward()
+        (loss if mse is None else loss + supervised_weight * mse).backward()
         dd.average_gradients(model.parameters())
         g_opt.step()
         g_sched.step()
-        return loss
+        return loss, mse
 
     records: list[dict] = []
     model.train()
@@ -344,7 +354,9 @@ def train_factorgan(
                 losses["d_marginal"], losses["d_p"], losses["d_q"] = discriminator_step(step, d, g)
             d_sched.step()
             if step >= adversarial_from:
-                losses["g"] = adversarial_step(step, g)
+                losses["g"], mse = adversarial_step(step, g)
+                if mse is not None:
+                    losses["supervised_mse"] = mse
         if "g" in losses or "supervised_mse" in losses:  # the generator moved
             with torch.no_grad():
                 for pe, p in zip(ema.parameters(), model.parameters()):
