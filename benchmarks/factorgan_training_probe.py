@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from priorsep.baselines.factorgan import FactorGAN
+from priorsep.baselines.io import load_baseline
 from priorsep.checkpoint import side_file
 from priorsep.data.toy import TOY_SAMPLE_RATE, TOY_SOURCES, ToyMixCrops, ToySourceCrops, toy_eval_set
 from priorsep.errors import ConfigError
@@ -56,6 +57,11 @@ def main(args: argparse.Namespace) -> list[dict]:
     model = FactorGAN(dict(sources=list(TOY_SOURCES), sample_rate=TOY_SAMPLE_RATE, mix_weights=[0.25] * 4, **arch))
     if args.init_encoder:
         init_from_encoder(model, args.init_encoder)
+    if args.init:  # e.g. the supervised warm start of an earlier run, to try adversarial settings from it
+        init = load_baseline(args.init)
+        if init.config["n_fft"] != model.config["n_fft"] or init.names != model.names:
+            raise ConfigError(f"{args.init} is not a FactorGAN of this configuration")
+        model.load_state_dict(init.state_dict())
     n = model.train_samples
     solo = [ToySourceCrops(s, n, seed=args.seed) for s in TOY_SOURCES]
     pairs = ToyMixCrops(args.pair_length or n, seed=args.seed, size=args.paired)
@@ -118,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--val-items", type=int, default=0,
                    help="held-out paired items (--length samples) scored at every slice (`val`)")
     p.add_argument("--init-encoder", metavar="STEM", help="start the generator from this MaskEncoder checkpoint")
+    p.add_argument("--init", metavar="STEM", help="start the generator from this FactorGAN checkpoint")
     p.add_argument("--set", nargs="*", default=[], help="FactorGAN config overrides KEY=JSON, e.g. spec_gain=100")
     p.add_argument("--n", type=int, default=8, help="evaluation mixes")
     p.add_argument("--length", type=int, default=16384)

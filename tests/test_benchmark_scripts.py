@@ -106,6 +106,22 @@ def test_factorgan_training_probe_script(tmp_path):
     assert recs[0]["g"] is not None  # the generator moved after its one warm-up step
 
 
+def test_factorgan_training_probe_supervised_stage_validation_and_init(tmp_path):
+    import factorgan_training_probe as probe
+
+    tiny = ["--batch-size", "2", "--n", "1", "--length", "512", "--paired", "4", "--threads", "1", "--set", "n_fft=64",
+            "hop=16", "disc_bands=16", "harmonic_kernel=5", "levels=2", "features=4", "train_frames=8", "disc_rows=8",
+            "disc_hidden=8"]
+    recs = probe.main(probe.build_parser().parse_args(
+        ["--out", str(tmp_path / "fg"), "--steps", "4", "--every", "2", "--supervised-steps", "2",
+         "--supervised-weight", "1", "--pair-length", "300", "--val-items", "2"] + tiny))
+    assert recs[0]["supervised_mse"] is not None and recs[0]["d_marginal"] is None and recs[0]["g"] is None
+    assert recs[1]["g"] is not None and all(math.isfinite(r["val"]) for r in recs)
+    again = probe.main(probe.build_parser().parse_args(  # a further stage from the first run's separator
+        ["--out", str(tmp_path / "fg2"), "--steps", "2", "--every", "2", "--init", str(tmp_path / "fg")] + tiny))
+    assert again[0]["step"] == 2 and math.isfinite(again[0]["raw"])
+
+
 def test_factorgan_training_probe_starts_from_a_mask_encoder(tmp_path):
     import factorgan_training_probe as probe
 
