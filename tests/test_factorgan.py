@@ -166,6 +166,7 @@ def test_training_writes_checkpoints_and_resumes_exactly(tmp_path):
         assert side_file(tmp_path / "full", suffix).is_file()
     cfg = json.loads((tmp_path / "full.json").read_text())
     assert cfg["kind"] == "factorgan" and cfg["trained_steps"] == 4 and cfg["training"]["paired"] == 4
+    assert cfg["paired_items"] == 4  # the benchmark's "paired" column
 
     first = tiny()
     train_factorgan(first, solo, pairs, tmp_path / "cut", stop_after=2, **kw)

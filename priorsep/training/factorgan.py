@@ -228,6 +228,8 @@ def train_factorgan(
         start, best_val = int(state["step"]), float(state["best_val"])
         if dd.is_main:
             trim_log(log_path, start)
+    # top level, as for Wave-U-Net: the benchmark's "paired" column (distinct paired items training used)
+    model.config["paired_items"] = int(len(paired_set) if paired is None else paired)
     model.config["training"] = {
         "objective": "FactorGAN (Stoller 2020, section 3.3): marginal + p/q-dependency discriminators, "
                      "non-saturating generator loss",
