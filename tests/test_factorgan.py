@@ -53,7 +53,7 @@ def test_log_frequency_maps():
     torch.testing.assert_close(bank.sum(1), torch.ones(128))  # each band: a weighted mean of bins
 
 
-@pytest.mark.parametrize("b, c, t", [(2, 1, 1000), (1, 2, 777), (1, 1, 50)])
+@pytest.mark.parametrize("b, c, t", [(2, 1, 1000), (1, 2, 777), (1, 1, 50), (1, 1, 20)])
 def test_separate_tensor_shapes_and_remix(b, c, t):
     model = random_generator(tiny()).eval()
     x = torch.randn(b, c, t)
