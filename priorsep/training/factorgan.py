@@ -1,9 +1,9 @@
 """Adversarial training of a :class:`~priorsep.baselines.factorgan.FactorGAN`, resumable.
 
 Files for ``out = runs/factorgan``: ``factorgan.pt`` + ``factorgan.json`` (the usable separator: the
-weight average of the generator, refreshed at every checkpoint), ``factorgan.train.pt`` (generator,
-its average, discriminators, optimisers, schedulers, step: everything to resume exactly),
-``factorgan.log.jsonl`` (losses).
+weight average of the generator, refreshed at every checkpoint, or the best one on a validation set
+so far), ``factorgan.train.pt`` (generator, its average, discriminators, optimisers, schedulers,
+step, best validation score: everything to resume exactly), ``factorgan.log.jsonl`` (losses).
 """
 from __future__ import annotations
 
@@ -182,8 +182,9 @@ def train_factorgan(
     recorded in the config (default ``len(paired_set)``). ``save_model(model, stem)`` writes the
     usable separator (default :func:`priorsep.baselines.io.save_baseline`). ``stop_after``: checkpoint
     and return after this step (a time slice of a ``steps``-step run; the schedules follow ``steps``).
-    Returns the log records ``{"step", "d_marginal", "d_p", "d_q", "g", "seconds"}`` (BCE in nats;
-    ln 2 = 0.693 is a discriminator at chance).
+    Returns the log records ``{"step", "d_marginal", "d_p", "d_q", "g", "supervised_mse", "seconds"}``
+    (BCE in nats, ln 2 = 0.693 is a discriminator at chance; None for a loss the step did not
+    compute), plus ``"val_si_sdri"`` (dB) at checkpoints when ``val_set`` is given.
     """
     if mixes not in ("solo", "paired"):
         raise ConfigError(f"mixes must be 'solo' or 'paired', got {mixes!r}")
