@@ -14,8 +14,9 @@ separated in half-overlapping windows of the training crop's length (the context
 were trained on), cross-faded (:func:`~priorsep.separation.overlap_add.overlap_add`).
 
 This generator replaced a thesis-style U-Net (2x2 max-pooling, n_fft 512, a log-band front end).
-Neither separates the toy data once trained adversarially (collapse: sources' slots go silent;
-``benchmarks/results/baselines/README.md``). Trained *supervised* with an L1 loss on magnitudes
+Neither separates the toy data when trained adversarially only (collapse: sources' slots go silent;
+``benchmarks/results/baselines/README.md``); the bundled ``factorgan-toy`` is trained with a
+supervised warm start and a supervised anchor (:func:`priorsep.training.factorgan.train_factorgan`). Trained *supervised* with an L1 loss on magnitudes
 (``benchmarks/factorgan_generator_probe.py``), the old one reached 3-7.5 dB in 600-1200 steps and this
 one 4.7 dB in 1500; the same trunk with a waveform MSE (the variational ``MaskEncoder``) 8.5 dB.
 It was kept for sharing one mask network with the mask-space encoder, not for a measured gain.
