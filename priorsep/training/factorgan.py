@@ -159,9 +159,9 @@ def train_factorgan(
          masks collapsed (slots of sparse sources went silent), while from a good start the
          adversarial stage improved the separation (``benchmarks/results/baselines/README.md``).
          The paired count stays that of ``paired_set``.
-      2. ``d_warmup``: the discriminators alone, against the generator as stage 1 left it (when
-         they trained alongside a supervised generator instead, they were so sure of themselves
-         at the hand-over that the first adversarial steps wrecked the separation).
+      2. ``d_warmup``: the discriminators alone, against the generator as stage 1 left it (stage 1
+         trains no discriminator, which halves its cost; training them alongside did not help:
+         the separation collapsed at the hand-over either way, without the anchor below).
       3. the rest: discriminator and generator updates as above (Adam ``lr`` for the generator,
          cosine decay over this stage; ``d_lr`` over stages 2-3). ``supervised_weight`` > 0 adds
          that times stage 1's MSE (on a fresh batch of the paired items) to the generator's loss,
