@@ -24,6 +24,21 @@ def test_identity_separator_reproduces_its_input_exactly(t, chunk, multiple, bat
     torch.testing.assert_close(out[:, 1], -2 * mixes, rtol=0, atol=1e-12)
 
 
+@pytest.mark.parametrize("t", [20, 511, 512, 3000])
+def test_min_length_gives_a_short_mix_the_whole_window(t):
+    """A separator that needs at least 512 samples (e.g. an STFT of n_fft 1024) sees chunks of at
+    least 512 samples; the output is still the identity, cropped to the mix."""
+    mixes = torch.randn(1, t, dtype=torch.float64, generator=torch.Generator().manual_seed(t))
+
+    def needs_512(x):
+        assert x.shape[-1] >= 512
+        return x[:, None]
+
+    out = overlap_add(needs_512, mixes, 512, min_length=512)
+    assert out.shape == (1, 1, t)
+    torch.testing.assert_close(out[:, 0], mixes, rtol=0, atol=1e-12)
+
+
 def test_chunks_cover_the_signal_with_half_overlap():
     length, starts = chunk_starts(10000, 1024, 16)
     assert length == 1024 and starts[0] == 0 and starts[-1] + length == 10000

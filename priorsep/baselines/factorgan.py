@@ -37,7 +37,7 @@ from torch.nn.utils.parametrizations import spectral_norm
 from ..errors import ConfigError
 from ..harmonic_unet import HarmonicUNet, check_harmonics, harmonic_stack, log_power
 from ..separation.mask_space import masked_sources
-from ..separation.overlap_add import overlap_add, pad_to
+from ..separation.overlap_add import overlap_add
 from ..stft import stft
 from .base import Separator
 
@@ -147,9 +147,9 @@ class FactorGAN(Separator):
             logits = self.logits(spec_mix, torch.randn(spec_mix.shape, generator=g))
             return masked_sources(logits, spec_mix, w, self.n_fft, self.hop, x.shape[-1])
 
-        # overlap_add shortens its window to a short mix; the STFT needs one window of the training length
-        x = pad_to(mix.reshape(b * ch, t).float(), self.train_samples)
-        est = overlap_add(run, x, self.train_samples)[..., :t]  # (B*C, K, T)
+        # a short mix gets one whole training window: the context the masks were trained with (and the STFT's)
+        est = overlap_add(run, mix.reshape(b * ch, t).float(), self.train_samples,
+                          min_length=self.train_samples)  # (B*C, K, T)
         return est.reshape(b, ch, -1, t).transpose(1, 2)
 
 

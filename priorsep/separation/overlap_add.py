@@ -48,19 +48,24 @@ def overlap_add(
     multiple: int = 1,
     batch: int = 16,
     progress: bool = False,
+    min_length: int = 1,
 ) -> torch.Tensor:
     """Apply ``separate: (N, L) -> (N, K, L)`` to ``mixes (B, T)`` of any length; returns ``(B, K, T)``.
 
     ``chunk``: samples per chunk (rounded up to ``multiple``, the length the separator needs).
     A mix shorter than one chunk is padded by reflection (a silent pad would be out of distribution
-    for priors). ``batch``: chunks per call of ``separate``. ``progress``: a bar over chunks.
+    for priors) to a multiple of ``multiple``, and first to ``min_length`` samples (for separators
+    that need the context they were trained on, or an STFT window). ``batch``: chunks per call of
+    ``separate``. ``progress``: a bar over chunks.
     """
     if mixes.dim() != 2:
         raise ConfigError(f"overlap_add takes mixes shaped (B, T), got {tuple(mixes.shape)}")
     if batch < 1:
         raise ConfigError(f"batch must be >= 1, got {batch}")
-    b, t = mixes.shape
-    length, starts = chunk_starts(t, chunk, multiple)
+    t = mixes.shape[-1]
+    mixes = pad_to(mixes, min_length)
+    b, padded = mixes.shape
+    length, starts = chunk_starts(padded, chunk, multiple)
     mixes = pad_to(mixes, length)
     window = torch.hann_window(length, periodic=False, dtype=mixes.dtype).clamp_min(1e-3)
     norm = mixes.new_zeros(mixes.shape[-1])

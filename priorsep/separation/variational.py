@@ -287,9 +287,9 @@ def encoder_posterior(encoder: Encoder, mixes: torch.Tensor, chunk: int | None =
     about ``chunk`` samples (a multiple of the encoder's length multiple), ``batch`` at a time.
     ``chunk=None``: the encoder's training window (its config's ``window``, the crop length it was
     trained on), else 2^16; an encoder sees at test time the context it was trained with. A mix
-    shorter than that window is padded to it (:func:`~priorsep.separation.overlap_add.pad_to`)."""
+    shorter than that window is padded to it (``overlap_add``'s ``min_length``)."""
     chunk = chunk or int(encoder.config.get("window", 2**16))
-    from .overlap_add import overlap_add, pad_to
+    from .overlap_add import overlap_add
 
     k = len(encoder.config["weights"])
 
@@ -297,11 +297,9 @@ def encoder_posterior(encoder: Encoder, mixes: torch.Tensor, chunk: int | None =
         loc, scale = encoder(x)
         return torch.cat([loc, scale], 1)
 
-    t = mixes.shape[-1]
-    if "window" in encoder.config:  # a mix shorter than the training window gets the window, padded
-        mixes = pad_to(mixes, int(encoder.config["window"]))
-    with torch.no_grad():
-        out = overlap_add(run, mixes.float(), chunk, encoder.length_multiple, batch)[..., :t]
+    with torch.no_grad():  # a mix shorter than the training window gets the window, padded
+        out = overlap_add(run, mixes.float(), chunk, encoder.length_multiple, batch,
+                          min_length=int(encoder.config.get("window", 1)))
     return out[:, :k], out[:, k:]
 
 

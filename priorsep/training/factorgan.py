@@ -280,9 +280,7 @@ def train_factorgan(
         first = (step * 2 * (d_steps + 1) + 2 * d) * batch_size
         solo = torch.stack([solo_batch(kk, first, g) for kk in range(k)], dim=1)[part]  # (B, K, T)
         real = discs.features(model.source_magnitudes(solo))
-        pfirst = (step * d_steps + d) * batch_size
-        tup = torch.stack([_crop(paired_set[(pfirst + j) % len(paired_set)][1], length, g)
-                           for j in range(batch_size)])[part]
+        tup = paired_batch((step * d_steps + d) * batch_size, g)[1][part]
         real_tup = discs.features(model.source_magnitudes(tup))
         with torch.no_grad():
             masks, spec_mix = model.generate(generator_mixes(step, d, g)[part], noise(g)[part])
