@@ -140,11 +140,25 @@ BASELINE_ARCH_ARGS: dict[str, dict] = {
 }
 
 
+# train-baseline's per-model defaults (flags left unset). factorgan: the recipe of the bundled
+# factorgan-toy (benchmarks/train_toy_factorgan.sh), a supervised warm start and a supervised anchor
+# around the adversarial stage; the thesis's purely adversarial training (--supervised-steps 0
+# --supervised-weight 0 --d-warmup 0) collapsed on the toy data (benchmarks/results/baselines/README.md).
+TRAIN_BASELINE_DEFAULTS: dict[str, dict] = {
+    "waveunet": dict(steps=4000, lr=5e-4),
+    "factorgan": dict(steps=3000, lr=5e-5, d_lr=4e-4, r1=0.0, aux_negatives=0.5, d_warmup=100,
+                      supervised_steps=2000, supervised_lr=1e-3, supervised_weight=100.0),
+}
+
+
 def cmd_train_baseline(args: argparse.Namespace) -> int:
     from . import distributed
     from .baselines.io import baseline_kinds, load_baseline
     from .checkpoint import checkpoint_paths
 
+    for key, value in TRAIN_BASELINE_DEFAULTS[args.model].items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
     out = Path(args.out)
     if out.is_dir() or str(args.out).endswith("/"):
         out = out / f"{args.model}-{args.data}"
@@ -460,6 +474,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_train_prior)
 
     p = sub.add_parser("train-baseline", help="train a baseline separator (Wave-U-Net or FactorGAN)")
+    wun, fg = TRAIN_BASELINE_DEFAULTS["waveunet"], TRAIN_BASELINE_DEFAULTS["factorgan"]
     p.add_argument("--model", required=True, choices=["waveunet", "factorgan"])
     p.add_argument("--data", required=True, choices=["toy", "musdb"],
                    help="'toy' or 'musdb' (a folder in the MUSDB wav layout, see --musdb-root)")
@@ -468,28 +483,33 @@ def build_parser() -> argparse.ArgumentParser:
                    help="--data musdb: the stems to separate (mixed by their sum)")
     p.add_argument("--sample-rate", type=int, help="--data musdb: resample to this rate (default: the files')")
     p.add_argument("--out", required=True, help="checkpoint stem (runs/wun -> runs/wun.pt + .json) or folder")
-    p.add_argument("--steps", type=int, default=4000)
+    p.add_argument("--steps", type=int, help=f"training steps (default: waveunet {wun['steps']}, factorgan {fg['steps']})")
     p.add_argument("--batch-size", type=int, default=16)
-    p.add_argument("--lr", type=float, default=5e-4)
+    p.add_argument("--lr", type=float, help=f"learning rate (default: waveunet {wun['lr']}; factorgan {fg['lr']}, its adversarial "
+                   "generator updates)")
     p.add_argument("--paired", type=int, default=None,
                    help="number of distinct paired (mix, stems) items training may use (default: unlimited)")
     p.add_argument("--val-items", type=int, default=64,
                    help="held-out paired items: waveunet's early stopping; factorgan keeps the best-scoring checkpoint "
                    "(0: the latest)")
     p.add_argument("--patience", type=int, default=10, help="waveunet: validations without improvement before stopping")
-    gan = p.add_argument_group("factorgan training (see priorsep.training.factorgan.train_factorgan)")
-    gan.add_argument("--d-lr", type=float, default=None, help="discriminators' learning rate (default: --lr)")
+    gan = p.add_argument_group("factorgan training (see priorsep.training.factorgan.train_factorgan); defaults: the "
+                               "bundled factorgan-toy's recipe. The thesis's purely adversarial training: "
+                               "--supervised-steps 0 --supervised-weight 0 --d-warmup 0")
+    gan.add_argument("--d-lr", type=float, help=f"discriminators' learning rate (default {fg['d_lr']})")
     gan.add_argument("--d-steps", type=int, default=1, help="discriminator updates per generator update")
-    gan.add_argument("--r1", type=float, default=1.0, help="R1 penalty weight on the discriminators (0: none)")
-    gan.add_argument("--aux-negatives", type=float, default=0.0,
+    gan.add_argument("--r1", type=float, help=f"R1 penalty weight on the discriminators (default {fg['r1']}; 0: none)")
+    gan.add_argument("--aux-negatives", type=float,
                      help="weight in [0, 1) of the marginal discriminators' auxiliary negatives (other, leaky and "
-                     "quiet solo sources)")
-    gan.add_argument("--d-warmup", type=int, default=0, help="discriminator-only steps before the generator moves")
-    gan.add_argument("--supervised-steps", type=int, default=0,
-                     help="the generator's first updates fit the --paired items' stems (MSE) before the adversarial ones")
-    gan.add_argument("--supervised-lr", type=float, default=1e-3, help="learning rate of those supervised updates")
-    gan.add_argument("--supervised-weight", type=float, default=0.0,
-                     help="weight of that MSE in the adversarial generator loss afterwards (0: adversarial only)")
+                     f"quiet solo sources; default {fg['aux_negatives']})")
+    gan.add_argument("--d-warmup", type=int, help=f"discriminator-only steps before the generator moves (default {fg['d_warmup']})")
+    gan.add_argument("--supervised-steps", type=int,
+                     help="the generator's first updates fit the --paired items' stems (MSE) before the adversarial "
+                     f"ones (default {fg['supervised_steps']})")
+    gan.add_argument("--supervised-lr", type=float, help=f"learning rate of those supervised updates (default {fg['supervised_lr']})")
+    gan.add_argument("--supervised-weight", type=float,
+                     help=f"weight of that MSE in the adversarial generator loss afterwards (default "
+                     f"{fg['supervised_weight']}; 0: adversarial only)")
     arch = p.add_argument_group("architecture (default: the model's defaults)")
     for key, kwargs in BASELINE_ARCH_ARGS.items():
         arch.add_argument("--" + key.replace("_", "-"), **kwargs)

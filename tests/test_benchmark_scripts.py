@@ -187,3 +187,13 @@ def test_mode_ranking_probe_script(tiny_toy_priors, tmp_path):
     # a swap changes what each prior is asked to rate
     assert len({tuple(c["log_density"]) for c in cands}) > 1
     assert len(recs[0]["density_picks_best"]) == 2
+
+
+@pytest.mark.parametrize("extra", [[], ["--set", "disc_level=true"]])
+def test_factorgan_discriminator_check_script(extra):
+    import factorgan_discriminator_check as check
+
+    table = check.main(check.build_parser().parse_args(
+        ["--steps", "1", "--batch-size", "2", "--items", "3", "--threads", "1"] + extra))
+    assert list(table) == ["d_sine", "d_square", "d_sawtooth", "d_triangle"]
+    assert all(len(row) == 6 and all(math.isfinite(v) for v in row) for row in table.values())

@@ -272,6 +272,36 @@ def test_cli_trains_factorgan_with_the_gan_options(tmp_path):
     assert set(est) == set(TOY_SOURCES) and all(v.shape == (3000,) for v in est.values())
 
 
+def test_cli_factorgan_defaults_are_the_bundled_recipe(tmp_path, monkeypatch):
+    from priorsep import baselines
+    from priorsep.cli import TRAIN_BASELINE_DEFAULTS, main
+
+    seen = {}
+
+    def record(model, solo, pairs, out, **kw):  # the CLI's call, without the training
+        seen.update(kw)
+        save_baseline(model, out)
+
+    monkeypatch.setattr(factorgan_training, "train_factorgan", record)
+    assert main(["train-baseline", "--model", "factorgan", "--data", "toy", "--levels", "2", "--features", "4",
+                 "--paired", "3", "--val-items", "0", "--out", str(tmp_path / "fg"), "--quiet"]) == 0
+    recipe = TRAIN_BASELINE_DEFAULTS["factorgan"]
+    assert {k: seen[k] for k in recipe} == recipe
+    bundled = baselines.load("factorgan-toy").config["training"]  # what factorgan-toy was trained with
+    assert {k: bundled[k] for k in recipe} == recipe
+
+
+def test_cli_factorgan_stages_longer_than_steps_are_an_error(tmp_path, capsys):
+    from priorsep.cli import main
+
+    # --steps 3 with the default stages (2000 supervised + 100 discriminator-only steps)
+    assert main(["train-baseline", "--model", "factorgan", "--data", "toy", "--steps", "3", "--levels", "2",
+                 "--features", "4", "--paired", "3", "--val-items", "0", "--out", str(tmp_path / "fg"), "--quiet"]) != 0
+    err = capsys.readouterr().err
+    assert "d_warmup + supervised_steps <= steps" in err and "supervised_steps=2000" in err and "steps=3" in err
+    assert not (tmp_path / "fg.pt").exists()
+
+
 def test_level_free_discriminator_features_ignore_each_sources_level():
     model = tiny(disc_level_free=True)
     discs = FactorGANDiscriminators(model.config)
@@ -280,3 +310,22 @@ def test_level_free_discriminator_features_ignore_each_sources_level():
     torch.testing.assert_close(discs.features(mag * gains), discs.features(mag), rtol=1e-4, atol=1e-5)
     absolute = FactorGANDiscriminators(tiny().config)
     assert not torch.allclose(absolute.features(mag * gains), absolute.features(mag))
+
+
+def test_level_row_is_the_log_amplitude_of_a_sinusoid_and_reaches_the_logits():
+    model = tiny(disc_level=True)
+    torch.manual_seed(3)
+    discs = FactorGANDiscriminators(model.config).eval()
+    t = torch.arange(model.train_samples) / 14700
+    amps = torch.tensor([0.9, 0.0, 0.3, 1.0])
+    x = amps[:, None] * torch.sin(2 * torch.pi * torch.tensor([1000.0, 500.0, 2000.0, 3000.0])[:, None] * t)
+    feats = discs.features(model.source_magnitudes(x[None]))
+    assert feats.shape == (1, 4, 17, 8)  # 16 bands + the level row
+    level = feats[0, :, -1, 2:-2].mean(-1)  # frames away from the (reflect-padded) edges
+    torch.testing.assert_close(level, torch.log(1e-3 + amps), atol=0.05, rtol=0)
+    with torch.no_grad():  # the level row changes the logit through the head, bands held fixed
+        louder = feats.clone()
+        louder[..., -1, :] += 3.0
+        assert not torch.allclose(discs.marginal_logits(feats), discs.marginal_logits(louder))
+        expected = discs.p(feats) - discs.q(feats) + sum(d(feats[:, k:k + 1]) for k, d in enumerate(discs.marginal))
+        torch.testing.assert_close(discs.combined_logit(feats), expected)

@@ -190,7 +190,7 @@ def train_factorgan(
         raise ConfigError(f"mixes must be 'solo' or 'paired', got {mixes!r}")
     if (not 0 <= aux_negatives < 1 or d_steps < 1 or d_warmup < 0 or r1 < 0 or supervised_steps < 0
             or supervised_weight < 0 or d_warmup + supervised_steps > steps):
-        raise ConfigError(f"need 0 <= aux_negatives < 1, d_steps >= 1, d_warmup >= 0, r1 >= 0, supervised_steps >= 0 "
+        raise ConfigError(f"need 0 <= aux_negatives < 1, d_steps >= 1, d_warmup >= 0, r1 >= 0, supervised_steps >= 0, "
                           f"supervised_weight >= 0 and d_warmup + supervised_steps <= steps; got aux_negatives={aux_negatives}, "
                           f"d_steps={d_steps}, d_warmup={d_warmup}, r1={r1}, supervised_steps={supervised_steps}, "
                           f"supervised_weight={supervised_weight}, steps={steps}")
