@@ -183,5 +183,9 @@ def test_cli_second_stage_starts_from_a_checkpoint_and_keeps_its_history(tmp_pat
     assert stage2.config["levels"] == 2 and stage2.config["training"]["lr"] == 1e-4
     assert stage2.config["training_history"][0]["lr"] == 5e-4
     assert stage2.config["paired_items"] == 8
+    assert main([*common, "--init", str(tmp_path / "s2"), "--seed", "2", "--out", str(tmp_path / "s3")]) == 0
+    stage3 = load(tmp_path / "s3")  # counted once each, though stage 2's record already includes stage 1
+    assert [h["paired_items"] for h in stage3.config["training_history"]] == [4, 8]
+    assert stage3.config["paired_items"] == 12
     assert main([*common, "--init", str(tmp_path / "s2"), "--out", str(tmp_path / "s2")]) == 2
     assert "never overwrites" in capsys.readouterr().err

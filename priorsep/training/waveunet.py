@@ -116,8 +116,10 @@ def train_waveunet(
         if d.is_main:
             trim_log(log_path, start)
     before, after = model.context
-    # earlier stages (--init) count too; a stage with a new seed draws new items
-    earlier_items = sum(int(h.get("paired_items") or 0) for h in model.config.get("training_history", []))
+    # earlier stages (--init) count too; a stage with a new seed draws new items. Each history entry
+    # records the count its checkpoint had, which already includes the stages before it.
+    history = model.config.get("training_history", [])
+    earlier_items = int(history[-1].get("paired_items") or 0) if history else 0
     records: list[dict] = []
     model.train()
     net = d.wrap(model)
