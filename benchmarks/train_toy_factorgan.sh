@@ -17,6 +17,8 @@
 #      went silent within 100 generator steps, from any supervised start we tried.
 # The saved separator is the weight average (0.998) with the best median SI-SDRi on the validation
 # items, scored every 100 steps. About 17 min on two cores. Resumable: rerun the same command.
+# The training flags below are also train-baseline's defaults for --model factorgan (a test checks
+# them against this checkpoint's recorded config); they are spelled out to keep the recipe fixed.
 # Usage: OUT=priors-work benchmarks/train_toy_factorgan.sh
 set -euo pipefail
 OUT=${OUT:-priors-work}

@@ -329,3 +329,17 @@ def test_level_row_is_the_log_amplitude_of_a_sinusoid_and_reaches_the_logits():
         assert not torch.allclose(discs.marginal_logits(feats), discs.marginal_logits(louder))
         expected = discs.p(feats) - discs.q(feats) + sum(d(feats[:, k:k + 1]) for k, d in enumerate(discs.marginal))
         torch.testing.assert_close(discs.combined_logit(feats), expected)
+
+
+def test_benchmark_row_says_whether_training_fitted_the_stems():
+    from priorsep import baselines
+    from priorsep.evaluation.benchmark import separation_methods
+
+    adversarial = tiny()
+    adversarial.config["training"] = {"supervised_steps": 0, "supervised_weight": 0.0}
+    anchored = tiny()
+    anchored.config["training"] = {"supervised_steps": 0, "supervised_weight": 2.0}
+    assert (adversarial.label, anchored.label) == ("FactorGAN", "FactorGAN+supervised")
+    assert baselines.load("factorgan-toy").label == "FactorGAN+supervised"
+    rows = separation_methods(list(TOY_SOURCES), W, [], [adversarial, baselines.load("waveunet-toy")])
+    assert {"FactorGAN", "Wave-U-Net"} <= set(rows)

@@ -19,6 +19,7 @@ class Separator(nn.Module):
     """
 
     kind: str = "separator"
+    label: str = "separator"  # its row in benchmark tables
 
     def __init__(self, config: dict):
         super().__init__()

@@ -88,6 +88,13 @@ class FactorGAN(Separator):
         nn.init.zeros_(self.generator.out.bias)
 
     @property
+    def label(self) -> str:
+        """Benchmark row name: ``FactorGAN+supervised`` when training also fitted the paired stems
+        (supervised warm start or anchor, as ``factorgan-toy``), ``FactorGAN`` when it was adversarial only."""
+        t = self.config.get("training", {})
+        return "FactorGAN+supervised" if t.get("supervised_steps") or t.get("supervised_weight") else "FactorGAN"
+
+    @property
     def rows(self) -> int:
         """Frequency rows of the masks (and of the noise input): the ``n_fft // 2 + 1`` STFT bins."""
         return self.n_fft // 2 + 1

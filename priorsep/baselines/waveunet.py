@@ -46,6 +46,7 @@ class WaveUNet(Separator):
     """Wave-U-Net. ``forward(mix (B, C, input_length(L))) -> (B, K, C, L)`` for a valid output length L."""
 
     kind = "waveunet"
+    label = "Wave-U-Net"
 
     def __init__(self, config: dict):
         config = {**DEFAULTS, **config}

@@ -36,9 +36,6 @@ class Method:
     paired_items: int | None = 0
 
 
-BASELINE_ROW_NAMES = {"waveunet": "Wave-U-Net", "factorgan": "FactorGAN"}
-
-
 #: the hybrid row's starting noise level: the encoder's estimate is already close, so Langevin
 #: refines it instead of searching from scratch (sigma_max 1 would wash it out)
 HYBRID_SIGMA_MAX = 0.1
@@ -89,7 +86,7 @@ def separation_methods(names: list[str], weights: list[float], prior_sets: list[
     for model in baselines or []:
         if sorted(model.names) != sorted(names):
             raise ConfigError(f"baseline {model.kind} separates {model.names}, not the benchmark's sources {names}")
-        add(BASELINE_ROW_NAMES.get(model.kind, model.kind),
+        add(model.label,
             Method(stacked(model.separate), int(model.config.get("paired_items", model.config.get("paired", 0)))))
     add("mixture-as-estimate", Method(lambda m, s: mixture_as_estimate(m, weights)))
     add("oracle IRM", Method(lambda m, s: ideal_ratio_mask(s, weights), None))
