@@ -253,7 +253,8 @@ class FactorGANDiscriminators(nn.Module):
         ``log(1e-3 + RMS / RMS of a unit sinusoid)`` over the linear bins (about log A for a sinusoid
         of amplitude A; -6.9 for silence). log1p compresses a quiet or silenced source towards zero,
         close to a real sparse one (a sine is one partial), so under spectral norm d_sine could not
-        rate silence far below a sine (0.8 against 1.6); the log level sets them apart by ~7."""
+        rate silence far below a sine (0.8 against 1.6); the log level sets them apart by ~7. (It did
+        not stop the generator's collapse: ``benchmarks/results/baselines/README.md``.)"""
         banded = torch.einsum("rf,bkft->bkrt", self.bank, mag)
         if self.config.get("disc_level_free"):
             feats = torch.log1p(banded / (banded.pow(2).mean((-2, -1), keepdim=True).sqrt() + 1e-8)
