@@ -193,10 +193,14 @@ def test_training_on_paired_mixes(tmp_path):
     assert json.loads((tmp_path / "fg.json").read_text())["training"]["generator_mixes"] == "mixes of the paired items"
     with pytest.raises(ValueError, match="mixes"):
         train_factorgan(model, solo, pairs, tmp_path / "x", steps=1, mixes="bogus")
-    for bad in (dict(aux_negatives=1.0), dict(d_steps=0), dict(d_warmup=-1), dict(r1=-0.5), dict(supervised_steps=-1),
-                dict(supervised_steps=1, d_warmup=1), dict(supervised_weight=-1.0)):  # 2 > steps
-        with pytest.raises(ValueError, match="aux_negatives"):
+    for bad, named in ((dict(aux_negatives=1.0), "aux_negatives < 1 (got 1.0)"), (dict(d_steps=0), "d_steps >= 1"),
+                       (dict(d_warmup=-1), "d_warmup >= 0"), (dict(r1=-0.5), "r1 >= 0"),
+                       (dict(supervised_steps=-1), "supervised_steps >= 0"),
+                       (dict(supervised_steps=1, d_warmup=1), "(got 1 + 1 > 1"),
+                       (dict(supervised_weight=-1.0), "supervised_weight >= 0")):
+        with pytest.raises(ValueError) as err:
             train_factorgan(model, solo, pairs, tmp_path / "x", steps=1, **bad)
+        assert named in str(err.value) and str(err.value).count("(got") == 1  # the failing condition only
     assert not side_file(tmp_path / "x", ".train.pt").exists()
 
 
@@ -298,7 +302,7 @@ def test_cli_factorgan_stages_longer_than_steps_are_an_error(tmp_path, capsys):
     assert main(["train-baseline", "--model", "factorgan", "--data", "toy", "--steps", "3", "--levels", "2",
                  "--features", "4", "--paired", "3", "--val-items", "0", "--out", str(tmp_path / "fg"), "--quiet"]) != 0
     err = capsys.readouterr().err
-    assert "d_warmup + supervised_steps <= steps" in err and "supervised_steps=2000" in err and "steps=3" in err
+    assert "d_warmup + supervised_steps <= steps (got 100 + 2000 > 3" in err
     assert not (tmp_path / "fg.pt").exists()
 
 

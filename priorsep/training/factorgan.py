@@ -188,12 +188,15 @@ def train_factorgan(
     """
     if mixes not in ("solo", "paired"):
         raise ConfigError(f"mixes must be 'solo' or 'paired', got {mixes!r}")
-    if (not 0 <= aux_negatives < 1 or d_steps < 1 or d_warmup < 0 or r1 < 0 or supervised_steps < 0
-            or supervised_weight < 0 or d_warmup + supervised_steps > steps):
-        raise ConfigError(f"need 0 <= aux_negatives < 1, d_steps >= 1, d_warmup >= 0, r1 >= 0, supervised_steps >= 0, "
-                          f"supervised_weight >= 0 and d_warmup + supervised_steps <= steps; got aux_negatives={aux_negatives}, "
-                          f"d_steps={d_steps}, d_warmup={d_warmup}, r1={r1}, supervised_steps={supervised_steps}, "
-                          f"supervised_weight={supervised_weight}, steps={steps}")
+    checks = {f"0 <= aux_negatives < 1 (got {aux_negatives})": 0 <= aux_negatives < 1,
+              f"d_steps >= 1 (got {d_steps})": d_steps >= 1, f"d_warmup >= 0 (got {d_warmup})": d_warmup >= 0,
+              f"r1 >= 0 (got {r1})": r1 >= 0, f"supervised_steps >= 0 (got {supervised_steps})": supervised_steps >= 0,
+              f"supervised_weight >= 0 (got {supervised_weight})": supervised_weight >= 0,
+              f"d_warmup + supervised_steps <= steps (got {d_warmup} + {supervised_steps} > {steps}; "
+              f"shorten the stages or train longer)": d_warmup + supervised_steps <= steps}
+    failed = [need for need, ok in checks.items() if not ok]
+    if failed:
+        raise ConfigError("train_factorgan needs " + "; ".join(failed))
     k = len(model.names)
     if len(solo_sets) != k:
         raise ConfigError(f"{k} sources but {len(solo_sets)} solo datasets")
