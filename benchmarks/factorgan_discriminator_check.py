@@ -13,7 +13,6 @@ above the generator's estimates, adversarial updates empty a slot or swap source
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 from pathlib import Path
 
@@ -26,6 +25,8 @@ from priorsep.data.toy import TOY_SOURCES, ToyMixCrops, ToySourceCrops
 from priorsep.errors import ConfigError
 from priorsep.training.factorgan import train_factorgan
 
+from factorgan_training_probe import config_overrides  # a sibling script: --set KEY=JSON
+
 
 def main(args: argparse.Namespace) -> dict[str, list[float]]:
     """Returns ``{d_k: [logit on real sine, square, sawtooth, triangle, silence, the generator's source k]}``."""
@@ -33,7 +34,7 @@ def main(args: argparse.Namespace) -> dict[str, list[float]]:
     init = baselines.load(args.init)
     if init.kind != "factorgan" or list(init.names) != list(TOY_SOURCES):
         raise ConfigError(f"{args.init} is not a toy FactorGAN")
-    arch = {k: json.loads(v) for k, v in (kv.split("=", 1) for kv in args.set)}
+    arch = config_overrides(args.set)
     model = FactorGAN({**init.config, **arch})
     model.load_state_dict(init.state_dict())
     n = model.train_samples
@@ -57,8 +58,9 @@ def main(args: argparse.Namespace) -> dict[str, list[float]]:
                                                       generator=g))
         generated = discs.marginal_logits(discs.features(model.generated_magnitudes(masks, spec))).mean(0)
         inputs = [real[:, j:j + 1] for j in range(len(TOY_SOURCES))] + [torch.zeros_like(real[:, :1])]
+        feats = [discs.features(model.source_magnitudes(x)) for x in inputs]  # (B, 1, rows, frames) each
         for k, (name, d) in enumerate(zip(TOY_SOURCES, discs.marginal)):
-            row = [d(discs.features(model.source_magnitudes(x))).mean().item() for x in inputs]
+            row = [d(f).mean().item() for f in feats]
             table[f"d_{name}"] = [round(v, 2) for v in row + [generated[k].item()]]
     print("mean logit of each marginal discriminator (rows) on real " + ", ".join(TOY_SOURCES)
           + ", silence, and the generator's estimate of its own source")

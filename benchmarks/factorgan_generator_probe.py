@@ -27,11 +27,13 @@ from priorsep.baselines.factorgan import FactorGAN
 from priorsep.data.toy import TOY_SAMPLE_RATE, TOY_SOURCES, ToyMixCrops, toy_eval_set
 from priorsep.evaluation.metrics import si_sdr_improvement
 
+from factorgan_training_probe import config_overrides  # a sibling script: --set KEY=JSON
+
 
 def main(args: argparse.Namespace) -> list[dict]:
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    arch = {k: json.loads(v) for k, v in (kv.split("=", 1) for kv in args.set)}
+    arch = config_overrides(args.set)
     model = FactorGAN(dict(sources=list(TOY_SOURCES), sample_rate=TOY_SAMPLE_RATE, mix_weights=[0.25] * 4, **arch))
     data = ToyMixCrops(model.train_samples, seed=args.seed)
     ev = toy_eval_set(args.n, args.length, seed=2026)

@@ -34,6 +34,14 @@ from priorsep.separation.variational import load_encoder
 from priorsep.training.factorgan import train_factorgan
 
 
+def config_overrides(pairs: list[str]) -> dict:
+    """``["KEY=JSON", ...]`` (the FactorGAN scripts' ``--set``) -> ``{KEY: value}``."""
+    bad = [kv for kv in pairs if "=" not in kv]
+    if bad:
+        raise ConfigError(f"--set takes KEY=JSON pairs (e.g. disc_level=true), got {bad}")
+    return {k: json.loads(v) for k, v in (kv.split("=", 1) for kv in pairs)}
+
+
 def init_from_encoder(model: FactorGAN, stem: str) -> None:
     """Copy a MaskEncoder's trunk into ``model.generator`` (the extra noise input channel gets zero weights)."""
     enc = load_encoder(stem)
@@ -53,7 +61,7 @@ def init_from_encoder(model: FactorGAN, stem: str) -> None:
 def main(args: argparse.Namespace) -> list[dict]:
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    arch = {k: json.loads(v) for k, v in (kv.split("=", 1) for kv in args.set)}
+    arch = config_overrides(args.set)
     model = FactorGAN(dict(sources=list(TOY_SOURCES), sample_rate=TOY_SAMPLE_RATE, mix_weights=[0.25] * 4, **arch))
     if args.init_encoder:
         init_from_encoder(model, args.init_encoder)

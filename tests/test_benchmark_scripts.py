@@ -197,3 +197,14 @@ def test_factorgan_discriminator_check_script(extra):
         ["--steps", "1", "--batch-size", "2", "--items", "3", "--threads", "1"] + extra))
     assert list(table) == ["d_sine", "d_square", "d_sawtooth", "d_triangle"]
     assert all(len(row) == 6 and all(math.isfinite(v) for v in row) for row in table.values())
+
+
+def test_factorgan_scripts_parse_config_overrides():
+    from factorgan_training_probe import config_overrides
+
+    from priorsep.errors import ConfigError
+
+    assert config_overrides(["disc_level=true", "harmonics=[1.0, 2.0]", "n_fft=64"]) == dict(
+        disc_level=True, harmonics=[1.0, 2.0], n_fft=64)
+    with pytest.raises(ConfigError, match="KEY=JSON"):
+        config_overrides(["disc_level"])
