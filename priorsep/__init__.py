@@ -1,8 +1,8 @@
 """priorsep: audio source separation with independently trained deep generative priors."""
-__version__ = "0.1.0"
+from .version import __version__
+from .api import langevin_separate, load_separator, variational_separate
+from .priors.io import PriorSet, load_prior, load_priors, save_prior
+from .separator import Separator
 
-from .priors.io import PriorSet, load_prior, load_priors, save_prior  # noqa: E402
-from .separation.langevin import langevin_separate  # noqa: E402
-from .separation.variational import variational_separate  # noqa: E402
-
-__all__ = ["__version__", "PriorSet", "load_prior", "load_priors", "save_prior", "langevin_separate", "variational_separate"]
+__all__ = ["__version__", "PriorSet", "Separator", "load_prior", "load_priors", "save_prior", "load_separator",
+           "langevin_separate", "variational_separate"]

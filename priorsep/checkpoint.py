@@ -82,7 +82,7 @@ def check_version(saved: str | None, where: Path | str) -> None:
     """Refuse a checkpoint written by an incompatible priorsep: another major version, or (while the
     major version is 0, when formats may change with any minor release) another minor version.
     Checkpoints without a version (written by hand) are accepted."""
-    from . import __version__
+    from .version import __version__
 
     if saved is None:
         return

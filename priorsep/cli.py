@@ -141,7 +141,7 @@ BASELINE_ARCH_ARGS: dict[str, dict] = {
 
 
 # train-baseline's per-model defaults (flags left unset). factorgan: the recipe of the bundled
-# factorgan-toy (benchmarks/train_toy_factorgan.sh), a supervised warm start and a supervised anchor
+# factorgan-toy (benchmarks/recipes/train_toy_factorgan.sh), a supervised warm start and a supervised anchor
 # around the adversarial stage; the thesis's purely adversarial training (--supervised-steps 0
 # --supervised-weight 0 --d-warmup 0) collapsed on the toy data (benchmarks/results/baselines/README.md).
 TRAIN_BASELINE_DEFAULTS: dict[str, dict] = {
@@ -248,7 +248,7 @@ def cmd_train_posterior(args: argparse.Namespace) -> int:
     from .data.multitrack import MixturesOnly
     from .data.toy import ToyMixCrops
     from .priors.io import load_priors
-    from .separation.variational import ENCODER_STEM, Encoder, MaskEncoder, load_encoder
+    from .encoders import ENCODER_STEM, Encoder, MaskEncoder, load_encoder
     from .training.posterior import train_posterior
 
     if not args.data and not args.teacher:
@@ -317,7 +317,7 @@ def _bool_value(text: str) -> bool:
 def _add_langevin_args(p: argparse.ArgumentParser) -> None:
     from dataclasses import fields
 
-    from .separation.langevin import LangevinConfig
+    from .separation.config import LangevinConfig
 
     g = p.add_argument_group("Langevin sampler (defaults: the benchmarked settings)")
     for f in fields(LangevinConfig):
@@ -332,19 +332,37 @@ def _add_langevin_args(p: argparse.ArgumentParser) -> None:
 def _langevin_settings(args: argparse.Namespace) -> dict:
     from dataclasses import fields
 
-    from .separation.langevin import LangevinConfig
+    from .separation.config import LangevinConfig
 
     return {f.name: getattr(args, f.name) for f in fields(LangevinConfig) if getattr(args, f.name, None) is not None}
 
 
+def _separator_spec(args: argparse.Namespace) -> str:
+    """What ``separate`` and ``bench musdb`` separate with: the baseline of ``--method baseline``,
+    else the prior set (default ``toy``; for ``--method variational`` the set whose bundled encoder separates)."""
+    from .api import DEFAULT_VARIATIONAL_SET
+
+    if args.method == "baseline":
+        if not args.model:
+            raise ConfigError("--method baseline needs --model NAME (a bundled baseline such as waveunet-toy, "
+                              "or a checkpoint stem)")
+        return args.model
+    return args.priors or (DEFAULT_VARIATIONAL_SET if args.method == "variational" else "toy")
+
+
+def _load_separator(args: argparse.Namespace, spec: str):
+    from .api import load_separator
+
+    return load_separator(spec, args.method, encoder=args.encoder, seed=args.seed or 0, progress=not args.quiet,
+                          **_langevin_settings(args))
+
+
 def cmd_separate(args: argparse.Namespace) -> int:
     from . import distributed
-    from .separation.files import Separation, separate_files
+    from .separation.files import separate_files
 
-    sep = Separation(method=args.method, priors=args.priors, model=args.model, encoder=args.encoder, seed=args.seed,
-                     resample=args.resample,
-                     settings=_langevin_settings(args), progress=not args.quiet)
-    counts = separate_files(args.mix, args.out, sep, jobs=args.jobs, quiet=args.quiet)
+    separator = _load_separator(args, _separator_spec(args))
+    counts = separate_files(args.mix, args.out, separator, resample=args.resample, jobs=args.jobs, quiet=args.quiet)
     d = distributed.current()
     rank = f" (rank {d.rank} of {d.world})" if d.enabled else ""
     print(f"separated {counts['separated']} input(s) into {args.out}, skipped {counts['skipped']} finished{rank}")
@@ -362,26 +380,32 @@ def cmd_data(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    from .api import benchmark_separators
     from .evaluation.benchmark import format_table, save_json
 
     settings = _langevin_settings(args)
     if args.benchmark == "musdb":
-        return _bench_musdb(args, settings)
+        return _bench_musdb(args)
     if args.benchmark == "band":
-        from .evaluation.band_benchmark import bench_band
+        from .evaluation.band_benchmark import bench_band, default_band_baselines, default_band_prior_sets
 
         if not args.root:
             raise ConfigError("bench band needs --root: a folder made by priorsep data band")
-        results = bench_band(args.root, args.priors, args.baselines, n=args.n, seconds=args.seconds,
-                             seed=args.seed if args.seed is not None else 0, bss=not args.no_bss, quiet=args.quiet,
-                             encoder=args.encoder, **settings)
+        seed = args.seed if args.seed is not None else 0
+        priors = default_band_prior_sets() if args.priors is None else args.priors
+        baselines = default_band_baselines() if args.baselines is None else args.baselines
+        separators = benchmark_separators(priors, baselines, encoder=args.encoder, seed=seed, **settings)
+        results = bench_band(args.root, separators, n=args.n, seconds=args.seconds, seed=seed, bss=not args.no_bss,
+                             quiet=args.quiet)
     else:
-        from .evaluation.toy_benchmark import bench_toy
+        from .evaluation.toy_benchmark import bench_toy, default_toy_baselines, default_toy_prior_sets
 
-        results = bench_toy(args.priors, args.baselines, n=args.n, length=args.length,
-                            seed=args.seed if args.seed is not None else 2026, bss=not args.no_bss, quiet=args.quiet,
-                            encoder=args.encoder, **settings)
-    results["langevin_settings"] = settings
+        priors = default_toy_prior_sets() if args.priors is None else args.priors
+        baselines = default_toy_baselines() if args.baselines is None else args.baselines
+        separators = benchmark_separators(priors, baselines, encoder=args.encoder, seed=0, **settings)
+        results = bench_toy(separators, n=args.n, length=args.length,
+                            seed=args.seed if args.seed is not None else 2026, bss=not args.no_bss, quiet=args.quiet)
+    results.update(prior_sets=list(priors), baselines=list(baselines), langevin_settings=settings)
     print(format_table(results))
     if args.json:
         save_json(results, args.json)
@@ -389,19 +413,21 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
-def _bench_musdb(args: argparse.Namespace, settings: dict) -> int:
+def _bench_musdb(args: argparse.Namespace) -> int:
     from .evaluation.musdb_benchmark import bench_musdb, format_musdb
-    from .separation.files import Separation, separate_array
+    from .separation.files import separate_array
 
     if not args.root or not args.out:
         raise ConfigError("bench musdb needs --root (the MUSDB18 folder) and --out (per-track JSON and aggregate)")
-    sep = Separation(method=args.method, priors=args.priors[0] if args.priors else "toy",
-                     model=args.baselines[0] if args.baselines else None, encoder=args.encoder,
-                     seed=args.seed or 0, resample=True, settings=settings)
-    separator = sep.load()
-    result = bench_musdb(args.root, lambda mix, rate: separate_array(sep, separator, mix, rate), list(separator.names),
-                         args.out, subset=args.subset, is_wav=args.is_wav, tracks=args.tracks, quiet=args.quiet)
-    what = sep.model if sep.method == "baseline" else f"{sep.method} with priors {sep.priors}"
+    args.model = args.baselines[0] if args.baselines else None
+    args.priors = args.priors[0] if args.priors else "toy"
+    spec = _separator_spec(args)
+    separator = _load_separator(args, spec)
+    separator.progress = False
+    result = bench_musdb(args.root, lambda mix, rate: separate_array(separator, mix, rate, resample_to_model=True),
+                         list(separator.names), args.out, subset=args.subset, is_wav=args.is_wav, tracks=args.tracks,
+                         quiet=args.quiet)
+    what = spec if args.method == "baseline" else f"{args.method} with priors {spec}"
     print(format_musdb(result, what))
     print(f"wrote {Path(args.out) / 'aggregate.json'} and per-track JSON under {Path(args.out) / args.subset}")
     return 0
@@ -526,7 +552,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", help="'toy' (toy mixtures) or a folder of mixture wav/flac files (needed unless "
                    "--teacher)")
     p.add_argument("--teacher", metavar="DIR",
-                   help="fit q to the Langevin separator's estimates in DIR (benchmarks/write_teacher_labels.py), "
+                   help="fit q to the Langevin separator's estimates in DIR (benchmarks/tools/write_teacher_labels.py), "
                    "remixed, instead of maximising the ELBO of --data: the wake update of q; no stems either way")
     p.add_argument("--teacher-min-density", type=float, default=float("-inf"),
                    help="accept a teacher mixture only if each estimate is rated at least this (nats/sample) by "

@@ -79,7 +79,7 @@ def test_band_benchmark_table(band, capsys):
     assert data.sources.shape == (3, 4, 16000) and data.names == list(BAND_SOURCES)
     np.testing.assert_allclose(data.mixes, data.sources.sum(1), atol=1e-6)
     assert (np.sqrt((data.sources ** 2).mean(-1)) > 10 ** (-50 / 20)).all()  # every stem audible
-    results = bench_band(band, priors=[], baselines=[], n=3, seconds=1.0, bss=False, quiet=True)
+    results = bench_band(band, [], n=3, seconds=1.0, bss=False, quiet=True)
     rows = results["methods"]
     assert abs(rows["mixture-as-estimate"]["si_sdri"]["overall"]) < 1e-4
     assert rows["oracle IRM"]["si_sdri"]["overall"] > 5

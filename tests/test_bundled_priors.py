@@ -43,7 +43,9 @@ def test_polish_with_the_bundled_wavenets_undoes_a_swap_with_contamination():
     import torch
 
     from priorsep.evaluation.metrics import si_sdr_improvement
-    from priorsep.separation.langevin import anneal, make_config, seeded_generator
+    from priorsep.separation.langevin import anneal
+    from priorsep.separation.config import make_config
+    from priorsep.seeding import seeded_generator
 
     priors = priorsep.load_priors("toy-wavenet")
     ev = toy_eval_set(1, 4096, seed=3)

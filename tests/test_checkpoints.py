@@ -6,7 +6,7 @@ import torch
 
 from priorsep.data.toy import ToySourceCrops
 from priorsep.priors.io import PriorSet, load_prior, load_priors, save_prior
-from priorsep.separation.langevin import langevin_separate
+from priorsep import langevin_separate
 from priorsep.training.prior import train_prior
 
 from .conftest import tiny_flow

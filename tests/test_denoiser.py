@@ -31,7 +31,7 @@ def test_untrained_denoiser_is_the_exact_gaussian_score(network, context):
 
 def test_langevin_with_untrained_denoisers_recovers_the_gaussian_posterior_mean():
     """Two N(0, 0.25) sources (untrained denoisers) summed: E[s_k | m] = m / 2 at small sigma."""
-    from priorsep.separation.langevin import langevin_separate
+    from priorsep import langevin_separate
 
     priors = PriorSet([tiny(0), DenoiserPrior({**tiny(1).config, "source": "b"}).eval()])
     m = np.sin(np.arange(256) / 5).astype(np.float32)

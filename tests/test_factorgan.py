@@ -9,7 +9,7 @@ from priorsep.baselines.io import load_baseline, save_baseline
 from priorsep.checkpoint import side_file
 from priorsep.data.toy import TOY_SOURCES, ToyMixCrops, ToySourceCrops
 from priorsep.mixing import mix
-from priorsep.stft import istft, stft
+from priorsep.dsp.stft import istft, stft
 from priorsep.training import factorgan as factorgan_training
 from priorsep.training.factorgan import (auxiliary_negatives, shuffle_sources, train_factorgan,
                                          validation_si_sdri)
@@ -337,7 +337,7 @@ def test_level_row_is_the_log_amplitude_of_a_sinusoid_and_reaches_the_logits():
 
 def test_benchmark_row_says_whether_training_fitted_the_stems():
     from priorsep import baselines
-    from priorsep.evaluation.benchmark import separation_methods
+    from priorsep.evaluation.benchmark import benchmark_methods
 
     adversarial = tiny()
     adversarial.config["training"] = {"supervised_steps": 0, "supervised_weight": 0.0}
@@ -345,5 +345,5 @@ def test_benchmark_row_says_whether_training_fitted_the_stems():
     anchored.config["training"] = {"supervised_steps": 0, "supervised_weight": 2.0}
     assert (adversarial.label, anchored.label) == ("FactorGAN", "FactorGAN+supervised")
     assert baselines.load("factorgan-toy").label == "FactorGAN+supervised"
-    rows = separation_methods(list(TOY_SOURCES), W, [], [adversarial, baselines.load("waveunet-toy")])
+    rows = benchmark_methods([adversarial, baselines.load("waveunet-toy")], list(TOY_SOURCES), W)
     assert {"FactorGAN", "Wave-U-Net"} <= set(rows)

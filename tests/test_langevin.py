@@ -9,7 +9,9 @@ from priorsep.mixing import mix
 from priorsep.priors.gaussian import GaussianPrior
 from priorsep.priors.io import PriorSet
 from priorsep.separation import langevin
-from priorsep.separation.langevin import LangevinConfig, anneal, langevin_separate, separate_tensor
+from priorsep.separation.config import LangevinConfig
+from priorsep.separation.langevin import anneal, separate_tensor
+from priorsep import langevin_separate
 
 
 def gaussian_posterior(m, means, variances, weights, noise_var):

@@ -5,8 +5,11 @@ import torch
 
 from priorsep.errors import ConfigError
 from priorsep.mixing import minimum_norm_split, mix
-from priorsep.separation.langevin import LangevinConfig, _log_densities, anneal, langevin_separate
-from priorsep.separation.mask_space import _keep_best_chain, initial_logits, masked_sources
+from priorsep.separation.config import LangevinConfig
+from priorsep.separation.langevin import _log_densities, anneal
+from priorsep import langevin_separate
+from priorsep.dsp.masks import masked_sources
+from priorsep.separation.mask_space import _keep_best_chain, initial_logits
 
 from .conftest import zero_mean_set
 
@@ -58,7 +61,7 @@ def test_every_state_meets_the_mixture_exactly(init):
 def test_mixture_init_is_the_minimum_norm_split():
     w = torch.tensor([0.5, 0.25, 1.0], dtype=torch.float64)
     m = torch.randn(2, 256, dtype=torch.float64)
-    from priorsep.stft import stft
+    from priorsep.dsp.stft import stft
 
     spec = stft(m, 64, 16)
     theta = initial_logits(m, w, spec.shape[-2], spec.shape[-1], "mixture", torch.Generator(), None, 64, 16)
@@ -68,7 +71,7 @@ def test_mixture_init_is_the_minimum_norm_split():
 def test_variational_init_starts_from_the_estimates_ratio_mask():
     """Started from the true sources, the first state is their ratio-mask split: far better than the mix."""
     from priorsep.evaluation.metrics import si_sdr
-    from priorsep.stft import stft
+    from priorsep.dsp.stft import stft
 
     t = torch.arange(2048, dtype=torch.float64)
     truth = torch.stack([torch.sin(2 * np.pi * t / 37), torch.sign(torch.sin(2 * np.pi * t / 11))])[None]
@@ -148,7 +151,7 @@ def test_reassign_gives_each_prior_the_estimate_it_rates_highest():
     """Two zero-mean Gaussian priors, variances 1 and 0.01: a loud estimate in the quiet prior's
     slot and a quiet one in the loud prior's slot get swapped (masks and all), unequal weights included."""
     from priorsep.separation.mask_space import reassign
-    from priorsep.stft import stft
+    from priorsep.dsp.stft import stft
 
     priors = zero_mean_set((1.0, 0.01), (0.5, 1.0))
     w = torch.tensor(priors.weights, dtype=torch.float64)

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from priorsep.errors import ConfigError
-from priorsep.separation.overlap_add import chunk_starts, overlap_add
+from priorsep.dsp.overlap_add import chunk_starts, overlap_add
 
 
 @pytest.mark.parametrize("t,chunk,multiple", [(1000, 128, 1), (1000, 128, 16), (4096, 1024, 64), (129, 128, 1),

@@ -5,7 +5,8 @@ import torch
 
 from priorsep.errors import ConfigError
 from priorsep.mixing import mix
-from priorsep.separation.langevin import _log_densities, langevin_separate
+from priorsep.separation.langevin import _log_densities
+from priorsep import langevin_separate
 from priorsep.separation.polish import best_pair_swaps, hard_frequency_split, move_to_slots, polish, slot_ratings
 from priorsep.evaluation.metrics import si_sdr
 
@@ -119,6 +120,8 @@ def test_finish_refines_the_final_estimate_once_with_its_own_step_count(monkeypa
     """``finish_steps`` runs the refinement once more on what the search (and polish) returned, with
     ``finish_steps`` signal-space steps per level, drawing on the same generator afterwards."""
     import priorsep.separation.langevin as lang
+    from priorsep.separation.config import make_config
+    from priorsep.seeding import seeded_generator
 
     priors = zero_mean_set((1.0, 0.09, 0.01), (1.0, 1.0, 1.0))
     truth, _, _ = truth_and_cycle((1.0, 1.0, 1.0), t=2048)
@@ -130,21 +133,21 @@ def test_finish_refines_the_final_estimate_once_with_its_own_step_count(monkeypa
     monkeypatch.setattr(lang, "_anneal", lambda p, m, c, *a, **k: calls.append(c.steps_per_level) or inner(p, m, c, *a, **k))
 
     with torch.no_grad():
-        g = lang.seeded_generator(3)
-        plain = lang.anneal(priors, mixes, lang.make_config(base), g)
+        g = seeded_generator(3)
+        plain = lang.anneal(priors, mixes, make_config(base), g)
         assert calls == []  # a mask search without refinements never runs signal-space Langevin
-        config = lang.make_config({**base, "finish_steps": 3})
+        config = make_config({**base, "finish_steps": 3})
         by_hand = lang._refiner(priors, lang.replace(config, polish_signal_steps=3), g,
                                 lambda s, sg: lang._scores(priors, s, sg), lambda s, sg: lang._log_densities(priors, s, sg)
                                 )(plain, mixes)
         calls.clear()
-        finished = lang.anneal(priors, mixes, config, lang.seeded_generator(3))
+        finished = lang.anneal(priors, mixes, config, seeded_generator(3))
         assert calls == [3]
         torch.testing.assert_close(finished, by_hand)
         assert not torch.allclose(finished, plain)
         torch.testing.assert_close(mix(finished, priors.weights), mixes, atol=1e-4, rtol=0)
         calls.clear()
-        lang.anneal(priors, mixes, lang.make_config({**base, "finish_steps": 3, "polish_rounds": 1}), lang.seeded_generator(3))
+        lang.anneal(priors, mixes, make_config({**base, "finish_steps": 3, "polish_rounds": 1}), seeded_generator(3))
         assert calls[0] == 2 and calls[-1] == 3 and set(calls[1:-1]) <= {2}  # polish's refinements, then the finish
 
 

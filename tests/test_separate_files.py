@@ -6,7 +6,8 @@ from priorsep.cli import main
 from priorsep.data.audio import read_audio, write_audio
 from priorsep.data.toy import TOY_SOURCES, toy_eval_set
 from priorsep.errors import OutputConflictError
-from priorsep.separation.files import Separation, collect_inputs, separate_files
+from priorsep import load_separator
+from priorsep.separation.files import collect_inputs, separate_files
 
 FAST = {"n_levels": 2, "steps_per_level": 2}
 
@@ -26,7 +27,7 @@ def _outputs(out):
 
 
 def test_folder_with_workers_matches_one_process_and_resumes(tiny_toy_priors, mix_folder, tmp_path):
-    sep = Separation(priors=str(tiny_toy_priors), seed=3, settings=FAST)
+    sep = load_separator(tiny_toy_priors, seed=3, **FAST)
     one, two = tmp_path / "one", tmp_path / "two"
     assert separate_files([mix_folder], one, sep, quiet=True) == {"separated": 3, "skipped": 0, "total": 3}
     assert separate_files([mix_folder], two, sep, jobs=2, quiet=True)["separated"] == 3
@@ -61,7 +62,7 @@ def test_inputs_that_would_collide_or_be_overwritten_are_refused(tiny_toy_priors
     write_audio(other / "a.wav", toy_eval_set(1, 512, seed=1).mixes[0], 14700)
     with pytest.raises(OutputConflictError, match="same output folder"):
         collect_inputs([mix_folder / "a.wav", other / "a.wav"])
-    sep = Separation(priors=str(tiny_toy_priors), settings=FAST)
+    sep = load_separator(tiny_toy_priors, **FAST)
     # a single input separated into its own folder under the name of a source
     write_audio(tmp_path / "sine.wav", toy_eval_set(1, 512, seed=1).mixes[0], 14700)
     with pytest.raises(OutputConflictError, match="overwrite the input"):

@@ -73,7 +73,7 @@ def test_teacher_remixes_mix_their_sources_and_are_seeded():
 
 
 def test_wake_update_raises_log_q_of_the_teacher_estimates(tmp_path, tiny_toy_priors):
-    from priorsep.separation.variational import MaskEncoder
+    from priorsep.encoders import MaskEncoder
     from priorsep.training.posterior import train_posterior
 
     priors = priorsep.load_priors(tiny_toy_priors)
@@ -92,7 +92,7 @@ def test_wake_update_raises_log_q_of_the_teacher_estimates(tmp_path, tiny_toy_pr
 
 def test_train_posterior_cli_fits_q_to_teacher_estimates(tmp_path, tiny_toy_priors, capsys):
     from priorsep.cli import main
-    from priorsep.separation.variational import MaskEncoder, load_encoder
+    from priorsep.encoders import MaskEncoder, load_encoder
 
     priors = priorsep.load_priors(tiny_toy_priors)
     paths = write_teacher_labels(priors, MixturesOnly(ToyMixCrops(1024, seed=3)), tmp_path / "t", 2, quiet=True,

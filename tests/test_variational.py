@@ -8,7 +8,8 @@ from torch import nn
 
 from priorsep.priors.gaussian import GaussianPrior
 from priorsep.priors.io import PriorSet
-from priorsep.separation.variational import Encoder, PriorDistribution, elbo, freeze
+from priorsep.encoders import Encoder
+from priorsep.encoders.elbo import PriorDistribution, elbo, freeze
 
 
 def _gaussian_set(variances=(1.0, 0.5), weights=(0.5, 0.5)):
@@ -109,7 +110,8 @@ def test_encoder_round_trips_and_separates(tmp_path, tiny_toy_priors):
     import priorsep
     from priorsep.data.toy import toy_eval_set
     from priorsep.errors import SampleRateError, UnknownNameError
-    from priorsep.separation.variational import load_encoder, save_encoder, variational_separate
+    from priorsep.encoders import load_encoder, save_encoder
+    from priorsep import variational_separate
 
     priors = priorsep.load_priors(tiny_toy_priors)
     torch.manual_seed(3)
@@ -167,7 +169,7 @@ def test_langevin_hybrid_starts_from_the_encoder_means(tiny_toy_priors):
     from priorsep.data.toy import toy_eval_set
     from priorsep.errors import UnknownNameError
     from priorsep.separation.langevin import _project
-    from priorsep.separation.variational import encoder_means
+    from priorsep.encoders import encoder_means
 
     priors = priorsep.load_priors(tiny_toy_priors)
     torch.manual_seed(4)
@@ -191,23 +193,25 @@ def test_bench_gains_variational_and_hybrid_rows_for_a_set_with_an_encoder(tmp_p
     import shutil
 
     import priorsep
+    from priorsep.api import benchmark_separators
     from priorsep.evaluation.toy_benchmark import bench_toy
-    from priorsep.separation.variational import save_encoder
+    from priorsep.encoders import save_encoder
 
     pri = tmp_path / "pri"
     shutil.copytree(tiny_toy_priors, pri)
     priors = priorsep.load_priors(pri)
     save_encoder(Encoder(priors.weights, hidden=4, levels=2), pri / "encoder",
                  {"sources": priors.names, "sample_rate": priors.sample_rate})
-    res = bench_toy([str(pri)], [], n=1, length=2048, bss=False, quiet=True, n_levels=1, steps_per_level=1)
+    quick = dict(space="signal", n_levels=1, steps_per_level=1)
+    res = bench_toy(benchmark_separators([str(pri)], [], **quick), n=1, length=2048, bss=False, quiet=True)
     assert {"Langevin-flow", "variational-flow", "Langevin-flow+var. init"} <= set(res["methods"])
-    res = bench_toy([str(tiny_toy_priors)], [], n=1, length=2048, bss=False, quiet=True, n_levels=1, steps_per_level=1)
+    res = bench_toy(benchmark_separators([str(tiny_toy_priors)], [], **quick), n=1, length=2048, bss=False, quiet=True)
     assert "variational-flow" not in res["methods"]  # no encoder, no row
 
 
 def test_mask_encoder_means_meet_the_mix_and_start_at_the_minimum_norm_split():
     from priorsep.errors import ConfigError
-    from priorsep.separation.variational import MaskEncoder
+    from priorsep.encoders import MaskEncoder
 
     torch.manual_seed(0)
     for w, harmonics in (([0.25] * 4, (1.0,)), ([1.0, 0.5], (0.5, 1.0, 3.0))):
@@ -231,7 +235,7 @@ def test_mask_encoder_means_meet_the_mix_and_start_at_the_minimum_norm_split():
 
 
 def test_harmonic_channels_read_the_power_at_multiples_of_each_bin():
-    from priorsep.harmonic_unet import harmonic_stack
+    from priorsep.nn.harmonic_unet import harmonic_stack
 
     feat = torch.randn(2, 33, 5)
     x = harmonic_stack(feat, (0.5, 1.0, 2.0, 3.0), position=True)
@@ -248,7 +252,7 @@ def test_harmonic_channels_read_the_power_at_multiples_of_each_bin():
 
 def test_mask_encoder_svi_steps_raise_the_elbo_and_it_round_trips(tmp_path):
     from priorsep.errors import CheckpointError
-    from priorsep.separation.variational import MaskEncoder, load_encoder, save_encoder
+    from priorsep.encoders import MaskEncoder, load_encoder, save_encoder
 
     torch.manual_seed(2)
     pyro.set_rng_seed(2)
@@ -275,7 +279,7 @@ def test_mask_encoder_svi_steps_raise_the_elbo_and_it_round_trips(tmp_path):
 
 def test_train_posterior_cli_trains_a_mask_encoder(tmp_path, tiny_toy_priors):
     from priorsep.cli import main
-    from priorsep.separation.variational import MaskEncoder, load_encoder
+    from priorsep.encoders import MaskEncoder, load_encoder
 
     assert main(["train-posterior", "--priors", str(tiny_toy_priors), "--data", "toy", "--architecture", "mask",
                  "--steps", "2", "--batch-size", "1", "--crop", "1024", "--hidden", "4", "--levels", "2", "--quiet",
@@ -288,7 +292,7 @@ def test_train_posterior_cli_trains_a_mask_encoder(tmp_path, tiny_toy_priors):
 
 def test_encoder_posterior_runs_in_training_windows_and_pads_short_mixes():
     from priorsep.errors import ConfigError
-    from priorsep.separation.variational import MaskEncoder, encoder_posterior
+    from priorsep.encoders import MaskEncoder, encoder_posterior
 
     torch.manual_seed(0)
     enc = MaskEncoder([0.25] * 4, hidden=4, levels=2)  # n_fft 1024: needs more than 512 samples
@@ -311,7 +315,8 @@ def test_a_mask_encoder_object_drives_variational_and_hybrid_separation(tiny_toy
 
     import priorsep
     from priorsep.data.toy import toy_eval_set
-    from priorsep.separation.variational import MaskEncoder, encoder_means, variational_separate
+    from priorsep.encoders import MaskEncoder, encoder_means
+    from priorsep import variational_separate
 
     priors = priorsep.load_priors(tiny_toy_priors)
     torch.manual_seed(1)

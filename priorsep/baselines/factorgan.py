@@ -17,7 +17,7 @@ This generator replaced a thesis-style U-Net (2x2 max-pooling, n_fft 512, a log-
 Neither separates the toy data when trained adversarially only (collapse: sources' slots go silent;
 ``benchmarks/results/baselines/README.md``); the bundled ``factorgan-toy`` is trained with a
 supervised warm start and a supervised anchor (:func:`priorsep.training.factorgan.train_factorgan`). Trained *supervised* with an L1 loss on magnitudes
-(``benchmarks/factorgan_generator_probe.py``), the old one reached 3-7.5 dB in 600-1200 steps and this
+(``benchmarks/probes/factorgan_generator_probe.py``), the old one reached 3-7.5 dB in 600-1200 steps and this
 one 4.7 dB in 1500; the same trunk with a waveform MSE (the variational ``MaskEncoder``) 8.5 dB.
 It was kept for sharing one mask network with the mask-space encoder, not for a measured gain.
 
@@ -35,11 +35,11 @@ from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
 from ..errors import ConfigError
-from ..harmonic_unet import HarmonicUNet, check_harmonics, harmonic_stack, log_power
-from ..separation.mask_space import masked_sources
-from ..separation.overlap_add import overlap_add
-from ..stft import stft
-from .base import Separator
+from ..nn.harmonic_unet import HarmonicUNet, check_harmonics, harmonic_stack, log_power
+from ..dsp.masks import masked_sources
+from ..dsp.overlap_add import overlap_add
+from ..dsp.stft import stft
+from .base import BaselineSeparator
 
 DEFAULTS = dict(
     n_fft=1024,          # STFT window (samples)
@@ -65,7 +65,7 @@ DEFAULTS = dict(
 )
 
 
-class FactorGAN(Separator):
+class FactorGAN(BaselineSeparator):
     """The FactorGAN generator as a separator. ``config``: see :data:`DEFAULTS` (filled in)."""
 
     kind = "factorgan"

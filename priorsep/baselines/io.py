@@ -3,15 +3,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .. import __version__
+from ..version import __version__
 from ..checkpoint import atomic_json_save, atomic_torch_save, checkpoint_paths, read_checkpoint
-from .base import Separator
+from .base import BaselineSeparator
 from ..errors import CheckpointError, UnknownNameNotFoundError, brief
 
 BUNDLED_DIR = Path(__file__).resolve().parent / "bundled"
 
 
-def baseline_kinds() -> dict[str, type[Separator]]:
+def baseline_kinds() -> dict[str, type[BaselineSeparator]]:
     """``kind -> class`` of every baseline model."""
     from .factorgan import FactorGAN
     from .waveunet import WaveUNet
@@ -19,7 +19,7 @@ def baseline_kinds() -> dict[str, type[Separator]]:
     return {cls.kind: cls for cls in (WaveUNet, FactorGAN)}
 
 
-def save_baseline(model: Separator, stem: str | Path) -> None:
+def save_baseline(model: BaselineSeparator, stem: str | Path) -> None:
     """Save ``stem.pt`` (state_dict) and ``stem.json`` (config with kind and library version)."""
     weights, config = checkpoint_paths(stem)
     cfg = {**model.config, "kind": model.kind, "model_class": type(model).__name__, "priorsep_version": __version__}
@@ -27,7 +27,7 @@ def save_baseline(model: Separator, stem: str | Path) -> None:
     atomic_json_save(cfg, config)
 
 
-def load_baseline(stem: str | Path) -> Separator:
+def load_baseline(stem: str | Path) -> BaselineSeparator:
     """Load a baseline from ``stem.pt`` + ``stem.json`` (eval mode)."""
     config, state = read_checkpoint(stem, "baseline checkpoint")
     kinds = baseline_kinds()
@@ -45,10 +45,10 @@ def load_baseline(stem: str | Path) -> Separator:
 
 def bundled_baselines() -> list[str]:
     """Names of the bundled trained baselines (``"waveunet-toy"``, ...)."""
-    return sorted(p.stem for p in BUNDLED_DIR.glob("*.json")) if BUNDLED_DIR.is_dir() else []
+    return sorted(p.stem for p in BUNDLED_DIR.glob("*.pt")) if BUNDLED_DIR.is_dir() else []
 
 
-def load(name_or_stem: str | Path) -> Separator:
+def load(name_or_stem: str | Path) -> BaselineSeparator:
     """A bundled baseline by name (``"waveunet-toy"``) or a checkpoint stem (``runs/waveunet``)."""
     if str(name_or_stem) in bundled_baselines():
         return load_baseline(BUNDLED_DIR / str(name_or_stem))

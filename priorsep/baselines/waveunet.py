@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..mixing import complete_sources
-from .base import Separator
+from .base import BaselineSeparator
 from ..errors import ConfigError
 
 DEFAULTS = dict(levels=7, features=16, down_kernel=15, up_kernel=5, channels=1, output_length=4097,
@@ -42,7 +42,7 @@ def _centre_crop(x: torch.Tensor, length: int) -> torch.Tensor:
     return x[..., extra // 2: x.shape[-1] - extra // 2]
 
 
-class WaveUNet(Separator):
+class WaveUNet(BaselineSeparator):
     """Wave-U-Net. ``forward(mix (B, C, input_length(L))) -> (B, K, C, L)`` for a valid output length L."""
 
     kind = "waveunet"

@@ -13,6 +13,7 @@ from ..data.band import BAND_MIXING, BAND_SAMPLE_RATE, BAND_SOURCES
 from ..data.multitrack import multitrack_tracks
 from ..errors import DataError, SampleRateError
 from ..mixing import mix, mixing_weights
+from ..separator import Separator
 from .benchmark import EvalSet, bench_table
 
 #: an excerpt is used only where every stem is at least this loud (RMS, dB below full scale): SI-SDR
@@ -51,23 +52,26 @@ def band_benchmark_set(root: str | Path, seconds: float = 4.0, n: int = 16, subs
 
 
 def default_band_prior_sets() -> list[str]:
+    """The bundled prior sets for the band sources."""
     from ..priors.io import bundled_prior_sets
 
     return [name for name in ("band", "band-wavenet") if name in bundled_prior_sets()]
 
 
 def default_band_baselines() -> list[str]:
+    """The bundled baselines trained on band stems."""
     from ..baselines.io import bundled_baselines
 
     return [name for name in ("waveunet-band",) if name in bundled_baselines()]
 
 
-def bench_band(root: str | Path, priors: list | None = None, baselines: list | None = None, n: int = 16,
-               seconds: float = 4.0, seed: int = 0, bss: bool = True, quiet: bool = False, encoder=None,
-               **langevin_settings) -> dict:
-    """The band table for prior sets and baselines (default: the bundled band ones) on ``n``
-    excerpts of ``root``'s test tracks."""
-    priors = default_band_prior_sets() if priors is None else priors
-    baselines = default_band_baselines() if baselines is None else baselines
+def bench_band(root: str | Path, separators: list[Separator] | None = None, n: int = 16, seconds: float = 4.0,
+               seed: int = 0, bss: bool = True, quiet: bool = False) -> dict:
+    """The band table of ``separators`` (default: every bundled band method, sampler seed ``seed``)
+    on ``n`` excerpts of ``root``'s test tracks (excerpt seed ``seed``)."""
+    if separators is None:
+        from ..api import benchmark_separators
+
+        separators = benchmark_separators(default_band_prior_sets(), default_band_baselines(), seed=seed)
     return bench_table(band_benchmark_set(root, seconds, n, seed=seed), mixing_weights(BAND_MIXING, len(BAND_SOURCES)),
-                       priors, baselines, sampler_seed=seed, bss=bss, quiet=quiet, encoder=encoder, **langevin_settings)
+                       separators, bss=bss, quiet=quiet)

@@ -1,8 +1,8 @@
 """Side-by-side benchmark tables: every method on the same mixes, one row each.
 
-Rows: Langevin with each prior set, variational and hybrid rows for sets with an encoder, the
-baselines (supervised Wave-U-Net, FactorGAN), mixture-as-estimate (lower bound) and the oracle
-ideal ratio mask (upper bound for masking). Columns: median SI-SDRi per source and over all
+Rows: one per :class:`~priorsep.separator.Separator` (each prior set's search or sampler, its
+variational and hybrid separators, the baselines), then mixture-as-estimate (lower bound) and the
+oracle ideal ratio mask (upper bound for masking). Columns: median SI-SDRi per source and over all
 sources, BSSEval v4 SDR/SIR/SAR (median over 1 s windows, then over items and sources), seconds of
 compute per second of audio on this machine, and the number of paired (mix, stems) items the
 method was trained on (0 for priors trained on solo stems only). The toy and band benchmarks
@@ -19,10 +19,10 @@ from typing import Callable
 import numpy as np
 from tqdm.auto import tqdm
 
-from ..priors.io import PriorSet
 from .metrics import bss_eval, si_sdr_improvement
 from .oracle import ideal_ratio_mask, mixture_as_estimate
 from ..errors import ConfigError
+from ..separator import Separator
 
 SeparateFn = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (mix (T,), sources (K, T)) -> (K, T)
 
@@ -36,34 +36,9 @@ class Method:
     paired_items: int | None = 0
 
 
-#: the hybrid row's starting noise level: the encoder's estimate is already close, so Langevin
-#: refines it instead of searching from scratch (sigma_max 1 would wash it out)
-HYBRID_SIGMA_MAX = 0.1
-
-
-def separation_methods(names: list[str], weights: list[float], prior_sets: list[PriorSet],
-                       baselines: list | None = None, seed: int = 0, encoder=None,
-                       **langevin_settings) -> dict[str, Method]:
-    """The rows of a table for sources ``names`` mixed with ``weights``: one Langevin row per prior
-    set (named by its family: ``Langevin-flow``, ``Langevin-wavenet``); for a set with an encoder
-    (its own ``encoder`` checkpoint, or ``encoder``), a ``variational-<family>`` row and a hybrid row
-    (Langevin from the encoder's means at ``HYBRID_SIGMA_MAX``); one row per baseline separator;
-    then the references (mixture-as-estimate, oracle IRM)."""
-    from ..separation.langevin import langevin_separate
-    from ..separation.variational import own_encoder, resolve_encoder, variational_separate
-
-    def stacked(separate):
-        """A benchmark method from ``separate(mix) -> {source: estimate}``: estimates in ``names`` order."""
-        def run(m, _sources):
-            est = separate(m)
-            return np.stack([est[n] for n in names])
-        return run
-
-    def hybrid(priors, enc):
-        settings = {**langevin_settings, "init": "variational",
-                    "sigma_max": min(HYBRID_SIGMA_MAX, langevin_settings.get("sigma_max", HYBRID_SIGMA_MAX))}
-        return stacked(lambda m: langevin_separate(m, priors=priors, seed=seed, encoder=enc, **settings))
-
+def benchmark_methods(separators: list[Separator], names: list[str], weights: list[float]) -> dict[str, Method]:
+    """The rows of a table for sources ``names`` mixed with ``weights``: one per separator (named by
+    its ``label``; repeated labels get primes), then the references (mixture-as-estimate, oracle IRM)."""
     methods: dict[str, Method] = {}
 
     def add(name, method):
@@ -71,23 +46,17 @@ def separation_methods(names: list[str], weights: list[float], prior_sets: list[
             name += "'"
         methods[name] = method
 
-    for priors in prior_sets:
-        if sorted(priors.names) != sorted(names) or not np.allclose(
-                priors.weights, [weights[names.index(n)] for n in priors.names]):
-            raise ConfigError(f"prior set {priors.names} (weights {priors.weights}) does not model the benchmark's "
-                              f"sources {names} mixed with weights {weights}")
-        add(f"Langevin-{priors.kind}",
-            Method(stacked(lambda m, p=priors: langevin_separate(m, priors=p, seed=seed, **langevin_settings))))
-        if encoder is not None or own_encoder(priors) is not None:
-            enc = resolve_encoder(priors, encoder)
-            add(f"variational-{priors.kind}",
-                Method(stacked(lambda m, p=priors, e=enc: variational_separate(m, priors=p, encoder=e))))
-            add(f"Langevin-{priors.kind}+var. init", Method(hybrid(priors, enc)))
-    for model in baselines or []:
-        if sorted(model.names) != sorted(names):
-            raise ConfigError(f"baseline {model.kind} separates {model.names}, not the benchmark's sources {names}")
-        add(model.label,
-            Method(stacked(model.separate), int(model.config.get("paired_items", model.config.get("paired", 0)))))
+    for sep in separators:
+        if sorted(sep.names) != sorted(names) or not np.allclose(
+                sep.weights, [weights[names.index(n)] for n in sep.names]):
+            raise ConfigError(f"{sep.label} separates {sep.names} (weights {sep.weights}), not the benchmark's sources "
+                              f"{names} mixed with weights {weights}")
+
+        def run(m, _sources, sep=sep):
+            est = sep.separate(m)
+            return np.stack([est[n] for n in names])
+
+        add(sep.label, Method(run, sep.paired_items))
     add("mixture-as-estimate", Method(lambda m, s: mixture_as_estimate(m, weights)))
     add("oracle IRM", Method(lambda m, s: ideal_ratio_mask(s, weights), None))
     return methods
@@ -145,14 +114,15 @@ def summarize(per_item: list[dict]) -> dict:
 def format_table(results: dict) -> str:
     names = results["sources"]
     has_bss = any("SDR" in m for m in results["methods"].values())
-    head = f"{'method':<22}" + "".join(f"{n[:8]:>9}" for n in names) + f"{'SI-SDRi':>9}"
+    width = max(22, 1 + max(map(len, results["methods"])))
+    head = f"{'method':<{width}}" + "".join(f"{n[:8]:>9}" for n in names) + f"{'SI-SDRi':>9}"
     if has_bss:
         head += f"{'SDR':>7}{'SIR':>7}{'SAR':>7}"
     head += f"{'s/s':>8}{'s/mix':>8}{'paired':>9}"
     lines = [f"{results['title']}: {results['n_items']} mixes x {results['length']} samples "
              f"@ {results['sample_rate']} Hz; SI-SDRi in dB, medians", head, "-" * len(head)]
     for method, r in results["methods"].items():
-        row = f"{method:<22}" + "".join(f"{v:>9.2f}" for v in r["si_sdri"]["per_source"]) + f"{r['si_sdri']['overall']:>9.2f}"
+        row = f"{method:<{width}}" + "".join(f"{v:>9.2f}" for v in r["si_sdri"]["per_source"]) + f"{r['si_sdri']['overall']:>9.2f}"
         if has_bss:
             row += "".join(f"{r[k]['overall']:>7.2f}" if k in r else f"{'-':>7}" for k in ("SDR", "SIR", "SAR"))
         paired = r.get("paired_items")
@@ -171,25 +141,9 @@ def save_json(results: dict, path: str | Path) -> None:
     Path(path).write_text(json.dumps(results, indent=2) + "\n")
 
 
-def load_methods(names: list[str], weights: list[float], priors: list, baselines: list, seed: int = 0,
-                 encoder=None, **langevin_settings) -> dict[str, Method]:
-    """:func:`separation_methods` from prior sets and baselines given as names, stems or loaded objects."""
-    from ..baselines.base import Separator
-    from ..baselines.io import load as load_baseline
-    from ..priors.io import load_priors
-
-    sets = [p if isinstance(p, PriorSet) else load_priors(p) for p in priors]
-    models = [b if isinstance(b, Separator) else load_baseline(b) for b in baselines]
-    return separation_methods(names, weights, sets, models, seed=seed, encoder=encoder, **langevin_settings)
-
-
-def bench_table(data: EvalSet, weights: list[float], priors: list, baselines: list, *, sampler_seed: int = 0,
-                bss: bool = True, quiet: bool = False, encoder=None, **langevin_settings) -> dict:
-    """The table of every prior set and baseline (names, stems or loaded objects) on ``data``, with
-    the names of what was benchmarked (``"(given)"`` for loaded objects)."""
-    methods = load_methods(list(data.names), weights, priors, baselines, seed=sampler_seed, encoder=encoder,
-                           **langevin_settings)
-    results = run_benchmark(methods, data, bss=bss, quiet=quiet)
-    results["prior_sets"] = [str(p) if isinstance(p, (str, Path)) else "(given)" for p in priors]
-    results["baselines"] = [str(b) if isinstance(b, (str, Path)) else "(given)" for b in baselines]
+def bench_table(data: EvalSet, weights: list[float], separators: list[Separator], *, bss: bool = True,
+                quiet: bool = False) -> dict:
+    """The table of every separator on ``data``, with the separators' labels."""
+    results = run_benchmark(benchmark_methods(separators, list(data.names), weights), data, bss=bss, quiet=quiet)
+    results["separators"] = [sep.label for sep in separators]
     return results

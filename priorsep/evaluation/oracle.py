@@ -15,7 +15,7 @@ import torch
 
 from ..mixing import minimum_norm_split
 from ..mixing import mix as mix_sources
-from ..stft import istft, stft
+from ..dsp.stft import istft, stft
 from ..errors import ConfigError, InvalidAudioError
 
 

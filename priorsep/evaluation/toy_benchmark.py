@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..data.toy import TOY_MIXING, TOY_SOURCES, toy_eval_set
 from ..mixing import mixing_weights
-from ..priors.io import PriorSet
+from ..separator import Separator
 from .benchmark import EvalSet, bench_table
 
 
@@ -13,13 +13,6 @@ def toy_benchmark_set(n: int = 8, length: int = 16384, seed: int = 2026) -> Eval
     return EvalSet(data.sources, data.mixes, list(TOY_SOURCES), data.sample_rate, f"toy benchmark (seed {seed})")
 
 
-def default_toy_baselines() -> list[str]:
-    """The bundled baselines trained on the toy data (``waveunet-toy``, ``factorgan-toy``) that exist."""
-    from ..baselines.io import bundled_baselines
-
-    return [name for name in ("waveunet-toy", "factorgan-toy") if name in bundled_baselines()]
-
-
 def default_toy_prior_sets() -> list[str]:
     """The bundled prior sets for the toy sources: ``toy`` (flows) and ``toy-wavenet`` when present."""
     from ..priors.io import bundled_prior_sets
@@ -27,18 +20,22 @@ def default_toy_prior_sets() -> list[str]:
     return [name for name in ("toy", "toy-wavenet") if name in bundled_prior_sets()]
 
 
-def bench_toy(priors: PriorSet | str | list | None = None, baselines: list | None = None, n: int = 8,
-              length: int = 16384, seed: int = 2026, bss: bool = True, quiet: bool = False, encoder=None,
-              **langevin_settings) -> dict:
-    """The toy table for one or several prior sets (default: every bundled toy set) and baselines
-    (names, checkpoint stems or loaded separators; default: every bundled toy baseline)."""
-    if priors is None:
-        priors = default_toy_prior_sets()
-    if not isinstance(priors, (list, tuple)):
-        priors = [priors]
-    if baselines is None:
-        baselines = default_toy_baselines()
-    results = bench_table(toy_benchmark_set(n, length, seed), mixing_weights(TOY_MIXING, len(TOY_SOURCES)), priors,
-                          baselines, bss=bss, quiet=quiet, encoder=encoder, **langevin_settings)
+def default_toy_baselines() -> list[str]:
+    """The bundled baselines trained on the toy data (``waveunet-toy``, ``factorgan-toy``) that exist."""
+    from ..baselines.io import bundled_baselines
+
+    return [name for name in ("waveunet-toy", "factorgan-toy") if name in bundled_baselines()]
+
+
+def bench_toy(separators: list[Separator] | None = None, n: int = 8, length: int = 16384, seed: int = 2026,
+              bss: bool = True, quiet: bool = False) -> dict:
+    """The toy table of ``separators`` (default: every bundled toy method, sampler seed 0) on ``n``
+    fresh mixes of data seed ``seed``."""
+    if separators is None:
+        from ..api import benchmark_separators
+
+        separators = benchmark_separators(default_toy_prior_sets(), default_toy_baselines())
+    results = bench_table(toy_benchmark_set(n, length, seed), mixing_weights(TOY_MIXING, len(TOY_SOURCES)),
+                          separators, bss=bss, quiet=quiet)
     results["seed"] = seed
     return results

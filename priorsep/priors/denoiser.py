@@ -19,7 +19,7 @@ from torch import nn
 
 from ..errors import ConfigError
 from ..schedule import geometric_sigmas
-from ..stft import istft, stft
+from ..dsp.stft import istft, stft
 from .base import Prior, as_sigma
 from .unet import UNetConditioner
 

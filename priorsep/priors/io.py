@@ -6,7 +6,7 @@ import math
 from pathlib import Path
 from typing import Iterator
 
-from .. import __version__
+from ..version import __version__
 from ..checkpoint import atomic_json_save, atomic_torch_save, checkpoint_paths, read_checkpoint, user_path
 from .base import Prior
 from .denoiser import DenoiserPrior

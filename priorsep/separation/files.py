@@ -8,45 +8,16 @@ same seed whichever worker takes it, so the outputs do not depend on ``jobs`` or
 from __future__ import annotations
 
 import multiprocessing
-from dataclasses import dataclass, field, replace
+import copy
 from pathlib import Path
 
 import numpy as np
 from tqdm.auto import tqdm
 
 from .. import distributed
-from ..data.audio import AUDIO_EXTENSIONS, fit_length, read_audio, resample, validate_mix, write_audio
+from ..data.audio import AUDIO_EXTENSIONS, fit_length, read_audio, resample, write_audio
 from ..errors import AudioFileNotFoundError, ConfigError, OutputConflictError, SampleRateError
-
-
-@dataclass
-class Separation:
-    """What to separate with: ``method`` "langevin" (``priors``, ``settings``) or "baseline" (``model``)."""
-
-    method: str = "langevin"
-    priors: str | None = None  # None: "toy", or for "variational" the set whose bundled encoder separates
-    model: str | None = None
-    encoder: str | None = None
-    seed: int = 0
-    resample: bool = False
-    settings: dict = field(default_factory=dict)
-    progress: bool = False  # Langevin's own progress bar (for a single file)
-
-    def load(self):
-        """The separator: a :class:`~priorsep.priors.io.PriorSet` or a baseline; validates the method."""
-        if self.method == "baseline":
-            from ..baselines.io import load as load_baseline
-
-            if not self.model:
-                raise ConfigError("--method baseline needs --model NAME (a bundled baseline such as waveunet-toy, "
-                                  "or a checkpoint stem)")
-            return load_baseline(self.model)
-        if self.method not in ("langevin", "variational"):
-            raise ConfigError(f"unknown method {self.method!r}; expected 'langevin', 'variational' or 'baseline'")
-        from ..priors.io import load_priors
-        from .variational import DEFAULT_SET
-
-        return load_priors(self.priors or (DEFAULT_SET if self.method == "variational" else "toy"))
+from ..separator import Separator
 
 
 def collect_inputs(paths: list[str | Path]) -> list[tuple[Path, str]]:
@@ -83,38 +54,29 @@ def output_targets(inputs: list[tuple[Path, str]], out: Path, names: list[str], 
     return targets
 
 
-def separate_array(sep: Separation, separator, mix: np.ndarray, rate: int, name: str = "mix") -> dict[str, np.ndarray]:
-    """Separate ``mix (T,)`` or ``(C, T)`` at ``rate`` Hz with ``separator`` (from ``sep.load()``).
-    With ``sep.resample`` a mix at another rate than the separator's is resampled to it, and the
-    estimates back to ``rate`` and the mix's length; otherwise that is a :class:`SampleRateError`."""
+def separate_array(separator: Separator, mix: np.ndarray, rate: int, name: str = "mix", *,
+                   resample_to_model: bool = False) -> dict[str, np.ndarray]:
+    """Separate ``mix (T,)`` or ``(C, T)`` at ``rate`` Hz. With ``resample_to_model`` a mix at
+    another rate than the separator's is resampled to it, and the estimates back to ``rate`` and
+    the mix's length; otherwise that is a :class:`SampleRateError`."""
     expected = separator.sample_rate
     length = mix.shape[-1]
     if rate != expected:
-        if not sep.resample:
-            raise SampleRateError(f"{name} is at {rate} Hz but the {'model' if sep.method == 'baseline' else 'priors'} "
-                                  f"expect {expected} Hz; resample it first or pass --resample")
+        if not resample_to_model:
+            who = "the priors expect" if hasattr(separator, "priors") else "the model expects"
+            raise SampleRateError(f"{name} is at {rate} Hz but {who} {expected} Hz; resample it first or pass --resample")
         mix = resample(mix, rate, expected)
-    mix = validate_mix(mix, name=name)
-    if sep.method == "baseline":
-        est = separator.separate(mix)
-    elif sep.method == "variational":
-        from .variational import variational_separate
-
-        est = variational_separate(mix, priors=separator, encoder=sep.encoder, seed=sep.seed)
-    else:
-        from .langevin import langevin_separate
-
-        est = langevin_separate(mix, priors=separator, seed=sep.seed, progress=sep.progress, encoder=sep.encoder,
-                                **sep.settings)
+    est = separator.separate(mix, name=name)
     if rate != expected:
         est = {k: fit_length(resample(a, expected, rate), length) for k, a in est.items()}  # resampling rounds up
     return est
 
 
-def _separate_one(sep: Separation, separator, path: Path, targets: dict[str, Path]) -> None:
+def _separate_one(separator: Separator, path: Path, targets: dict[str, Path], resample_to_model: bool) -> None:
     """Separate one file into ``targets`` (at the file's rate)."""
     mix, rate = read_audio(path)
-    est = separate_array(sep, separator, mix[0] if mix.shape[0] == 1 else mix, rate, name=str(path))
+    est = separate_array(separator, mix[0] if mix.shape[0] == 1 else mix, rate, name=str(path),
+                         resample_to_model=resample_to_model)
     for name, target in targets.items():
         target.parent.mkdir(parents=True, exist_ok=True)
         write_audio(target, est[name], rate)
@@ -123,30 +85,31 @@ def _separate_one(sep: Separation, separator, path: Path, targets: dict[str, Pat
 _WORKER: dict = {}
 
 
-def _worker_init(sep: Separation, threads: int) -> None:
+def _worker_init(separator: Separator, resample_to_model: bool, threads: int) -> None:
     import torch
 
     torch.set_num_threads(threads)
-    _WORKER["sep"], _WORKER["separator"] = sep, sep.load()
+    _WORKER.update(separator=separator, resample=resample_to_model)
 
 
 def _worker_run(job: tuple[Path, dict[str, Path]]) -> str:
     path, targets = job
-    _separate_one(_WORKER["sep"], _WORKER["separator"], path, targets)
+    _separate_one(_WORKER["separator"], path, targets, _WORKER["resample"])
     return str(path)
 
 
-def separate_files(inputs: list[str | Path], out: str | Path, sep: Separation, *, jobs: int = 1,
-                   quiet: bool = False) -> dict[str, int]:
-    """Separate every input file (or folder of files) into ``out``; returns counts
-    ``{"separated", "skipped", "total"}`` for this process (this rank under ``torchrun``).
+def separate_files(inputs: list[str | Path], out: str | Path, separator: Separator, *, resample: bool = False,
+                   jobs: int = 1, quiet: bool = False) -> dict[str, int]:
+    """Separate every input file (or folder of files) into ``out`` with a built ``separator``;
+    returns counts ``{"separated", "skipped", "total"}`` for this process (this rank under ``torchrun``).
 
-    ``jobs`` > 1 runs that many worker processes, each with an equal share of the cores. Under
-    ``torchrun`` rank r takes every world-th file; combine with ``jobs`` for several workers per rank.
+    ``resample``: files at another rate are resampled to the separator's and back. ``jobs`` > 1
+    runs that many worker processes (each gets a copy of the separator and an equal share of the
+    cores). Under ``torchrun`` rank r takes every world-th file; combine with ``jobs`` for several
+    workers per rank.
     """
     if jobs < 1:
         raise ConfigError(f"--jobs must be >= 1, got {jobs}")
-    separator = sep.load()
     files = collect_inputs(list(inputs))
     out = Path(out)
     flat = len(inputs) == 1 and Path(inputs[0]).is_file()
@@ -158,21 +121,22 @@ def separate_files(inputs: list[str | Path], out: str | Path, sep: Separation, *
     if not quiet and counts["skipped"]:
         print(f"skipping {counts['skipped']} input(s) whose outputs exist")
     show = not quiet and len(todo) > 1
-    if quiet or len(todo) > 1:
-        sep = replace(sep, progress=False)
+    if (quiet or len(todo) > 1) and separator.progress:  # one bar per file would interleave: a bar over files
+        separator = copy.copy(separator)
+        separator.progress = False
     if jobs == 1 or len(todo) <= 1:
         for f, t in tqdm(todo, disable=not show, desc="separate", unit="file"):
-            _separate_one(sep, separator, f, t)
+            _separate_one(separator, f, t, resample)
     else:
         import torch
 
         threads = max(1, torch.get_num_threads() // jobs)
         ctx = multiprocessing.get_context("spawn")  # no fork of a process that holds torch threads
-        with ctx.Pool(min(jobs, len(todo)), initializer=_worker_init, initargs=(sep, threads)) as pool:
+        with ctx.Pool(min(jobs, len(todo)), initializer=_worker_init, initargs=(separator, resample, threads)) as pool:
             for _ in tqdm(pool.imap_unordered(_worker_run, todo), total=len(todo), disable=not show,
                           desc=f"separate ({jobs} jobs)", unit="file"):
                 pass
     return counts
 
 
-__all__ = ["Separation", "collect_inputs", "output_targets", "separate_array", "separate_files"]
+__all__ = ["collect_inputs", "output_targets", "separate_array", "separate_files"]

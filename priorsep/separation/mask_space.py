@@ -30,17 +30,11 @@ from tqdm.auto import tqdm
 
 from ..errors import ConfigError, NumericalError
 from ..schedule import geometric_sigmas
-from ..stft import istft, stft
+from ..dsp.masks import masked_sources
+from ..dsp.stft import stft
 from .polish import LogDensities, slot_ratings
 
 Scores = Callable[[torch.Tensor, float], tuple[torch.Tensor, torch.Tensor]]
-
-
-def masked_sources(theta: torch.Tensor, spec: torch.Tensor, weights: torch.Tensor, n_fft: int, hop: int,
-                   length: int) -> torch.Tensor:
-    """Sources ``(B, K, T)`` from logits ``theta (B, K, F, N)`` and the mixtures' STFT ``spec (B, F, N)``."""
-    share = istft(torch.softmax(theta, 1) * spec[:, None], n_fft, hop, length)
-    return share / weights[:, None]
 
 
 def initial_logits(mixes: torch.Tensor, weights: torch.Tensor, n_bins: int, n_frames: int, init: str,

@@ -30,7 +30,7 @@ from typing import Callable
 import torch
 from tqdm.auto import tqdm
 
-from ..stft import istft, stft
+from ..dsp.stft import istft, stft
 
 LogDensities = Callable[[torch.Tensor, float], torch.Tensor]  # (N, K, T), sigma -> (N, K)
 Refine = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # sources (N, K, T), mixes (N, T) -> (N, K, T)

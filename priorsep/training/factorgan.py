@@ -23,7 +23,7 @@ from ..checkpoint import append_log, atomic_torch_save, read_log, read_training_
 from ..errors import ConfigError, DataError, NumericalError
 from ..evaluation.metrics import si_sdr_improvement
 from ..mixing import mix as mix_sources
-from ..separation.mask_space import masked_sources
+from ..dsp.masks import masked_sources
 from .lr_schedule import cosine_decay
 
 

@@ -1,4 +1,4 @@
-"""Training an amortised posterior (:class:`~priorsep.separation.variational.Encoder`) on mixtures
+"""Training an amortised posterior (:class:`~priorsep.encoders.Encoder`) on mixtures
 only, against frozen priors: by stochastic variational inference (Pyro ``Trace_ELBO``), or by the
 wake update of reweighted wake-sleep, fitting q to the Langevin separator's estimates of mixtures
 (``objective="teacher"``, data from :mod:`priorsep.training.teacher`).
@@ -20,7 +20,8 @@ from ..checkpoint import append_log, atomic_torch_save, read_log, read_training_
 from ..errors import ConfigError, NumericalError
 from ..priors.io import PriorSet
 from ..schedule import geometric_sigmas
-from ..separation.variational import Encoder, elbo, freeze, save_encoder
+from ..encoders import Encoder, save_encoder
+from ..encoders.elbo import elbo, freeze
 from .lr_schedule import cosine_decay
 
 OBJECTIVES = {
@@ -61,7 +62,7 @@ def train_posterior(
     ``objective="teacher"``: ``mixes[i]`` are pairs ``(mix (T,), teacher estimates (K, T))`` (never
     ground-truth stems) and each step maximises log q(estimates | mix), the wake update of q; the
     records carry ``"log_q"`` (nats per sample) instead of ``"elbo"``, and sigma plays no part.
-    ``tie_scale``: q's std is sigma during the ELBO (see :func:`~priorsep.separation.variational.guide`).
+    ``tie_scale``: q's std is sigma during the ELBO (see :func:`~priorsep.encoders.elbo.guide`).
     """
     if objective not in OBJECTIVES:
         raise ConfigError(f"objective must be 'elbo' or 'teacher', got {objective!r}")

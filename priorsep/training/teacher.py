@@ -25,7 +25,7 @@ from ..checkpoint import atomic_json_save, atomic_npz_save
 from ..errors import ConfigError, DataError
 from ..mixing import mix as mix_sources
 from ..priors.io import PriorSet
-from ..separation.langevin import langevin_separate
+from ..api import langevin_separate
 
 
 def teacher_path(folder: str | Path, i: int) -> Path:

@@ -1,0 +1,150 @@
+"""What users call: :func:`load_separator` builds any method behind the one
+:class:`~priorsep.separator.Separator` protocol; :func:`langevin_separate` and
+:func:`variational_separate` are the one-call forms.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .baselines.io import baseline_kinds, bundled_baselines
+from .baselines.io import load as load_baseline
+from .checkpoint import checkpoint_paths
+from .errors import ConfigError, UnknownNameNotFoundError
+from .priors.io import PriorSet, bundled_prior_sets, load_priors
+from .separation.config import make_config
+from .separation.separators import LangevinSeparator, VariationalSeparator
+from .separator import Separator
+
+#: methods of a prior set: the annealed separator with the set's settings, the encoder's one pass,
+#: and the annealed separator started from the encoder's estimate
+PRIOR_METHODS = ("langevin", "variational", "hybrid")
+
+#: the hybrid's starting noise level: the encoder's estimate is already close, so the annealing
+#: refines it instead of searching from scratch (sigma_max 1 would wash it out)
+HYBRID_SIGMA_MAX = 0.1
+
+#: the bundled prior set :func:`variational_separate` uses by default (its encoder separates the
+#: toy mixes; the ``"toy"`` flows' own does not)
+DEFAULT_VARIATIONAL_SET = "toy-wavenet"
+
+
+def _is_baseline(spec) -> bool:
+    """Whether ``spec`` names a bundled baseline or a baseline checkpoint stem."""
+    if str(spec) in bundled_baselines():
+        return True
+    config = checkpoint_paths(spec)[1]
+    if not config.is_file():
+        return False
+    import json
+
+    try:
+        return json.loads(config.read_text()).get("kind") in baseline_kinds()
+    except (json.JSONDecodeError, AttributeError):
+        return False  # not a readable baseline config: left to the prior-set loader's error
+
+
+def load_separator(spec: str | Path | PriorSet | Separator, method: str | None = None, *, encoder=None,
+                   seed: int | None = 0, progress: bool = False, **settings) -> Separator:
+    """A :class:`~priorsep.separator.Separator` from ``spec``, its settings validated before any audio is read.
+
+    spec: a bundled prior set (``"toy"``, ``"toy-wavenet"``, ``"band"``), a folder of prior
+    checkpoints, a loaded :class:`~priorsep.priors.io.PriorSet`, a bundled baseline
+    (``"waveunet-toy"``, ...) or a baseline checkpoint stem (``STEM.pt`` + ``STEM.json``).
+    method: ``"baseline"`` for a baseline (implied by its name), or for a prior set ``"langevin"`` (default: the annealed separator with the set's
+    benchmarked settings, which for every bundled set is the mask-space search), ``"variational"``
+    (the encoder's posterior means) or ``"hybrid"`` (the annealing started from them at
+    ``sigma_max <= HYBRID_SIGMA_MAX``). encoder: an encoder module or stem instead of the set's own.
+    seed: the search's seed (same seed, same output). settings: any
+    :class:`~priorsep.separation.config.LangevinConfig` field, over the set's own.
+    """
+    if not isinstance(spec, (str, PriorSet, Separator)) and not hasattr(spec, "__fspath__"):
+        raise ConfigError(f"expected a bundled name, a folder or checkpoint stem, a PriorSet or a Separator; "
+                          f"got {type(spec).__name__}")
+    if isinstance(spec, Separator):
+        if method is not None or settings or encoder is not None:
+            raise ConfigError("a built separator takes no method, encoder or settings")
+        return spec
+    if method == "baseline" or (method is None and not isinstance(spec, PriorSet) and _is_baseline(spec)):
+        if settings or encoder is not None:
+            raise ConfigError(f"{spec} is a baseline separator; sampler settings and encoders apply to prior sets "
+                              f"only (got {sorted(settings) + (['encoder'] if encoder is not None else [])})")
+        return load_baseline(spec)
+    if method is None and not isinstance(spec, PriorSet) and not Path(spec).is_dir() \
+            and str(spec) not in bundled_prior_sets():
+        raise UnknownNameNotFoundError(
+            f"no prior set or baseline {str(spec)!r}: not a prior-set folder, a bundled prior set "
+            f"{bundled_prior_sets()}, a bundled baseline {bundled_baselines()} or a baseline checkpoint stem "
+            "(STEM.pt + STEM.json)")
+    method = method or "langevin"
+    if method not in PRIOR_METHODS:
+        raise ConfigError(f"unknown method {method!r}; expected 'baseline' or, for a prior set, one of "
+                          f"{list(PRIOR_METHODS)}")
+    if method == "variational" and settings:
+        raise ConfigError(f"variational separation is one encoder pass; it takes no sampler settings "
+                          f"(got {sorted(settings)})")
+    priors = spec if isinstance(spec, PriorSet) else load_priors(spec)
+    if method == "variational":
+        return VariationalSeparator(priors, encoder, seed=seed)
+    if method == "hybrid":
+        settings = {**settings, "init": "variational",
+                    "sigma_max": min(HYBRID_SIGMA_MAX, settings.get("sigma_max", HYBRID_SIGMA_MAX))}
+    config = make_config({**priors.sampler, **settings})
+    return LangevinSeparator(priors, config, seed=seed, encoder=encoder, progress=progress)
+
+
+def prior_set_separators(spec, *, encoder=None, seed: int | None = 0, **settings) -> list[Separator]:
+    """The benchmark rows of a prior set: its annealed separator, and where it has an encoder (its
+    own or ``encoder``) the variational and hybrid separators."""
+    from .encoders import own_encoder
+
+    priors = spec if isinstance(spec, PriorSet) else load_priors(spec)
+    rows = [load_separator(priors, "langevin", seed=seed, **settings)]
+    if encoder is not None or own_encoder(priors) is not None:
+        rows.append(load_separator(priors, "variational", encoder=encoder, seed=seed))
+        rows.append(load_separator(priors, "hybrid", encoder=encoder, seed=seed, **settings))
+    return rows
+
+
+def benchmark_separators(prior_sets: list, baselines: list, *, encoder=None, seed: int | None = 0,
+                         **settings) -> list[Separator]:
+    """The rows of a benchmark: every prior set's rows (:func:`prior_set_separators`, with the
+    sampler ``settings`` and ``seed``), then every baseline (names, stems or loaded separators)."""
+    rows = [sep for spec in prior_sets for sep in prior_set_separators(spec, encoder=encoder, seed=seed, **settings)]
+    return rows + [load_separator(spec) for spec in baselines]
+
+
+def langevin_separate(mix, priors: PriorSet | str | Path | None = None, *, seed: int | None = None,
+                      progress: bool = False, encoder=None, **settings) -> dict:
+    """Separate a mixture under independently trained priors; by default this runs the prior set's
+    benchmarked annealed procedure, which for every bundled set is the mask-space search (a MAP-like
+    estimate), and ``space="signal"`` runs signal-space annealed Langevin dynamics.
+
+    mix: ``(T,)`` or ``(C, T)`` float array at the priors' sample rate (channels separated
+    independently). priors: a :class:`PriorSet`, bundled name or folder (``None``: ``"toy"``).
+    settings: any :class:`~priorsep.separation.config.LangevinConfig` field over the set's own.
+    ``init="variational"`` starts from an encoder's posterior means (``encoder``: module or stem,
+    default the set's own). Returns ``{source name: array shaped like mix}``.
+    """
+    sep = load_separator(priors if priors is not None else "toy", "langevin", encoder=encoder, seed=seed,
+                         progress=progress, **settings)
+    return sep.separate(mix)
+
+
+def variational_separate(mix, priors: PriorSet | str | Path | None = None, *, encoder=None, seed: int | None = None,
+                         samples: int = 1):
+    """Separate in one pass with an amortised posterior q(s | m).
+
+    mix: ``(T,)`` or ``(C, T)`` float array at the priors' rate. priors: a :class:`PriorSet`,
+    bundled name or folder (``None``: :data:`DEFAULT_VARIATIONAL_SET`). encoder: module, stem, or
+    ``None`` for the set's own. Returns ``{source: posterior mean shaped like mix}``; with
+    ``samples > 1`` the pair ``(means, draws)``, ``draws[source]`` shaped ``(samples, *mix.shape)``.
+    """
+    if not isinstance(samples, (int, np.integer)) or isinstance(samples, bool) or samples < 1:
+        raise ConfigError(f"samples must be an integer >= 1, got {samples!r}")
+    sep = load_separator(priors if priors is not None else DEFAULT_VARIATIONAL_SET, "variational", encoder=encoder,
+                         seed=seed)
+    if samples == 1:
+        return sep.separate(mix)
+    return sep.separate_with_draws(mix, samples)

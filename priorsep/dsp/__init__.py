@@ -1,0 +1,1 @@
+"""Signal processing shared by separators and evaluation: the STFT, overlap-add over chunks, mask resynthesis."""

@@ -1,0 +1,115 @@
+"""The prior-based methods behind the :class:`~priorsep.separator.Separator` protocol.
+
+* :class:`LangevinSeparator`: the annealed separator of a prior set under a
+  :class:`~priorsep.separation.config.LangevinConfig`. With ``space="mask"`` (every bundled set's
+  benchmarked setting) it runs the mask-space *search*, a MAP-like estimate; with
+  ``space="signal"`` signal-space annealed Langevin dynamics. Its ``label`` says which.
+* :class:`VariationalSeparator`: one pass of a prior set's amortised posterior (encoder).
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ..data.audio import validate_mix
+from ..encoders import encoder_means, encoder_posterior, resolve_encoder
+from ..errors import ConfigError
+from ..priors.io import PriorSet
+from ..seeding import seeded_generator
+from ..separator import Separator
+from .config import LangevinConfig, make_config
+from .langevin import separate_tensor as anneal_chunks
+
+
+class _PriorSetSeparator(Separator):
+    """Names, rate and mixing weights come from the prior set."""
+
+    def __init__(self, priors: PriorSet):
+        if not isinstance(priors, PriorSet):
+            raise ConfigError(f"priors must be a PriorSet, a bundled set name or a folder; got {type(priors).__name__}")
+        self.priors = priors
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.priors.names)
+
+    @property
+    def sample_rate(self) -> int:
+        return self.priors.sample_rate
+
+    @property
+    def weights(self) -> list[float]:
+        return self.priors.weights
+
+
+def _folded(fn, mixes: torch.Tensor) -> torch.Tensor:
+    """Apply a one-channel ``fn((N, T)) -> (N, K, T)`` to ``mixes (B, C, T)``: ``(B, K, C, T)``."""
+    b, c, t = mixes.shape
+    est = fn(mixes.reshape(b * c, t))
+    return est.reshape(b, c, est.shape[1], t).transpose(1, 2)
+
+
+class LangevinSeparator(_PriorSetSeparator):
+    """Annealed separation under a prior set: the mask-space search or signal-space Langevin.
+
+    ``config``: the settings (default: the set's benchmarked ones, ``priors.sampler``). ``seed``:
+    every call to :meth:`separate` starts from this seed (``None``: fresh entropy each call).
+    ``encoder`` (for ``init="variational"``, the hybrid): an encoder module or stem, default the
+    set's own. ``progress``: the search's progress bar.
+    """
+
+    def __init__(self, priors: PriorSet, config: LangevinConfig | None = None, *, seed: int | None = 0,
+                 encoder=None, progress: bool = False):
+        super().__init__(priors)
+        self.config = config if config is not None else make_config(priors.sampler)
+        seeded_generator(seed)  # a bad seed is an error now, before any audio is read
+        self.seed, self.progress = seed, progress
+        self.encoder = resolve_encoder(priors, encoder) if self.config.init == "variational" else None
+
+    @property
+    def label(self) -> str:
+        method = "mask-search" if self.config.space == "mask" else "Langevin"
+        return f"{method}-{self.priors.kind}" + ("+var. init" if self.encoder is not None else "")
+
+    def separate_tensor(self, mixes: torch.Tensor) -> torch.Tensor:
+        generator = seeded_generator(self.seed)
+        init_fn = None
+        if self.encoder is not None:
+            init_fn = lambda x: encoder_means(self.encoder, x)  # noqa: E731
+        with torch.no_grad():
+            return _folded(lambda x: anneal_chunks(self.priors, x, self.config, generator, self.progress, init_fn),
+                           mixes)
+
+
+class VariationalSeparator(_PriorSetSeparator):
+    """One pass of an amortised posterior q(s | m): the posterior means, and draws on request.
+
+    ``encoder``: an encoder module or stem; ``None`` for the prior set's own. ``seed``: the draws'
+    seed (:meth:`separate_with_draws`).
+    """
+
+    def __init__(self, priors: PriorSet, encoder=None, *, seed: int | None = 0):
+        super().__init__(priors)
+        self.encoder = resolve_encoder(priors, encoder)
+        seeded_generator(seed)
+        self.seed = seed
+
+    @property
+    def label(self) -> str:
+        return f"variational-{self.priors.kind}"
+
+    def separate_tensor(self, mixes: torch.Tensor) -> torch.Tensor:
+        return _folded(lambda x: encoder_posterior(self.encoder, x)[0], mixes)
+
+    def separate_with_draws(self, mix, samples: int) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """``(means, draws)`` for ``mix (T,)`` or ``(C, T)``: ``means[source]`` shaped like the mix,
+        ``draws[source]`` ``(samples, *mix.shape)``. Their spread shows where the separation is unsure."""
+        if not isinstance(samples, (int, np.integer)) or isinstance(samples, bool) or samples < 1:
+            raise ConfigError(f"samples must be an integer >= 1, got {samples!r}")
+        arr = validate_mix(mix)
+        loc, scale = encoder_posterior(self.encoder, torch.from_numpy(np.atleast_2d(arr).copy()))
+        means = {name: loc[:, k].numpy().reshape(arr.shape) for k, name in enumerate(self.names)}
+        eps = torch.randn((samples, *loc.shape), generator=seeded_generator(self.seed), dtype=loc.dtype)
+        draws = loc + scale * eps
+        return means, {name: draws[:, :, k].numpy().reshape(samples, *arr.shape)
+                       for k, name in enumerate(self.names)}

@@ -1,0 +1,187 @@
+"""Smoke-run benchmarks/probes/*.py with tiny arguments (pyro-examples style: ``main(build_parser().parse_args(...))``).
+
+The scripts import by name: tests/benchmarks/conftest.py puts benchmarks/tools and benchmarks/probes on sys.path.
+"""
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+
+
+def test_tweedie_gain_script(tiny_toy_priors):
+    import tweedie_gain
+
+    out = tweedie_gain.main(tweedie_gain.build_parser().parse_args(
+        ["--priors", str(tiny_toy_priors), "--n", "1", "--length", "256", "--sigmas", "0.5"]))
+    assert len(out) == 4 and all(len(v) == 1 for v in out.values())
+    mixed = tweedie_gain.main(tweedie_gain.build_parser().parse_args(
+        ["--priors", str(tiny_toy_priors), "--n", "1", "--length", "256", "--sigmas", "0.5", "--input", "mixture"]))
+    assert mixed.keys() == out.keys() and mixed != out
+
+
+def test_period_discrimination_script(tiny_toy_priors, capsys):
+    import period_discrimination
+
+    out = period_discrimination.main(period_discrimination.build_parser().parse_args(
+        ["--priors", str(tiny_toy_priors), "--periods", "3", "40", "--length", "64"]))
+    assert sorted(out) == [3, 40] and all(r.shape == (4, 4) and np.isfinite(r).all() for r in out.values())
+    assert "P=40" in capsys.readouterr().out  # the margin lines
+
+
+def test_silence_margin_finetune_script(tiny_toy_priors, tmp_path):
+    import silence_margin_finetune
+
+    from priorsep.priors.io import load_prior
+
+    before = (tiny_toy_priors / "sine.pt").read_bytes()
+    silence_margin_finetune.main(silence_margin_finetune.build_parser().parse_args(
+        ["sine", str(tiny_toy_priors / "sine"), str(tmp_path / "sine"), "--steps", "2", "--crop", "64",
+         "--batch-size", "2"]))
+    assert load_prior(tmp_path / "sine").name == "sine"
+    assert (tiny_toy_priors / "sine.pt").read_bytes() == before  # the input checkpoint is untouched
+
+
+def test_factorgan_generator_probe_script():
+    import factorgan_generator_probe as probe
+
+    recs = probe.main(probe.build_parser().parse_args(
+        ["--steps", "2", "--every", "2", "--batch-size", "2", "--n", "1", "--length", "512", "--set", "n_fft=64",
+         "hop=16", "disc_bands=16", "harmonic_kernel=5", "levels=2", "features=4", "train_frames=8"]))
+    assert len(recs) == 1 and recs[0]["step"] == 2 and math.isfinite(recs[0]["median_si_sdri"])
+
+
+def test_factorgan_training_probe_script(tmp_path):
+    import factorgan_training_probe as probe
+
+    recs = probe.main(probe.build_parser().parse_args(
+        ["--out", str(tmp_path / "fg"), "--steps", "4", "--every", "2", "--batch-size", "2", "--n", "1", "--length",
+         "512", "--d-warmup", "1", "--aux-negatives", "0.5", "--paired", "4", "--threads", "1", "--set", "n_fft=64",
+         "hop=16", "disc_bands=16", "harmonic_kernel=5", "levels=2", "features=4", "train_frames=8", "disc_rows=8",
+         "disc_hidden=8"]))
+    assert [r["step"] for r in recs] == [2, 4] and all(math.isfinite(r["raw"]) for r in recs)
+    assert recs[0]["g"] is not None  # the generator moved after its one warm-up step
+
+
+def test_factorgan_training_probe_supervised_stage_validation_and_init(tmp_path):
+    import factorgan_training_probe as probe
+
+    tiny = ["--batch-size", "2", "--n", "1", "--length", "512", "--paired", "4", "--threads", "1", "--set", "n_fft=64",
+            "hop=16", "disc_bands=16", "harmonic_kernel=5", "levels=2", "features=4", "train_frames=8", "disc_rows=8",
+            "disc_hidden=8"]
+    recs = probe.main(probe.build_parser().parse_args(
+        ["--out", str(tmp_path / "fg"), "--steps", "4", "--every", "2", "--supervised-steps", "2",
+         "--supervised-weight", "1", "--pair-length", "300", "--val-items", "2"] + tiny))
+    assert recs[0]["supervised_mse"] is not None and recs[0]["d_marginal"] is None and recs[0]["g"] is None
+    assert recs[1]["g"] is not None and all(math.isfinite(r["val"]) for r in recs)
+    again = probe.main(probe.build_parser().parse_args(  # a further stage from the first run's separator
+        ["--out", str(tmp_path / "fg2"), "--steps", "2", "--every", "2", "--init", str(tmp_path / "fg")] + tiny))
+    assert again[0]["step"] == 2 and math.isfinite(again[0]["raw"])
+
+
+def test_factorgan_training_probe_starts_from_a_mask_encoder(tmp_path):
+    import factorgan_training_probe as probe
+
+    from priorsep.baselines.factorgan import FactorGAN
+    from priorsep.data.toy import TOY_SOURCES
+    from priorsep.errors import ConfigError
+    from priorsep.encoders import MaskEncoder, save_encoder
+
+    torch.manual_seed(0)
+    enc = MaskEncoder([0.25] * 4, hidden=4, levels=2, n_fft=64, hop=16, harmonics=(0.5, 1.0, 2.0), position=True)
+    torch.nn.init.normal_(enc.out.weight)
+    save_encoder(enc, tmp_path / "enc")
+    cfg = dict(sources=list(TOY_SOURCES), sample_rate=14700, mix_weights=[0.25] * 4, n_fft=64, hop=16, levels=2,
+               features=4, harmonics=[0.5, 1.0, 2.0], position=True, train_frames=8)
+    model = FactorGAN(cfg)
+    probe.init_from_encoder(model, str(tmp_path / "enc"))
+    spec = model.spectrogram(torch.randn(2, 200))
+    with torch.no_grad():  # with the noise channel's weights at zero, the masks are the encoder's
+        torch.testing.assert_close(model.masks(spec, torch.randn(spec.shape)), torch.softmax(enc.logits(spec), 1))
+    with pytest.raises(ConfigError, match="does not match"):
+        probe.init_from_encoder(FactorGAN({**cfg, "features": 8}), str(tmp_path / "enc"))
+
+
+def test_prior_samples_script(tiny_toy_priors, tmp_path):
+    import prior_samples
+
+    png = tmp_path / "s.png"
+    out = prior_samples.main(prior_samples.build_parser().parse_args(
+        ["--priors", str(tiny_toy_priors), "--n", "2", "--length", "512", "--png", str(png)]))
+    assert set(out) == {"sine", "square", "sawtooth", "triangle"} and png.stat().st_size > 0
+    # the toy data itself is periodic (peaky), the untrained flows' samples are noise
+    assert all(r["peaky_data"] > 0.3 and r["peaky"] < 0.2 for r in out.values())
+
+
+@pytest.mark.parametrize("order", ["jacobi", "gauss-seidel"])
+def test_residual_denoising_probe_meets_the_constraint(tmp_path, order):
+    import residual_denoising_probe as probe
+    from priorsep.priors.denoiser import DenoiserPrior
+    from priorsep.priors.io import PriorSet
+
+    priors = PriorSet([DenoiserPrior(dict(source=n, sample_rate=14700, sigma_min=0.01, sigma_max=1.0, mix_weight=0.25,
+                                          hidden=4, n_fft=64, hop=16, layers=1)).eval()
+                       for n in ("sine", "square", "sawtooth", "triangle")])
+    m = torch.randn(2, 256)
+    est = probe.residual_denoise(priors, m, [1.0, 0.1], order, torch.Generator().manual_seed(0))
+    assert est.shape == (2, 4, 256)
+    torch.testing.assert_close(est.mean(1), m, atol=1e-5, rtol=1e-5)  # toy mixing: the mean
+
+
+def test_residual_denoising_probe_script(tmp_path):
+    import residual_denoising_probe as probe
+    from priorsep.data.toy import TOY_SOURCES
+    from priorsep.priors.denoiser import DenoiserPrior
+    from priorsep.priors.io import save_prior
+
+    folder = tmp_path / "dn"
+    folder.mkdir()
+    for n in TOY_SOURCES:
+        save_prior(DenoiserPrior(dict(source=n, sample_rate=14700, sigma_min=0.01, sigma_max=1.0, mix_weight=0.25,
+                                      hidden=4, n_fft=64, hop=16, layers=1)).eval(), folder / n)
+    (folder / "priorset.json").write_text(json.dumps({"sources": list(TOY_SOURCES)}))
+    out = probe.main(probe.build_parser().parse_args(
+        ["--priors", str(folder), "--n", "1", "--length", "256", "--sigma-max", "1.0", "--n-levels", "2",
+         "--threads", "1"]))
+    assert len(out["per_source"]) == 4 and math.isfinite(out["median_si_sdri"]) and out["seconds_per_mix"] > 0
+
+
+def test_mode_ranking_probe_script(tiny_toy_priors, tmp_path):
+    import mode_ranking_probe as probe
+
+    assert probe.pair_swaps(3) == [(1, 0, 2), (2, 1, 0), (0, 2, 1)]
+    log = tmp_path / "rank.jsonl"
+    settings = '{"space": "mask", "mask_n_fft": 64, "mask_hop": 16, "n_levels": 2, "steps_per_level": 1}'
+    recs = probe.main(probe.build_parser().parse_args(
+        ["--priors", str(tiny_toy_priors), "--items", "0", "--length", "512", "--settings", settings,
+         "--refine-levels", "1", "--refine-steps", "1", "--sigmas", "0.05", "0.5", "--log", str(log)]))
+    assert len(recs) == 1 and len(log.read_text().splitlines()) == 1
+    cands = recs[0]["candidates"]
+    assert [tuple(c["perm"]) for c in cands] == [(0, 1, 2, 3)] + probe.pair_swaps(4)  # the estimate first
+    assert all(len(c["log_density"]) == 2 and all(math.isfinite(v) for v in c["log_density"]) for c in cands)
+    # a swap changes what each prior is asked to rate
+    assert len({tuple(c["log_density"]) for c in cands}) > 1
+    assert len(recs[0]["density_picks_best"]) == 2
+
+
+@pytest.mark.parametrize("extra", [[], ["--set", "disc_level=true"]])
+def test_factorgan_discriminator_check_script(extra):
+    import factorgan_discriminator_check as check
+
+    table = check.main(check.build_parser().parse_args(
+        ["--steps", "1", "--batch-size", "2", "--items", "3", "--threads", "1"] + extra))
+    assert list(table) == ["d_sine", "d_square", "d_sawtooth", "d_triangle"]
+    assert all(len(row) == 6 and all(math.isfinite(v) for v in row) for row in table.values())
+
+
+def test_factorgan_scripts_parse_config_overrides():
+    from factorgan_training_probe import config_overrides
+
+    from priorsep.errors import ConfigError
+
+    assert config_overrides(["disc_level=true", "harmonics=[1.0, 2.0]", "n_fft=64"]) == dict(
+        disc_level=True, harmonics=[1.0, 2.0], n_fft=64)
+    with pytest.raises(ConfigError, match="KEY=JSON"):
+        config_overrides(["disc_level"])
+
