@@ -57,7 +57,7 @@ def load_separator(spec: str | Path | PriorSet | Separator, method: str | None =
     (the encoder's posterior means) or ``"hybrid"`` (the annealing started from them at
     ``sigma_max <= HYBRID_SIGMA_MAX``). encoder: an encoder module or stem instead of the set's own.
     seed: the search's seed (same seed, same output). settings: any
-    :class:`~priorsep.separation.config.LangevinConfig` field, over the set's own.
+    :class:`~priorsep.separation.config.SamplerConfig` field, over the set's own.
     """
     if not isinstance(spec, (str, PriorSet, Separator)) and not hasattr(spec, "__fspath__"):
         raise ConfigError(f"expected a bundled name, a folder or checkpoint stem, a PriorSet or a Separator; "
@@ -90,7 +90,7 @@ def load_separator(spec: str | Path | PriorSet | Separator, method: str | None =
     if method == "hybrid":
         settings = {**settings, "init": "variational",
                     "sigma_max": min(HYBRID_SIGMA_MAX, settings.get("sigma_max", HYBRID_SIGMA_MAX))}
-    config = make_config({**priors.sampler, **settings})
+    config = make_config(settings, base=priors.sampler)
     return LangevinSeparator(priors, config, seed=seed, encoder=encoder, progress=progress)
 
 
@@ -123,7 +123,7 @@ def langevin_separate(mix, priors: PriorSet | str | Path | None = None, *, seed:
 
     mix: ``(T,)`` or ``(C, T)`` float array at the priors' sample rate (channels separated
     independently). priors: a :class:`PriorSet`, bundled name or folder (``None``: ``"toy"``).
-    settings: any :class:`~priorsep.separation.config.LangevinConfig` field over the set's own.
+    settings: any :class:`~priorsep.separation.config.SamplerConfig` field over the set's own.
     ``init="variational"`` starts from an encoder's posterior means (``encoder``: module or stem,
     default the set's own). Returns ``{source name: array shaped like mix}``.
     """

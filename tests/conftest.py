@@ -44,11 +44,16 @@ def gaussian_set():
     ])
 
 
+#: the tiny test sets' own sampler settings (as a priorset.json may carry): signal-space Langevin,
+#: which separates mixes of any length (the default mask search needs more than n_fft / 2 samples)
+TINY_SET_SAMPLER = {"space": "signal", "sigma_max": 1.0, "n_levels": 20, "steps_per_level": 20}
+
+
 def _toy_prior_folder(d, make):
     """Save ``make(name, seed=i, mix_weight=0.25)`` for every toy source into ``d``, with a priorset.json."""
     for i, name in enumerate(TOY_SOURCES):
         save_prior(make(name, seed=i, mix_weight=0.25), d / name)
-    (d / "priorset.json").write_text(json.dumps({"sources": list(TOY_SOURCES)}))
+    (d / "priorset.json").write_text(json.dumps({"sources": list(TOY_SOURCES), "langevin": TINY_SET_SAMPLER}))
     return d
 
 

@@ -171,10 +171,30 @@ def test_demo_example_smoke(tiny_toy_priors, tmp_path):
 
 
 def test_boolean_sampler_flags_take_true_or_false_and_reject_typos(capsys):
-    from priorsep.cli import _langevin_settings, build_parser
+    from priorsep.cli import build_parser
+    from priorsep.cli.common import langevin_settings
 
     args = build_parser().parse_args(["bench", "toy", "--polish-split", "TRUE", "--mask-assign", "no"])
-    assert _langevin_settings(args) == {"polish_split": True, "mask_assign": False}
+    assert langevin_settings(args) == {"polish_split": True, "mask_assign": False}
     with pytest.raises(SystemExit):
         build_parser().parse_args(["bench", "toy", "--polish-split", "ture"])
     assert "expected true or false, got 'ture'" in capsys.readouterr().err
+
+
+def test_commands_stay_thin():
+    """Every function of the CLI package (each command's ``run``, its parser, its helpers) fits on a screen:
+    the work is in the library (data selection: priorsep/data/select.py)."""
+    import ast
+
+    import priorsep.cli
+
+    folder = Path(priorsep.cli.__file__).parent
+    long = {f"{path.name}:{node.name}": node.end_lineno - node.lineno + 1
+            for path in folder.glob("*.py") for node in ast.walk(ast.parse(path.read_text()))
+            if isinstance(node, ast.FunctionDef) and node.end_lineno - node.lineno + 1 > 40}
+    assert long == {}
+
+
+def test_python_m_priorsep_runs_the_cli():
+    r = subprocess.run([sys.executable, "-m", "priorsep", "data", "--help"], capture_output=True, text=True)
+    assert r.returncode == 0 and "--soundfont" in r.stdout

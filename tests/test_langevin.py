@@ -9,7 +9,13 @@ from priorsep.mixing import mix
 from priorsep.priors.gaussian import GaussianPrior
 from priorsep.priors.io import PriorSet
 from priorsep.separation import langevin
-from priorsep.separation.config import LangevinConfig
+from priorsep.separation.config import SamplerConfig
+
+
+def signal_config(**settings) -> SamplerConfig:
+    """Signal-space Langevin from sigma 1 over 20 x 20 steps, with ``settings`` (flat keys) changed."""
+    return SamplerConfig().updated(**{"space": "signal", "sigma_max": 1.0, "n_levels": 20, "steps_per_level": 20,
+                                      **settings})
 from priorsep.separation.langevin import anneal, separate_tensor
 from priorsep import langevin_separate
 
@@ -34,11 +40,11 @@ def test_gaussian_priors_recover_known_posterior(constraint, weights):
     # one noise level, long enough to mix: the samples follow the posterior at that level, where the
     # prior is N(mu, v + sigma^2) and the mix likelihood has variance gamma^2 (0 for dirac)
     sl = 0.3
-    cfg = LangevinConfig(sigma_max=sl, sigma_min=sl, n_levels=1, steps_per_level=300, step_size=0.3,
+    cfg = signal_config(sigma_max=sl, sigma_min=sl, n_levels=1, steps_per_level=300, step_size=0.3,
                          constraint=constraint, gamma_scale=1.0, denoise=False)
     g = torch.Generator().manual_seed(0)
     samples = torch.stack([anneal(priors, m, cfg, g) for _ in range(8)])[:, 0]  # (chains, K, T)
-    noise_var = 0.0 if constraint == "dirac" else (cfg.gamma_scale * sl) ** 2
+    noise_var = 0.0 if constraint == "dirac" else (cfg.experimental.gamma_scale * sl) ** 2
     expected = gaussian_posterior(m[0, :4].numpy(), means, [v + sl**2 for v in variances], weights, noise_var)
     for k in range(2):
         # pool the 8 chains x 1024 repeats of each of the 4 mix values
@@ -51,7 +57,7 @@ def test_gaussian_priors_recover_known_posterior(constraint, weights):
 @pytest.mark.parametrize("select_below", [0.0, 0.5])
 def test_dirac_constraint_holds_exactly_with_chains(gaussian_set, select_below):
     m = torch.randn(2, 64, dtype=torch.float64)
-    cfg = LangevinConfig(n_levels=3, steps_per_level=5, n_chains=3, select_below=select_below)
+    cfg = signal_config(n_levels=3, steps_per_level=5, n_chains=3, select_below=select_below)
     s = anneal(gaussian_set, m, cfg, torch.Generator().manual_seed(0))
     assert s.shape == (2, 2, 64)
     torch.testing.assert_close(mix(s, gaussian_set.weights), m)
@@ -60,10 +66,10 @@ def test_dirac_constraint_holds_exactly_with_chains(gaussian_set, select_below):
 def test_chain_selection_picks_the_highest_posterior_density(gaussian_set, monkeypatch):
     """With zero steps of dynamics the best chain is the one closest to the posterior mode."""
     m = torch.zeros(1, 32, dtype=torch.float64)
-    cfg = LangevinConfig(n_levels=1, steps_per_level=1, step_size=1e-12, n_chains=16, denoise=False,
+    cfg = signal_config(n_levels=1, steps_per_level=1, step_size=1e-12, n_chains=16, denoise=False,
                          sigma_max=1.0, sigma_min=1.0)
     s_best = anneal(gaussian_set, m, cfg, torch.Generator().manual_seed(0))
-    many = [anneal(gaussian_set, m, LangevinConfig(**{**cfg.__dict__, "n_chains": 1}), torch.Generator().manual_seed(i))
+    many = [anneal(gaussian_set, m, cfg.updated(n_chains=1), torch.Generator().manual_seed(i))
             for i in range(16)]
     def lp(s):
         return sum(p.log_prob(s[:, k], 1.0) for k, p in enumerate(gaussian_set)).item()
@@ -77,7 +83,7 @@ def test_overlap_add_of_an_exact_split_reconstructs_the_mix(monkeypatch, gaussia
 
     monkeypatch.setattr(langevin, "anneal", identity_split)
     m = torch.randn(3, 1000, dtype=torch.float64)
-    out = separate_tensor(gaussian_set, m, LangevinConfig(chunk=128), torch.Generator())
+    out = separate_tensor(gaussian_set, m, signal_config(chunk=128), torch.Generator())
     assert out.shape == (3, 2, 1000)
     torch.testing.assert_close(out.sum(1), m)
 
@@ -85,7 +91,7 @@ def test_overlap_add_of_an_exact_split_reconstructs_the_mix(monkeypatch, gaussia
 def test_langevin_separate_shapes_seed_and_channels(gaussian_set):
     rng = np.random.default_rng(0)
     mono = rng.standard_normal(300).astype(np.float32)
-    kw = dict(priors=gaussian_set, n_levels=2, steps_per_level=3)
+    kw = dict(priors=gaussian_set, space="signal", n_levels=2, steps_per_level=3)
     a = langevin_separate(mono, seed=1, **kw)
     b = langevin_separate(mono, seed=1, **kw)
     c = langevin_separate(mono, seed=2, **kw)
@@ -126,15 +132,15 @@ def test_bad_settings_are_rejected(gaussian_set):
 
 def test_divergence_is_an_error_not_nan_output(gaussian_set):
     with pytest.raises(NumericalError, match="diverged"):
-        langevin_separate(np.ones(64), priors=gaussian_set, step_size=50.0, constraint="gaussian",
+        langevin_separate(np.ones(64), priors=gaussian_set, space="signal", step_size=50.0, constraint="gaussian",
                           gamma_scale=0.01, n_levels=2, steps_per_level=20)
 
 
 def test_predictor_only_sampler_runs_on_the_constraint_plane(gaussian_set):
     with pytest.raises(ValueError, match="steps_per_level"):
-        LangevinConfig(steps_per_level=0)
+        signal_config(steps_per_level=0)
     m = torch.randn(1, 128, dtype=torch.float64)
-    cfg = LangevinConfig(n_levels=60, steps_per_level=0, predictor=True, sigma_max=3.0)
+    cfg = signal_config(n_levels=60, steps_per_level=0, predictor=True, sigma_max=3.0)
     s = anneal(gaussian_set, m, cfg, torch.Generator().manual_seed(0))
     torch.testing.assert_close(mix(s, gaussian_set.weights), m)
     # reverse diffusion with exact scores lands near the posterior: residual of each source vs its

@@ -1,11 +1,11 @@
-"""The mask-space search (``LangevinConfig(space="mask")``, priorsep/separation/mask_space.py)."""
+"""The mask-space search (``SamplerConfig(space="mask")``, priorsep/separation/mask_space.py)."""
 import numpy as np
 import pytest
 import torch
 
 from priorsep.errors import ConfigError
 from priorsep.mixing import minimum_norm_split, mix
-from priorsep.separation.config import LangevinConfig
+from priorsep.separation.config import SamplerConfig
 from priorsep.separation.langevin import _log_densities, anneal
 from priorsep import langevin_separate
 from priorsep.dsp.masks import masked_sources
@@ -17,7 +17,7 @@ from .conftest import zero_mean_set
 def mask_config(**kw):
     base = dict(space="mask", sigma_max=0.3, sigma_min=0.01, n_levels=3, steps_per_level=10, mask_n_fft=64,
                 mask_hop=16)
-    return LangevinConfig(**{**base, **kw})
+    return SamplerConfig().updated(**{**base, **kw})
 
 
 @pytest.mark.parametrize("weights", [(1.0, 1.0, 1.0), (0.5, 0.25, 1.0)])

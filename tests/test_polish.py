@@ -120,7 +120,7 @@ def test_finish_refines_the_final_estimate_once_with_its_own_step_count(monkeypa
     """``finish_steps`` runs the refinement once more on what the search (and polish) returned, with
     ``finish_steps`` signal-space steps per level, drawing on the same generator afterwards."""
     import priorsep.separation.langevin as lang
-    from priorsep.separation.config import make_config
+    from priorsep.separation.config import SamplerConfig, make_config
     from priorsep.seeding import seeded_generator
 
     priors = zero_mean_set((1.0, 0.09, 0.01), (1.0, 1.0, 1.0))
@@ -130,14 +130,14 @@ def test_finish_refines_the_final_estimate_once_with_its_own_step_count(monkeypa
                 mask_hop=64, polish_sigma=0.05, polish_levels=2, polish_mask_steps=1, polish_signal_steps=2)
     calls = []
     inner = lang._anneal
-    monkeypatch.setattr(lang, "_anneal", lambda p, m, c, *a, **k: calls.append(c.steps_per_level) or inner(p, m, c, *a, **k))
+    monkeypatch.setattr(lang, "_anneal", lambda p, m, c, *a, **k: calls.append(c.schedule.steps_per_level) or inner(p, m, c, *a, **k))
 
     with torch.no_grad():
         g = seeded_generator(3)
-        plain = lang.anneal(priors, mixes, make_config(base), g)
+        plain = lang.anneal(priors, mixes, SamplerConfig().updated(**base), g)
         assert calls == []  # a mask search without refinements never runs signal-space Langevin
         config = make_config({**base, "finish_steps": 3})
-        by_hand = lang._refiner(priors, lang.replace(config, polish_signal_steps=3), g,
+        by_hand = lang._refiner(priors, config.updated(polish_signal_steps=3), g,
                                 lambda s, sg: lang._scores(priors, s, sg), lambda s, sg: lang._log_densities(priors, s, sg)
                                 )(plain, mixes)
         calls.clear()

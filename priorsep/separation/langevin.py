@@ -35,7 +35,6 @@ from __future__ import annotations
 import math
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import replace
 
 import torch
 from tqdm.auto import tqdm
@@ -48,7 +47,7 @@ from .mask_space import anneal_masks
 from ..dsp.overlap_add import chunk_starts, overlap_add
 from .polish import hard_frequency_split, polish
 from ..errors import ConfigError, NumericalError
-from .config import LangevinConfig
+from .config import SamplerConfig
 
 
 def _project(d: torch.Tensor, w: torch.Tensor, target: torch.Tensor | float = 0.0) -> torch.Tensor:
@@ -110,7 +109,7 @@ def _prior_threads(n_priors: int):
 def anneal(
     priors: PriorSet,
     mixes: torch.Tensor,
-    config: LangevinConfig,
+    config: SamplerConfig,
     generator: torch.Generator,
     progress: bool = False,
     init_fn=None,
@@ -130,30 +129,30 @@ def anneal(
             est = anneal_masks(priors, mixes, config, generator, progress, scores, densities, start)
         else:
             est = _anneal(priors, mixes, config, generator, progress, scores, init_fn)
-        if config.polish_rounds:
+        if config.polish.rounds:
             w = torch.tensor(priors.weights, dtype=mixes.dtype)
             split = None
-            if config.polish_split:
-                split = lambda s, m: hard_frequency_split(s, m, w, config.mask_n_fft, config.mask_hop)  # noqa: E731
-            est = polish(mixes, est, w, rounds=config.polish_rounds, n_swaps=config.polish_swaps,
+            if config.polish.split:
+                split = lambda s, m: hard_frequency_split(s, m, w, config.mask.n_fft, config.mask.hop)  # noqa: E731
+            est = polish(mixes, est, w, rounds=config.polish.rounds, n_swaps=config.polish.swaps,
                          refine=_refiner(priors, config, generator, scores, densities), log_densities=densities,
-                         sigma=config.sigma_min, split=split,
-                         split_swap=config.polish_split_swap, progress=progress)
-        if config.finish_steps:
-            finish = replace(config, polish_signal_steps=config.finish_steps)
+                         sigma=config.schedule.sigma_min, split=split,
+                         split_swap=config.polish.split_swap, progress=progress)
+        if config.experimental.finish_steps:
+            finish = config.updated(polish_signal_steps=config.experimental.finish_steps)
             est = _refiner(priors, finish, generator, scores, densities)(est, mixes)
         return est
 
 
-def _refiner(priors, config: LangevinConfig, generator, scores, densities):
+def _refiner(priors, config: SamplerConfig, generator, scores, densities):
     """``refine(sources (N, K, T), mixes (N, T))`` for :func:`~.polish.polish`: a mask search started
     from the sources (it can still trade partials between them), then signal-space Langevin (it can
     remove what the mask family cannot: the part of a partial that another source's overlaps)."""
-    common = dict(sigma_max=config.polish_sigma, n_levels=config.polish_levels, init="variational", n_chains=1,
+    common = dict(sigma_max=config.polish.sigma, n_levels=config.polish.levels, init="variational", n_chains=1,
                   constraint="dirac", predictor=False, polish_rounds=0, finish_steps=0)
-    mask = (replace(config, **common, space="mask", steps_per_level=config.polish_mask_steps, mask_assign=False)
-            if config.polish_mask_steps else None)
-    signal = replace(config, **common, space="signal", steps_per_level=config.polish_signal_steps, denoise=True)
+    mask = (config.updated(**common, space="mask", steps_per_level=config.polish.mask_steps, mask_assign=False)
+            if config.polish.mask_steps else None)
+    signal = config.updated(**common, space="signal", steps_per_level=config.polish.signal_steps, denoise=True)
 
     def refine(s, mixes):
         if mask is not None:
@@ -166,28 +165,28 @@ def _refiner(priors, config: LangevinConfig, generator, scores, densities):
 def _anneal(priors, mixes, config, generator, progress, scores, init_fn=None) -> torch.Tensor:
     """The sampler proper; ``scores(s, sigma)`` gives the per-source scores and log densities."""
     b, t = mixes.shape
-    k, c = len(priors), config.n_chains
+    k, c = len(priors), config.experimental.n_chains
     w = torch.tensor(priors.weights, dtype=mixes.dtype)
     m = mixes.repeat_interleave(c, 0)  # (B*C, T), chains of one mix adjacent
-    sigmas = geometric_sigmas(config.sigma_max, config.sigma_min, config.n_levels).tolist()
+    sigmas = geometric_sigmas(config.schedule.sigma_max, config.schedule.sigma_min, config.schedule.n_levels).tolist()
 
     def noise() -> torch.Tensor:
         return torch.randn(b * c, k, t, generator=generator, dtype=mixes.dtype)
 
     if config.init == "variational":
         on_plane = init_fn(mixes).to(mixes.dtype).repeat_interleave(c, 0)
-        if config.constraint == "dirac":
+        if config.experimental.constraint == "dirac":
             on_plane = _project(on_plane, w, m)
     else:
         on_plane = minimum_norm_split(m, priors.weights)
-    if config.constraint == "dirac":  # every init starts on the constraint plane
+    if config.experimental.constraint == "dirac":  # every init starts on the constraint plane
         s = on_plane + _project(sigmas[0] * noise(), w)
     else:
         s = (0.0 if config.init == "noise" else on_plane) + sigmas[0] * noise()
 
     def log_posterior(s, lp, gamma2):
         """Unnormalised log p(s | m) per chain, ``(B*C,)``."""
-        if config.constraint == "gaussian":
+        if config.experimental.constraint == "gaussian":
             return lp.sum(1) - (mix_sources(s, w.tolist()) - m).pow(2).sum(-1) / (2 * gamma2)
         return lp.sum(1)
 
@@ -197,53 +196,53 @@ def _anneal(priors, mixes, config, generator, progress, scores, init_fn=None) ->
 
     def posterior_score(s, sigma, gamma2):
         g, lp = scores(s, sigma)
-        if config.constraint == "gaussian":
+        if config.experimental.constraint == "gaussian":
             g = g - w[:, None] * (mix_sources(s, w.tolist()) - m)[:, None] / gamma2
         return g, lp
 
     def move(s, drift_scale, g, noise_var):
         step = drift_scale * g + math.sqrt(noise_var) * noise()
-        return s + (_project(step, w) if config.constraint == "dirac" else step)
+        return s + (_project(step, w) if config.experimental.constraint == "dirac" else step)
 
-    n_predict = len(sigmas) - 1 if config.predictor else 0
-    bar = tqdm(total=len(sigmas) * config.steps_per_level + n_predict, disable=not progress, desc="langevin", leave=False)
+    n_predict = len(sigmas) - 1 if config.experimental.predictor else 0
+    bar = tqdm(total=len(sigmas) * config.schedule.steps_per_level + n_predict, disable=not progress, desc="langevin", leave=False)
     for i, sigma in enumerate(sigmas):
-        gamma2 = (config.gamma_scale * sigma) ** 2
-        if config.predictor and i > 0:  # ancestral reverse-diffusion step from sigmas[i-1] down to sigma
+        gamma2 = (config.experimental.gamma_scale * sigma) ** 2
+        if config.experimental.predictor and i > 0:  # ancestral reverse-diffusion step from sigmas[i-1] down to sigma
             prev = sigmas[i - 1]
-            g, lp = posterior_score(s, prev, (config.gamma_scale * prev) ** 2)
+            g, lp = posterior_score(s, prev, (config.experimental.gamma_scale * prev) ** 2)
             s = move(s, prev**2 - sigma**2, g, prev**2 - sigma**2)
             bar.update()
-        eta = config.step_size * sigma**2
-        for _ in range(config.steps_per_level):
+        eta = config.signal.step_size * sigma**2
+        for _ in range(config.schedule.steps_per_level):
             g, lp = posterior_score(s, sigma, gamma2)
             s = move(s, eta, g, 2 * eta)
             bar.update()
         if not torch.isfinite(s).all():
             raise NumericalError(
-                f"Langevin diverged at sigma={sigma:.3g} (step_size={config.step_size}, constraint={config.constraint}); "
+                f"Langevin diverged at sigma={sigma:.3g} (step_size={config.signal.step_size}, constraint={config.experimental.constraint}); "
                 "use a smaller step_size"
             )
-        if c > 1 and sigma <= config.select_below:  # stop exploring: refine the best chain only
+        if c > 1 and sigma <= config.experimental.select_below:  # stop exploring: refine the best chain only
             s, m, c = keep_best(s, scores(s, sigma)[1], gamma2), mixes, 1
     bar.close()
 
     g, lp = scores(s, sigmas[-1])
-    if config.denoise:  # Tweedie: E[x | x + sigma eps] = x + sigma^2 score
+    if config.signal.denoise:  # Tweedie: E[x | x + sigma eps] = x + sigma^2 score
         s = s + sigmas[-1] ** 2 * g
-        if config.constraint == "dirac":
+        if config.experimental.constraint == "dirac":
             s = _project(s, w, m)
     return keep_best(s, lp, gamma2)
 
 
 def separate_tensor(
-    priors: PriorSet, mixes: torch.Tensor, config: LangevinConfig, generator: torch.Generator, progress: bool = False,
+    priors: PriorSet, mixes: torch.Tensor, config: SamplerConfig, generator: torch.Generator, progress: bool = False,
     init_fn=None,
 ) -> torch.Tensor:
     """Separate ``mixes (B, T)`` of any length into ``(B, K, T)``: half-overlapping chunks of
-    ``config.chunk`` samples, ``config.chunk_batch`` sampled together, cross-faded by overlap-add.
+    ``config.chunking.chunk`` samples, ``config.chunking.batch`` sampled together, cross-faded by overlap-add.
     ``progress``: the sampler's bar for a single chunk, a bar over chunks otherwise."""
-    n_chunks = len(chunk_starts(mixes.shape[-1], config.chunk, priors.length_multiple)[1]) * mixes.shape[0]
-    inner = progress and n_chunks <= config.chunk_batch
-    return overlap_add(lambda x: anneal(priors, x, config, generator, inner, init_fn), mixes, config.chunk,
-                       priors.length_multiple, config.chunk_batch, progress and not inner)
+    n_chunks = len(chunk_starts(mixes.shape[-1], config.chunking.chunk, priors.length_multiple)[1]) * mixes.shape[0]
+    inner = progress and n_chunks <= config.chunking.batch
+    return overlap_add(lambda x: anneal(priors, x, config, generator, inner, init_fn), mixes, config.chunking.chunk,
+                       priors.length_multiple, config.chunking.batch, progress and not inner)

@@ -1,4 +1,4 @@
-"""Annealed separation in the mixture's mask space (``LangevinConfig(space="mask")``).
+"""Annealed separation in the mixture's mask space (``SamplerConfig(space="mask")``).
 
 Each source is a soft share of the mixture's STFT,
 
@@ -57,34 +57,33 @@ def anneal_masks(priors, mixes: torch.Tensor, config, generator: torch.Generator
                  log_densities: LogDensities, init_estimates: torch.Tensor | None = None) -> torch.Tensor:
     """Separate ``mixes (B, T)`` in mask space; returns the best chain per mix, ``(B, K, T)``.
 
-    ``config``: a :class:`~priorsep.separation.langevin.LangevinConfig` with ``space="mask"``, whose
-    construction ran :func:`check_mask_settings` (``sigma_max``, ``sigma_min``, ``n_levels``, ``steps_per_level``, ``mask_lr``, ``mask_n_fft``,
-    ``mask_hop``, ``mask_distill``, ``mask_assign``, ``n_chains``, ``select_below``, ``init``).
+    ``config``: a checked :class:`~priorsep.separation.config.SamplerConfig` (its ``schedule``,
+    ``mask`` part, ``init`` and the experimental ``n_chains`` / ``select_below`` are read).
     ``scores(s (N, K, T), sigma)`` returns the per-source scores ``(N, K, T)`` and log densities
     ``(N, K)``; ``log_densities(s, sigma)`` the log densities alone (no backward pass), for ranking.
     ``init_estimates (B, K, T)``: the starting sources for ``init="variational"``.
     """
     b, t = mixes.shape
-    n_fft, hop = config.mask_n_fft, config.mask_hop
+    n_fft, hop = config.mask.n_fft, config.mask.hop
     if t <= n_fft // 2:
         raise ConfigError(f"space='mask' needs mixes longer than mask_n_fft / 2 = {n_fft // 2} samples, got {t}")
-    c = config.n_chains
+    c = config.experimental.n_chains
     w = torch.tensor(priors.weights, dtype=mixes.dtype)
     m = mixes.repeat_interleave(c, 0)  # chains of one mix adjacent
     spec = stft(m, n_fft, hop)
     est = None if init_estimates is None else init_estimates.to(mixes.dtype).repeat_interleave(c, 0)
     theta = initial_logits(m, w, spec.shape[-2], spec.shape[-1], config.init, generator, est, n_fft, hop)
     theta.requires_grad_(True)
-    opt = torch.optim.Adam([theta], lr=config.mask_lr)
+    opt = torch.optim.Adam([theta], lr=config.mask.lr)
     sources = lambda: masked_sources(theta, spec, w, n_fft, hop, t)  # noqa: E731
 
-    sigmas = geometric_sigmas(config.sigma_max, config.sigma_min, config.n_levels).tolist()
-    bar = tqdm(total=len(sigmas) * config.steps_per_level, disable=not progress, desc="mask search", leave=False)
+    sigmas = geometric_sigmas(config.schedule.sigma_max, config.schedule.sigma_min, config.schedule.n_levels).tolist()
+    bar = tqdm(total=len(sigmas) * config.schedule.steps_per_level, disable=not progress, desc="mask search", leave=False)
     for sigma in sigmas:
-        for _ in range(config.steps_per_level):
+        for _ in range(config.schedule.steps_per_level):
             with torch.enable_grad():  # callers separate under no_grad; the logits need their gradient
                 s = sources()
-            if config.mask_distill:  # the denoising residual s - D(s + sigma eps), see the module docstring
+            if config.mask.distill:  # the denoising residual s - D(s + sigma eps), see the module docstring
                 x = s.detach() + sigma * torch.randn(s.shape, generator=generator, dtype=s.dtype)
                 step = s.detach() - (x + sigma**2 * scores(x, sigma)[0])
             else:  # plain ascent on the smoothed log density at s
@@ -95,14 +94,14 @@ def anneal_masks(priors, mixes: torch.Tensor, config, generator: torch.Generator
             opt.step()
             bar.update()
         if not torch.isfinite(theta).all():
-            raise NumericalError(f"mask search diverged at sigma={sigma:.3g} (mask_lr={config.mask_lr}); "
+            raise NumericalError(f"mask search diverged at sigma={sigma:.3g} (mask_lr={config.mask.lr}); "
                                  "use a smaller mask_lr")
-        if c > 1 and sigma <= config.select_below:  # stop exploring: refine the best chain only
+        if c > 1 and sigma <= config.experimental.select_below:  # stop exploring: refine the best chain only
             theta, spec, c, opt = _keep_best_chain(theta, spec, opt, sources(), log_densities, sigma, b, c)
             sources = lambda: masked_sources(theta, spec, w, n_fft, hop, t)  # noqa: E731
     bar.close()
     with torch.no_grad():
-        if config.mask_assign:
+        if config.mask.assign:
             theta = reassign(theta.detach(), sources(), w, log_densities, sigmas[-1])
         s = sources()
         return s if c == 1 else s[_best_chains(s, log_densities, sigmas[-1], b, c)]
@@ -137,17 +136,3 @@ def _keep_best_chain(theta, spec, opt, s, log_densities: LogDensities, sigma: fl
     new.state[kept] = {"step": old["step"].clone(), "exp_avg": old["exp_avg"][best].clone(),
                        "exp_avg_sq": old["exp_avg_sq"][best].clone()}
     return kept, spec[best], 1, new
-
-
-def check_mask_settings(config) -> None:
-    """Errors for mask-space settings that cannot work, raised before any work is done."""
-    if config.constraint != "dirac":
-        raise ConfigError("space='mask' meets the mixture exactly; it takes constraint='dirac', "
-                          f"got {config.constraint!r}")
-    if config.predictor:
-        raise ConfigError("space='mask' has no reverse-diffusion predictor; set predictor=False")
-    if config.mask_lr <= 0 or not math.isfinite(config.mask_lr):
-        raise ConfigError(f"mask_lr must be positive and finite, got {config.mask_lr}")
-    if config.mask_n_fft < 2 or config.mask_hop < 1 or config.mask_hop > config.mask_n_fft // 2:
-        raise ConfigError(f"need mask_n_fft >= 2 and 1 <= mask_hop <= mask_n_fft / 2 (the inverse STFT must be "
-                          f"exact), got {config.mask_n_fft} and {config.mask_hop}")

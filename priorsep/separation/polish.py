@@ -1,4 +1,4 @@
-"""Swap-and-refine polishing of a finished separation (``LangevinConfig(polish_rounds=N)``).
+"""Swap-and-refine polishing of a finished separation (``polish_rounds=N``).
 
 An annealed search can end in a wrong mode: two priors holding each other's source (with a little
 of a third), or three sources moved round a cycle. No local move undoes that, since every state in

@@ -1,7 +1,7 @@
 """The prior-based methods behind the :class:`~priorsep.separator.Separator` protocol.
 
 * :class:`LangevinSeparator`: the annealed separator of a prior set under a
-  :class:`~priorsep.separation.config.LangevinConfig`. With ``space="mask"`` (every bundled set's
+  :class:`~priorsep.separation.config.SamplerConfig`. With ``space="mask"`` (every bundled set's
   benchmarked setting) it runs the mask-space *search*, a MAP-like estimate; with
   ``space="signal"`` signal-space annealed Langevin dynamics. Its ``label`` says which.
 * :class:`VariationalSeparator`: one pass of a prior set's amortised posterior (encoder).
@@ -17,7 +17,7 @@ from ..errors import ConfigError
 from ..priors.io import PriorSet
 from ..seeding import seeded_generator
 from ..separator import Separator
-from .config import LangevinConfig, make_config
+from .config import SamplerConfig, make_config
 from .langevin import separate_tensor as anneal_chunks
 
 
@@ -58,10 +58,10 @@ class LangevinSeparator(_PriorSetSeparator):
     set's own. ``progress``: the search's progress bar.
     """
 
-    def __init__(self, priors: PriorSet, config: LangevinConfig | None = None, *, seed: int | None = 0,
+    def __init__(self, priors: PriorSet, config: SamplerConfig | None = None, *, seed: int | None = 0,
                  encoder=None, progress: bool = False):
         super().__init__(priors)
-        self.config = config if config is not None else make_config(priors.sampler)
+        self.config = config if config is not None else make_config({}, base=priors.sampler)
         seeded_generator(seed)  # a bad seed is an error now, before any audio is read
         self.seed, self.progress = seed, progress
         self.encoder = resolve_encoder(priors, encoder) if self.config.init == "variational" else None

@@ -1,0 +1,114 @@
+"""What the commands share: thread setup, output checks, argument types, the Langevin sampler's flags
+and the separator a ``separate`` or ``bench musdb`` command line names."""
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+import torch
+
+from ..errors import ConfigError, OutputConflictError
+
+
+def set_threads() -> None:
+    """One thread per core, shared among the processes ``torchrun`` started on this node."""
+    local = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
+    torch.set_num_threads(max(1, len(os.sched_getaffinity(0)) // local))
+
+
+def output_stem(out: str, name: str) -> Path:
+    """``--out``: a checkpoint stem, or a folder (existing, or written with a trailing ``/``) that gets ``name``."""
+    path = Path(out)
+    if path.is_dir() or str(out).endswith("/"):
+        path = path / name
+    return path
+
+
+def check_output(out: Path, resume: bool, init: str | None) -> None:
+    """Training never silently replaces a checkpoint: an existing ``out`` continues only with
+    ``--resume`` (and only if its training state exists)."""
+    from ..checkpoint import checkpoint_paths, side_file
+
+    if init and same_checkpoint(init, out):
+        return  # refused by the command, with the message for that mistake
+    state, weights = side_file(out, ".train.pt"), checkpoint_paths(out)[0]
+    if resume:
+        if not state.is_file() and weights.is_file():
+            raise OutputConflictError(f"--resume: {weights} exists but has no training state {state.name} to resume "
+                                      "(a finished or copied model); choose another --out")
+    elif state.is_file() or weights.is_file():
+        raise OutputConflictError(f"{weights if weights.is_file() else state} exists; pass --resume to continue its "
+                                  "training, or choose another --out")
+
+
+def same_checkpoint(a: str | Path, b: str | Path) -> bool:
+    """Whether two checkpoint stems name the same weights file."""
+    from ..checkpoint import checkpoint_paths
+
+    return checkpoint_paths(a)[0].resolve() == checkpoint_paths(b)[0].resolve()
+
+
+def ratios(text: str) -> tuple[float, ...]:
+    """``"0.5,1,2"`` -> ``(0.5, 1.0, 2.0)``: positive numbers, or an argparse error."""
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        values = ()
+    if not values or any(not v > 0 for v in values):
+        raise argparse.ArgumentTypeError(f"expected comma-separated positive numbers, got {text!r}")
+    return values
+
+
+def bool_value(text: str) -> bool:
+    """``true/yes/1`` or ``false/no/0`` (any case); anything else is an error, not a silent False."""
+    value = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}.get(text.lower())
+    if value is None:
+        raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
+    return value
+
+
+def add_langevin_args(p: argparse.ArgumentParser) -> None:
+    """``--KEY`` per flat sampler setting (``priorsep.separation.config.FLAT_KEYS``), unset by default
+    (the prior set's benchmarked settings apply). The experimental settings are accepted but left
+    out of ``--help``."""
+    from ..separation.config import EXPERIMENTAL_KEYS, flat_defaults
+
+    g = p.add_argument_group("sampler (mask search or Langevin; defaults: the prior set's benchmarked settings)")
+    for key, default in flat_defaults().items():
+        flag = "--" + key.replace("_", "-")
+        hidden = key in EXPERIMENTAL_KEYS
+        if isinstance(default, bool):
+            g.add_argument(flag, type=bool_value, default=None, metavar="BOOL",
+                           help=argparse.SUPPRESS if hidden else f"true/false, default {default}")
+        else:
+            g.add_argument(flag, type=type(default), default=None,
+                           help=argparse.SUPPRESS if hidden else f"default {default}")
+
+
+def langevin_settings(args: argparse.Namespace) -> dict:
+    """The sampler settings given on the command line (unset flags left out)."""
+    from ..separation.config import flat_defaults
+
+    return {key: getattr(args, key) for key in flat_defaults() if getattr(args, key, None) is not None}
+
+
+def separator_spec(args: argparse.Namespace) -> str:
+    """What ``separate`` and ``bench musdb`` separate with: the baseline of ``--method baseline``,
+    else the prior set (default ``toy``; for ``--method variational`` the set whose bundled encoder separates)."""
+    from ..api import DEFAULT_VARIATIONAL_SET
+
+    if args.method == "baseline":
+        if not args.model:
+            raise ConfigError("--method baseline needs --model NAME (a bundled baseline such as waveunet-toy, "
+                              "or a checkpoint stem)")
+        return args.model
+    return args.priors or (DEFAULT_VARIATIONAL_SET if args.method == "variational" else "toy")
+
+
+def load_separator(args: argparse.Namespace, spec: str):
+    """The separator ``spec`` with ``--method``, ``--encoder``, ``--seed`` and the sampler flags."""
+    from ..api import load_separator as load
+
+    return load(spec, args.method, encoder=args.encoder, seed=args.seed or 0, progress=not args.quiet,
+                **langevin_settings(args))

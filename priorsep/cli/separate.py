@@ -1,0 +1,39 @@
+"""``priorsep separate``: separate mixture files into one wav per source."""
+from __future__ import annotations
+
+import argparse
+
+from .common import add_langevin_args, load_separator, separator_spec
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("separate", help="separate a mixture file into one wav per source")
+    p.add_argument("mix", nargs="+", help="mixture audio files (wav/flac/...) or folders of them")
+    p.add_argument("--priors", help="bundled prior set name or folder of checkpoints (default: toy; toy-wavenet "
+                   "for --method variational, whose bundled encoder separates)")
+    p.add_argument("--method", default="langevin", choices=["langevin", "variational", "baseline"],
+                   help="langevin (the priors), variational (the priors' encoder, see --encoder) or baseline "
+                   "(a trained Wave-U-Net / FactorGAN, see --model)")
+    p.add_argument("--encoder", help="--method variational, or langevin with --init variational: encoder checkpoint "
+                   "stem (default: the prior set's own)")
+    p.add_argument("--model", help="--method baseline: bundled baseline name (waveunet-toy) or checkpoint stem")
+    p.add_argument("--out", required=True, help="output folder: SOURCE.wav per source for a single file, "
+                   "else NAME/SOURCE.wav per input; inputs whose outputs exist are skipped")
+    p.add_argument("--jobs", type=int, default=1, help="worker processes (each gets an equal share of the cores); "
+                   "under torchrun, per rank")
+    p.add_argument("--resample", action="store_true", help="resample the mix to the priors' rate")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--quiet", action="store_true")
+    add_langevin_args(p)
+
+
+def run(args: argparse.Namespace) -> int:
+    from .. import distributed
+    from ..separation.files import separate_files
+
+    separator = load_separator(args, separator_spec(args))
+    counts = separate_files(args.mix, args.out, separator, resample=args.resample, jobs=args.jobs, quiet=args.quiet)
+    d = distributed.current()
+    rank = f" (rank {d.rank} of {d.world})" if d.enabled else ""
+    print(f"separated {counts['separated']} input(s) into {args.out}, skipped {counts['skipped']} finished{rank}")
+    return 0

@@ -1,0 +1,172 @@
+"""``priorsep train-baseline``: train a baseline separator (Wave-U-Net or FactorGAN)."""
+from __future__ import annotations
+
+import argparse
+
+import torch
+
+from .common import check_output, output_stem, same_checkpoint
+from ..errors import ConfigError, OutputConflictError
+
+# train-baseline's architecture flags (unset flags keep the model's defaults)
+BASELINE_ARCH_ARGS: dict[str, dict] = {
+    "levels": dict(type=int, help="U-Net levels (factorgan: the generator's frequency poolings)"),
+    "features": dict(type=int, help="waveunet: extra filters per level (F_c); factorgan: generator channels"),
+    "output_length": dict(type=int, help="waveunet: output samples per training crop (plus context)"),
+    "norm": dict(choices=["none", "batch"], help="waveunet: normalisation after each convolution"),
+}
+
+
+# train-baseline's per-model defaults (flags left unset). factorgan: the recipe of the bundled
+# factorgan-toy (benchmarks/recipes/train_toy_factorgan.sh), a supervised warm start and a supervised anchor
+# around the adversarial stage; the thesis's purely adversarial training (--supervised-steps 0
+# --supervised-weight 0 --d-warmup 0) collapsed on the toy data (benchmarks/results/baselines/README.md).
+TRAIN_BASELINE_DEFAULTS: dict[str, dict] = {
+    "waveunet": dict(steps=4000, lr=5e-4),
+    "factorgan": dict(steps=3000, lr=5e-5, d_lr=4e-4, r1=0.0, aux_negatives=0.5, d_warmup=100,
+                      supervised_steps=2000, supervised_lr=1e-3, supervised_weight=100.0),
+}
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("train-baseline", help="train a baseline separator (Wave-U-Net or FactorGAN)")
+    wun, fg = TRAIN_BASELINE_DEFAULTS["waveunet"], TRAIN_BASELINE_DEFAULTS["factorgan"]
+    p.add_argument("--model", required=True, choices=["waveunet", "factorgan"])
+    p.add_argument("--data", required=True, choices=["toy", "musdb"],
+                   help="'toy' or 'musdb' (a folder in the MUSDB wav layout, see --musdb-root)")
+    p.add_argument("--musdb-root", help="root of root/{train,test}/<track>/{mixture,SOURCE...}.wav")
+    p.add_argument("--sources", nargs="+", default=["vocals", "drums", "bass", "other"],
+                   help="--data musdb: the stems to separate (mixed by their sum)")
+    p.add_argument("--sample-rate", type=int, help="--data musdb: resample to this rate (default: the files')")
+    p.add_argument("--out", required=True, help="checkpoint stem (runs/wun -> runs/wun.pt + .json) or folder")
+    p.add_argument("--steps", type=int, help=f"training steps (default: waveunet {wun['steps']}, factorgan {fg['steps']})")
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--lr", type=float, help=f"learning rate (default: waveunet {wun['lr']}; factorgan {fg['lr']}, its adversarial "
+                   "generator updates)")
+    p.add_argument("--paired", type=int, default=None,
+                   help="number of distinct paired (mix, stems) items training may use (default: unlimited)")
+    p.add_argument("--val-items", type=int, default=64,
+                   help="held-out paired items: waveunet's early stopping; factorgan keeps the best-scoring checkpoint "
+                   "(0: the latest)")
+    p.add_argument("--patience", type=int, default=10, help="waveunet: validations without improvement before stopping")
+    _add_factorgan_args(p, fg)
+    arch = p.add_argument_group("architecture (default: the model's defaults)")
+    for key, kwargs in BASELINE_ARCH_ARGS.items():
+        arch.add_argument("--" + key.replace("_", "-"), **kwargs)
+    p.add_argument("--init", help="start from this checkpoint stem (a further training stage, e.g. lower lr)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the interrupted training in --out (from OUT.train.pt; starts fresh if none)")
+    p.add_argument("--checkpoint-every", type=int, default=200)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--quiet", action="store_true")
+
+
+def _add_factorgan_args(p: argparse.ArgumentParser, fg: dict) -> None:
+    gan = p.add_argument_group("factorgan training (see priorsep.training.factorgan.train_factorgan); defaults: the "
+                               "bundled factorgan-toy's recipe. The thesis's purely adversarial training: "
+                               "--supervised-steps 0 --supervised-weight 0 --d-warmup 0")
+    gan.add_argument("--d-lr", type=float, help=f"discriminators' learning rate (default {fg['d_lr']})")
+    gan.add_argument("--d-steps", type=int, default=1, help="discriminator updates per generator update")
+    gan.add_argument("--r1", type=float, help=f"R1 penalty weight on the discriminators (default {fg['r1']}; 0: none)")
+    gan.add_argument("--aux-negatives", type=float,
+                     help="weight in [0, 1) of the marginal discriminators' auxiliary negatives (other, leaky and "
+                     f"quiet solo sources; default {fg['aux_negatives']})")
+    gan.add_argument("--d-warmup", type=int, help=f"discriminator-only steps before the generator moves (default {fg['d_warmup']})")
+    gan.add_argument("--supervised-steps", type=int,
+                     help="the generator's first updates fit the --paired items' stems (MSE) before the adversarial "
+                     f"ones (default {fg['supervised_steps']})")
+    gan.add_argument("--supervised-lr", type=float, help=f"learning rate of those supervised updates (default {fg['supervised_lr']})")
+    gan.add_argument("--supervised-weight", type=float,
+                     help=f"weight of that MSE in the adversarial generator loss afterwards (default "
+                     f"{fg['supervised_weight']}; 0: adversarial only)")
+
+
+def apply_model_defaults(args: argparse.Namespace) -> None:
+    """Flags left unset take ``--model``'s defaults (TRAIN_BASELINE_DEFAULTS)."""
+    for key, value in TRAIN_BASELINE_DEFAULTS[args.model].items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+
+
+def baseline_config(args: argparse.Namespace, sources: list[str], rate: int, weights) -> dict:
+    """A fresh baseline's config: what it separates, at which rate and mixing, the architecture flags given, this run's training."""
+    config = dict(sources=sources, sample_rate=rate, mix_weights=weights,
+                  training=dict(steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
+                                paired=args.paired))
+    for key in BASELINE_ARCH_ARGS:
+        if getattr(args, key) is not None:
+            config[key] = getattr(args, key)
+    return config
+
+
+def next_stage(args: argparse.Namespace, config: dict, sources: list[str], out):
+    """``--init``: a further training stage, the checkpoint's architecture and weights, this run's record
+    (the checkpoint's own appended to its ``training_history``)."""
+    from ..baselines.io import load_baseline
+
+    if same_checkpoint(args.init, out):
+        raise OutputConflictError("--init and --out are the same checkpoint; a new stage never overwrites its input")
+    model = load_baseline(args.init)
+    if model.kind != args.model or model.names != sources:
+        raise ConfigError(f"--init checkpoint is a {model.kind} for {model.names}, not a {args.model} for {sources}")
+    history = model.config.get("training_history", []) + [
+        {**model.config.get("training", {}), "trained_steps": model.config.get("trained_steps"),
+         "paired_items": model.config.get("paired_items")}]
+    model.config.update(training=config["training"], training_history=history)
+    model.train()
+    return model
+
+
+def fit_waveunet(args: argparse.Namespace, model, paired_set, out, paired: int) -> None:
+    from ..training.waveunet import train_waveunet
+
+    train_set = paired_set(model.input_length, "train", paired)
+    val_set = paired_set(model.input_length, "valid", args.val_items)
+    model.config["training_data"] = train_set.describe()
+    model.config["validation_data"] = val_set.describe()
+    train_waveunet(model, train_set, val_set, out, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
+                   seed=args.seed, checkpoint_every=args.checkpoint_every, patience=args.patience,
+                   quiet=args.quiet)
+
+
+def fit_factorgan(args: argparse.Namespace, model, paired_set, sources: list[str], out, paired: int) -> None:
+    from ..data.select import unpaired_solo_crops
+    from ..training.factorgan import train_factorgan
+
+    crop = model.config.get("crop", 16384)
+    solo = unpaired_solo_crops(args.data, sources, paired_set, crop, args.seed)
+    pairs = paired_set(crop, "train", paired)
+    val_set = paired_set(crop, "valid", args.val_items) if args.val_items else None
+    model.config["training_data"] = (f"unpaired solo crops: {[d.describe() for d in solo]}; "
+                                     f"paired: {pairs.describe()}")
+    train_factorgan(model, solo, pairs, out, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
+                    seed=args.seed, checkpoint_every=args.checkpoint_every, quiet=args.quiet, paired=paired,
+                    d_lr=args.d_lr, d_steps=args.d_steps, r1=args.r1, aux_negatives=args.aux_negatives,
+                    d_warmup=args.d_warmup, supervised_steps=args.supervised_steps,
+                    supervised_lr=args.supervised_lr, supervised_weight=args.supervised_weight, val_set=val_set)
+
+
+def run(args: argparse.Namespace) -> int:
+    from .. import distributed
+    from ..baselines.io import baseline_kinds, load_baseline
+    from ..checkpoint import checkpoint_paths
+    from ..data.select import paired_crops
+
+    apply_model_defaults(args)
+    out = output_stem(args.out, f"{args.model}-{args.data}")
+    check_output(out, args.resume, args.init)
+    paired_set, sources, rate, weights = paired_crops(args.data, args.sources, args.seed, musdb_root=args.musdb_root,
+                                                      sample_rate=args.sample_rate)
+    config = baseline_config(args, sources, rate, weights)
+    torch.manual_seed(args.seed)
+    model = next_stage(args, config, sources, out) if args.init else baseline_kinds()[args.model](config)
+    paired = args.paired or 10**9
+    if args.model == "waveunet":
+        fit_waveunet(args, model, paired_set, out, paired)
+    else:
+        fit_factorgan(args, model, paired_set, sources, out, paired)
+    best = load_baseline(out)
+    weights_path, cfg_path = checkpoint_paths(out)
+    if distributed.current().is_main:
+        print(f"saved {weights_path} and {cfg_path} (step {best.config.get('trained_steps')})")
+    return 0
