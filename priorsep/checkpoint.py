@@ -1,5 +1,7 @@
-"""Checkpoint files shared by priors, baselines and trainers: a state_dict (``.pt``) next to a JSON
-config (``.json``), both written atomically (temp file + rename), loaded with ``weights_only=True``."""
+"""Checkpoint files shared by priors, baselines, encoders and trainers: a state_dict (``.pt``) next to
+a JSON config (``.json``), both written atomically (temp file + rename), loaded with
+``weights_only=True``. :func:`save_model` / :func:`load_model` are the one pair every model family
+uses; the config names the model's class for :mod:`priorsep.registry`."""
 from __future__ import annotations
 
 import io
@@ -7,11 +9,13 @@ import json
 import os
 import tempfile
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
 import torch
 from .errors import CheckpointError, CheckpointNotFoundError, UnknownNameNotFoundError, brief
+from .registry import checkpoint_keys, resolve
 
 
 def _atomic_write(path: Path, write) -> None:
@@ -113,6 +117,39 @@ def read_checkpoint(stem: str | Path, what: str = "checkpoint") -> tuple[dict, d
     except Exception as e:  # torch raises several types for truncated/garbage files
         raise CheckpointError(f"corrupt {what.split()[0]} weights {weights}: {brief(e)}") from None
     return config, state
+
+
+def save_model(model, stem: str | Path, family: str, extra: dict | None = None, *, config: dict | None = None) -> None:
+    """Save ``stem.pt`` (``model.state_dict()``) and ``stem.json``: ``config`` (default ``model.config``)
+    and ``extra``, then what loading needs: ``kind``, ``model_class``, ``module`` (the defining
+    class's module, imported on load if its kind is not registered yet; see :mod:`priorsep.registry`)
+    and ``priorsep_version``. ``family``: ``"prior"``, ``"baseline"`` or ``"encoder"``."""
+    from .version import __version__
+
+    weights, config_path = checkpoint_paths(stem)
+    cfg = {**(model.config if config is None else config), **(extra or {}), **checkpoint_keys(family, model),
+           "priorsep_version": __version__}
+    atomic_torch_save(model.state_dict(), weights)
+    atomic_json_save(cfg, config_path)
+
+
+def load_model(stem: str | Path, family: str, *, check: Callable[[dict], None] | None = None,
+               build: Callable[[type, dict], object] | None = None):
+    """The ``family`` model saved at ``stem`` (eval mode): its class from the config
+    (:func:`priorsep.registry.resolve`), built by ``build(cls, config)`` (default ``cls(config)``),
+    then its weights. ``check(config)`` runs first (e.g. that an encoder fits the priors)."""
+    weights, config_path = checkpoint_paths(stem)
+    config, state = read_checkpoint(stem, f"{family} checkpoint")
+    if check is not None:
+        check(config)
+    cls = resolve(family, config, config_path)
+    model = cls(config) if build is None else build(cls, config)
+    try:
+        model.load_state_dict(state)
+    except Exception as e:
+        raise CheckpointError(f"{family} weights {weights} do not fit their config ({brief(e)}); "
+                              "the .json and .pt are from different models") from None
+    return model.eval()
 
 
 def read_training_state(path: str | Path, device: torch.device | str = "cpu") -> dict:

@@ -112,7 +112,7 @@ def test_prior_set_carries_its_sampler_settings(tmp_path):
     """priorset.json's "langevin" settings are the set's defaults; explicit arguments win."""
     for name in ("sine", "square"):
         save_prior(tiny_flow(name), tmp_path / name)
-    fast = {"n_levels": 2, "steps_per_level": 1, "step_size": 0.1}
+    fast = {"space": "signal", "n_levels": 2, "steps_per_level": 1, "step_size": 0.1}
     (tmp_path / "priorset.json").write_text(json.dumps({"sources": ["sine", "square"], "langevin": fast}))
     ps = load_priors(tmp_path)
     assert ps.sampler == fast
@@ -134,3 +134,99 @@ def test_trim_log_drops_records_after_the_resumed_step(tmp_path):
     trim_log(log, 5)
     assert [json.loads(line)["step"] for line in log.read_text().splitlines()] == [1, 2, 3, 4, 5]
     trim_log(tmp_path / "missing.log.jsonl", 3)  # nothing to trim: no error
+
+
+def test_checkpoints_record_their_module_and_the_registry_lists_the_core_families(tmp_path):
+    from priorsep import registry
+    from priorsep.baselines.io import baseline_kinds
+
+    save_prior(tiny_flow(), tmp_path / "sine")
+    cfg = json.loads((tmp_path / "sine.json").read_text())
+    assert cfg["kind"] == "flow" and cfg["model_class"] == "FlowPrior" and cfg["module"] == "priorsep.priors.flow"
+    assert {"flow", "wavenet", "gaussian"} <= set(registry.kinds("prior"))
+    assert {"waveunet", "factorgan"} <= set(baseline_kinds()) <= set(registry.kinds("baseline"))
+    assert {"Encoder", "MaskEncoder"} <= set(registry.kinds("encoder"))
+    with pytest.raises(ValueError, match="already registered"):
+        @registry.register("prior")
+        class Impostor(torch.nn.Module):
+            kind = "flow"
+    with pytest.raises(ValueError, match="unknown model family"):
+        registry.kinds("vocoder")
+
+
+def test_unknown_kinds_and_untrusted_modules_are_checkpoint_errors(tmp_path):
+    from priorsep.errors import CheckpointError
+
+    save_prior(tiny_flow(), tmp_path / "sine")
+    good = json.loads((tmp_path / "sine.json").read_text())
+    cases = {"nothing recorded": ({"kind": "nope"}, "unknown prior kind 'nope'"),
+             "standard library": ({"kind": "nope", "module": "antigravity"}, "standard-library"),
+             "not importable": ({"kind": "nope", "module": "no_such_package_xyz.priors"}, "not importable"),
+             "missing submodule": ({"kind": "nope", "module": "priorsep.no_such_module"}, "failed"),
+             "not a module name": ({"kind": "nope", "module": "../evil"}, "not a module name"),
+             "module without it": ({"kind": "nope", "module": "priorsep.priors.flow"}, "not defined in its module")}
+    for what, (change, message) in cases.items():
+        (tmp_path / "sine.json").write_text(json.dumps({**good, **change}))
+        with pytest.raises(CheckpointError, match=message):
+            load_prior(tmp_path / "sine")
+    assert "antigravity" not in __import__("sys").modules
+
+
+def test_a_user_family_loads_through_the_module_its_checkpoint_recorded(tmp_path, monkeypatch):
+    import sys
+    import textwrap
+
+    from priorsep import registry
+
+    name = "priorsep_test_user_prior"
+    (tmp_path / f"{name}.py").write_text(textwrap.dedent('''
+        import torch
+        from priorsep.priors.base import Prior
+        from priorsep.registry import register
+
+        @register("prior")
+        class ScaledGaussian(Prior):
+            kind = "test-scaled-gaussian"
+
+            def __init__(self, config):
+                super().__init__(config)
+                self.scale = torch.nn.Parameter(torch.ones(()))
+
+            def log_prob(self, x, sigma):
+                return -0.5 * (x / self.scale).pow(2).sum(-1)
+    '''))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        module = __import__(name)
+        prior = module.ScaledGaussian(dict(source="a", sample_rate=8000))
+        with torch.no_grad():
+            prior.scale.fill_(2.0)
+        save_prior(prior, tmp_path / "a")
+        assert json.loads((tmp_path / "a.json").read_text())["module"] == name
+        del registry._REGISTRY["prior"]["test-scaled-gaussian"], sys.modules[name]  # a fresh process
+        back = load_prior(tmp_path / "a")
+        assert type(back).__module__ == name and back.scale.detach().item() == 2.0
+    finally:
+        registry._REGISTRY["prior"].pop("test-scaled-gaussian", None)
+        sys.modules.pop(name, None)
+
+
+def test_encoders_write_mix_weights_and_bundled_encoders_with_the_old_key_still_load(tmp_path):
+    from priorsep.encoders import Encoder, load_encoder, save_encoder
+    from priorsep.priors.io import BUNDLED_DIR
+
+    enc = Encoder([0.25, 0.75], hidden=4, levels=2)
+    save_encoder(enc, tmp_path / "enc", {"sources": ["a", "b"]})
+    cfg = json.loads((tmp_path / "enc.json").read_text())
+    assert cfg["mix_weights"] == [0.25, 0.75] and "weights" not in cfg
+    assert cfg["kind"] == "encoder" and cfg["model_class"] == "Encoder"
+    assert cfg["module"] == "priorsep.encoders.networks"
+    back = load_encoder(tmp_path / "enc")
+    assert back.config["weights"] == [0.25, 0.75] and "mix_weights" not in back.config
+    for name in ("toy", "toy-wavenet"):  # written before the rename: "weights", no "module"
+        old = json.loads((BUNDLED_DIR / name / "encoder.json").read_text())
+        assert "weights" in old and "mix_weights" not in old and "module" not in old
+        assert load_encoder(BUNDLED_DIR / name / "encoder").config["weights"] == old["weights"]
+    save_prior(tiny_flow(), tmp_path / "sine")
+    with pytest.raises(ValueError, match="not an encoder checkpoint"):
+        load_encoder(tmp_path / "sine")

@@ -26,7 +26,6 @@ TRANSFORMS = {
     "conv1x1": lambda: InvConv1x1(4),
     "dct": lambda: BlockDCT(4),
     "coupling": lambda: AffineCoupling(4, hidden=6, n_layers=2),
-    "coupling_unet": lambda: AffineCoupling(4, hidden=6, n_layers=0, levels=2),
 }
 
 
@@ -55,7 +54,7 @@ def test_transform_logdet_matches_autograd_jacobian(name):
         torch.testing.assert_close(ld[b], torch.linalg.slogdet(jac)[1])
 
 
-BASES = {"learned": {}, "dct": {"basis": "dct"}, "unet": {"unet_levels": 1}}
+BASES = {"learned": {}, "dct": {"basis": "dct"}}  # U-Net conditioners: tests/experimental/test_unet_flow.py
 
 
 @pytest.mark.parametrize("basis", BASES)
@@ -121,16 +120,3 @@ def test_dct_basis_is_the_orthonormal_dct():
     torch.testing.assert_close(z, torch.from_numpy(dct(x.numpy(), type=2, norm="ortho", axis=1)).float(), atol=1e-5, rtol=1e-5)
     with pytest.raises(ValueError, match="basis"):
         tiny_flow(basis="fourier")
-
-
-def test_unet_conditioner_sees_the_whole_window_and_sets_the_length_multiple():
-    prior = _randomised(tiny_flow(unet_levels=3))
-    assert prior.length_multiple == 4 * 2**3
-    x = torch.randn(1, 64, dtype=torch.float64, requires_grad=True)
-    prior.log_prob(x, 0.2)[0].backward()
-    # with only 2 WaveNet layers a change at the last sample could not reach the first ones
-    y = x.detach().clone()
-    y[0, -1] += 1.0
-    z0 = prior.transform(x.detach().view(1, 1, 64), context=torch.tensor([[math.log(0.2)]], dtype=torch.float64))[0]
-    z1 = prior.transform(y.view(1, 1, 64), context=torch.tensor([[math.log(0.2)]], dtype=torch.float64))[0]
-    assert (z1 - z0)[..., 0].abs().max() > 1e-6

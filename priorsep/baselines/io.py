@@ -3,44 +3,35 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..version import __version__
-from ..checkpoint import atomic_json_save, atomic_torch_save, checkpoint_paths, read_checkpoint
+from ..checkpoint import checkpoint_paths, load_model, save_model
+from ..registry import kinds, register
 from .base import BaselineSeparator
-from ..errors import CheckpointError, UnknownNameNotFoundError, brief
+from ..errors import UnknownNameNotFoundError
 
 BUNDLED_DIR = Path(__file__).resolve().parent / "bundled"
 
 
 def baseline_kinds() -> dict[str, type[BaselineSeparator]]:
-    """``kind -> class`` of every baseline model."""
+    """``kind -> class`` of every baseline model registered (:mod:`priorsep.registry`), the built-in
+    Wave-U-Net and FactorGAN included (imported here, on first use)."""
     from .factorgan import FactorGAN
     from .waveunet import WaveUNet
 
-    return {cls.kind: cls for cls in (WaveUNet, FactorGAN)}
+    for cls in (WaveUNet, FactorGAN):
+        register("baseline")(cls)
+    return kinds("baseline")
 
 
 def save_baseline(model: BaselineSeparator, stem: str | Path) -> None:
-    """Save ``stem.pt`` (state_dict) and ``stem.json`` (config with kind and library version)."""
-    weights, config = checkpoint_paths(stem)
-    cfg = {**model.config, "kind": model.kind, "model_class": type(model).__name__, "priorsep_version": __version__}
-    atomic_torch_save(model.state_dict(), weights)
-    atomic_json_save(cfg, config)
+    """Save ``stem.pt`` (state_dict) and ``stem.json`` (config with kind, module and library version;
+    the sources' mixing weights are ``mix_weights``)."""
+    save_model(model, stem, "baseline")
 
 
 def load_baseline(stem: str | Path) -> BaselineSeparator:
     """Load a baseline from ``stem.pt`` + ``stem.json`` (eval mode)."""
-    config, state = read_checkpoint(stem, "baseline checkpoint")
-    kinds = baseline_kinds()
-    if config.get("kind") not in kinds:
-        raise CheckpointError(f"unknown baseline kind {config.get('kind')!r} in {checkpoint_paths(stem)[1]}; "
-                         f"expected one of {sorted(kinds)}")
-    model = kinds[config["kind"]](config)
-    try:
-        model.load_state_dict(state)
-    except Exception as e:
-        raise CheckpointError(f"baseline weights {checkpoint_paths(stem)[0]} do not fit their config ({brief(e)}); "
-                              "the .json and .pt are from different models") from None
-    return model.eval()
+    baseline_kinds()  # the built-in kinds
+    return load_model(stem, "baseline")
 
 
 def bundled_baselines() -> list[str]:

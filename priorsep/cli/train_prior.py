@@ -12,7 +12,7 @@ from ..errors import ConfigError, OutputConflictError
 ARCH_ARGS: dict[str, dict] = {
     "squeeze": dict(type=int, help="flow: samples per squeezed position"),
     "n_blocks": dict(type=int, help="flow: coupling blocks"),
-    "hidden": dict(type=int, help="flow: conditioner channels; denoiser: U-Net channels"),
+    "hidden": dict(type=int, help="flow: conditioner channels"),
     "n_layers": dict(type=int, help="flow: conditioner layers; wavenet: dilated layers"),
     "sigma_data": dict(type=float, help="flow: typical std of the clean audio (inputs are scaled to unit variance)"),
     "network": dict(choices=["stft", "unet"], help="denoiser: STFT complex mask (default) or time-domain U-Net"),
@@ -33,10 +33,16 @@ ARCH_ARGS: dict[str, dict] = {
 }
 
 
+#: flags of the experimental wing (priorsep.experimental: denoiser priors, U-Net flows, off-manifold
+#: training): accepted, left out of --help
+EXPERIMENTAL_ARGS = ("network", "n_fft", "hop", "layers", "harmonics", "global_context", "levels", "unet_levels",
+                     "off_manifold")
+
+
 def add_parser(sub) -> None:
     p = sub.add_parser("train-prior", help="train one source prior on solo stems")
-    p.add_argument("--kind", default="flow", choices=["flow", "wavenet", "denoiser"],
-                   help="flow (exact density), wavenet (autoregressive) or denoiser (diffusion-style score network)")
+    p.add_argument("--kind", default="flow", choices=["flow", "wavenet", "denoiser"], metavar="{flow,wavenet}",
+                   help="flow (exact density) or wavenet (autoregressive)")
     p.add_argument("--source", required=True, help="source name, e.g. sine or bass")
     p.add_argument("--data", required=True, help="'toy', 'musdb' (this source's stems of a MUSDB-layout folder, see "
                    "--musdb-root) or a folder of solo wav/flac files of this source")
@@ -54,12 +60,13 @@ def add_parser(sub) -> None:
     p.add_argument("--n-sources", type=int, default=4, help="number of sources (for --mixing mean)")
     arch = p.add_argument_group("architecture (default: the family's defaults)")
     for key, kwargs in ARCH_ARGS.items():
-        arch.add_argument("--" + key.replace("_", "-"), **kwargs)
+        hidden = {"help": argparse.SUPPRESS} if key in EXPERIMENTAL_ARGS else {}
+        arch.add_argument("--" + key.replace("_", "-"), **{**kwargs, **hidden})
     p.add_argument("--dsm-weight", type=float, default=0.0,
                    help="weight of denoising score matching next to maximum likelihood (trains the score)")
-    p.add_argument("--off-manifold", type=float, default=0.0,
-                   help="denoiser: fraction of each batch given as the source at a reduced level plus generic "
-                   "pitched tones, denoised to the clean source (teaches the denoiser mixture-like inputs)")
+    # experimental (denoiser): the fraction of each batch given as the source at a reduced level plus
+    # generic pitched tones, denoised to the clean source
+    p.add_argument("--off-manifold", type=float, default=0.0, help=argparse.SUPPRESS)
     p.add_argument("--init", help="fine-tune from this checkpoint stem instead of a fresh model")
     p.add_argument("--resume", action="store_true",
                    help="continue the interrupted training in --out (from OUT.train.pt; starts fresh if none)")
@@ -112,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
     from ..checkpoint import checkpoint_paths
     from ..data.select import solo_crops
     from ..mixing import mixing_weights
-    from ..priors.io import PRIOR_KINDS
+    from ..priors.io import build_prior
     from ..training.prior import train_prior
 
     dataset, mixing, n_sources = solo_crops(args.data, args.source, args.crop, args.seed, musdb_root=args.musdb_root,
@@ -122,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
     check_output(out, args.resume, args.init)
     config = prior_config(args, dataset, mixing, weight)
     torch.manual_seed(args.seed)
-    prior = fine_tune_prior(args, config, out) if args.init else PRIOR_KINDS[args.kind](config)
+    prior = fine_tune_prior(args, config, out) if args.init else build_prior({**config, "kind": args.kind})
     log = train_prior(
         prior, dataset, out, steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
         checkpoint_every=args.checkpoint_every, dsm_weight=args.dsm_weight, off_manifold=args.off_manifold,

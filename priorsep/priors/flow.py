@@ -9,13 +9,14 @@ nflows 0.14's versions do not fit (its affine scale ``sigmoid(x+2)+1e-3`` can on
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
 from nflows.transforms import CompositeTransform, Permutation, Transform
 from torch import nn
 
-from .unet import UNetConditioner
+from ..registry import register
 from .base import Prior, as_sigma
 from ..errors import ConfigError, InvalidAudioError
 
@@ -171,13 +172,16 @@ class WaveNetConditioner(nn.Module):
 class AffineCoupling(Transform):
     """x_b -> x_b * exp(s) + t with (s, t) = conditioner(x_a, log sigma); s = c * tanh(raw / c).
 
-    ``levels`` = 0: a :class:`WaveNetConditioner` of ``n_layers``; > 0: a :class:`UNetConditioner`."""
+    The conditioner is a :class:`WaveNetConditioner` of ``hidden`` channels and ``n_layers``, or
+    ``conditioner(in_channels, out_channels)`` (a module ``(x_a, log_sigma) -> (s, t)``, zero at
+    initialisation so that the coupling starts as the identity)."""
 
-    def __init__(self, channels: int, hidden: int, n_layers: int, scale_bound: float = 3.0, levels: int = 0):
+    def __init__(self, channels: int, hidden: int, n_layers: int, scale_bound: float = 3.0,
+                 conditioner: Callable[[int, int], nn.Module] | None = None):
         super().__init__()
         self.half = channels // 2
         out = 2 * (channels - self.half)
-        self.net = (UNetConditioner(self.half, out, hidden, levels) if levels
+        self.net = (conditioner(self.half, out) if conditioner is not None
                     else WaveNetConditioner(self.half, out, hidden, n_layers))
         self.scale_bound = scale_bound
 
@@ -196,13 +200,15 @@ class AffineCoupling(Transform):
         return torch.cat([za, (zb - t) * (-s).exp()], 1), -s.sum(dim=(1, 2))
 
 
+@register("prior")
 class FlowPrior(Prior):
     """Noise-conditioned normalizing-flow prior over mono waveforms ``(batch, time)``.
 
     Config keys: ``squeeze`` (16), ``n_blocks`` (8), ``hidden`` (32), ``n_layers`` (5),
-    ``scale_bound`` (3.0), ``sigma_data`` (0.5), ``basis`` (``"learned"``), ``unet_levels`` (0: WaveNet
-    conditioners; > 0: U-Net conditioners that see the whole window), plus the common ones
-    (``source``, ``sample_rate``, ``sigma_min``, ``sigma_max``, ...).
+    ``scale_bound`` (3.0), ``sigma_data`` (0.5), ``basis`` (``"learned"``), plus the common ones
+    (``source``, ``sample_rate``, ``sigma_min``, ``sigma_max``, ...). ``unet_levels`` must be 0
+    here: U-Net conditioners are the experimental ``priorsep.experimental.UNetFlowPrior``
+    (kind ``"unet-flow"``), a subclass that overrides :meth:`conditioner`.
 
     ``basis="learned"``: each block is ActNorm, a learned invertible 1x1 conv and a coupling.
     ``basis="dct"``: the squeezed frames go through a fixed orthonormal DCT, the bins are split
@@ -218,11 +224,12 @@ class FlowPrior(Prior):
         config = {**self.defaults, **config}
         if config["basis"] not in ("learned", "dct"):
             raise ConfigError(f"flow basis must be 'learned' or 'dct', got {config['basis']!r}")
+        self._check_conditioner(config)
         super().__init__(config)
         c = config["squeeze"]
         blocks = [SigmaScale(config["sigma_data"]), Squeeze1d(c)]
         coupling = lambda: AffineCoupling(c, config["hidden"], config["n_layers"], config["scale_bound"],  # noqa: E731
-                                          config["unet_levels"])
+                                          self.conditioner)
         if config["basis"] == "dct":
             blocks += [BlockDCT(c), Permutation(torch.cat([torch.arange(0, c, 2), torch.arange(1, c, 2)]))]
             swap = torch.roll(torch.arange(c), c // 2)
@@ -233,9 +240,20 @@ class FlowPrior(Prior):
                 blocks += [ActNorm1d(c), InvConv1x1(c), coupling()]
         self.transform = CompositeTransform(blocks)
 
+    def _check_conditioner(self, config: dict) -> None:
+        if int(config.get("unet_levels") or 0) != 0:
+            raise ConfigError(f"unet_levels={config['unet_levels']}: U-Net coupling conditioners are experimental; "
+                              "build the flow as kind 'unet-flow' (priorsep.experimental.UNetFlowPrior, or "
+                              "priorsep.priors.io.build_prior)")
+
+    def conditioner(self, in_channels: int, out_channels: int) -> nn.Module:
+        """Each coupling's conditioner: a :class:`WaveNetConditioner` of ``hidden`` channels and
+        ``n_layers`` layers."""
+        return WaveNetConditioner(in_channels, out_channels, self.config["hidden"], self.config["n_layers"])
+
     @property
     def length_multiple(self) -> int:
-        return int(self.config["squeeze"]) * 2 ** int(self.config["unet_levels"])
+        return int(self.config["squeeze"])
 
     def _context(self, x, sigma):
         return as_sigma(sigma, x.shape[0], x).log().unsqueeze(-1)

@@ -9,10 +9,12 @@ import math
 
 import torch
 
+from ..registry import register
 from .base import Prior, as_sigma
 from ..errors import ConfigError
 
 
+@register("prior")
 class GaussianPrior(Prior):
     """Config keys: ``mean`` (float), ``variance`` (float > 0) plus the common ones."""
 

@@ -1,4 +1,4 @@
-"""Checkpoints (state_dict + JSON config, written atomically) and prior sets."""
+"""Prior checkpoints (state_dict + JSON config, written atomically) and prior sets."""
 from __future__ import annotations
 
 import json
@@ -6,45 +6,36 @@ import math
 from pathlib import Path
 from typing import Iterator
 
-from ..version import __version__
-from ..checkpoint import atomic_json_save, atomic_torch_save, checkpoint_paths, read_checkpoint, user_path
+from ..checkpoint import load_model, save_model, user_path
+from ..registry import KindTable, resolve
 from .base import Prior
-from .denoiser import DenoiserPrior
-from .flow import FlowPrior
-from .gaussian import GaussianPrior
-from .wavenet import WaveNetPrior
+from .flow import FlowPrior  # noqa: F401  (importing a family registers it)
+from .gaussian import GaussianPrior  # noqa: F401
+from .wavenet import WaveNetPrior  # noqa: F401
 from ..errors import (CheckpointError, CheckpointNotFoundError, ConfigError, SampleRateError, UnknownNameError,
-                      UnknownNameNotFoundError, brief)
+                      UnknownNameNotFoundError)
 
-PRIOR_KINDS: dict[str, type[Prior]] = {cls.kind: cls for cls in (FlowPrior, WaveNetPrior, DenoiserPrior, GaussianPrior)}
+#: ``kind -> class`` of every prior family, the experimental ones (:mod:`priorsep.experimental`)
+#: imported on first use: ``PRIOR_KINDS["flow"](config)``. See :mod:`priorsep.registry`.
+PRIOR_KINDS = KindTable("prior")
 BUNDLED_DIR = Path(__file__).resolve().parent / "bundled"
 
 
 def save_prior(prior: Prior, stem: str | Path) -> None:
-    """Save ``stem.pt`` (state_dict) and ``stem.json`` (config with kind and library version)."""
-    weights, config = checkpoint_paths(stem)
-    cfg = {**prior.config, "kind": prior.kind, "model_class": type(prior).__name__, "priorsep_version": __version__}
-    atomic_torch_save(prior.state_dict(), weights)
-    atomic_json_save(cfg, config)
+    """Save ``stem.pt`` (state_dict) and ``stem.json`` (config with kind, module and library version).
+    The config's ``mix_weight`` is this one source's mixing weight."""
+    save_model(prior, stem, "prior")
 
 
 def build_prior(config: dict) -> Prior:
-    kind = config.get("kind")
-    if kind not in PRIOR_KINDS:
-        raise CheckpointError(f"unknown prior kind {kind!r} in checkpoint config; expected one of {sorted(PRIOR_KINDS)}")
-    return PRIOR_KINDS[kind](config)
+    """A new prior of the family ``config["kind"]`` names (an experimental family's module is
+    imported on demand; a flow config with ``unet_levels`` > 0 is the experimental U-Net flow)."""
+    return resolve("prior", config)(config)
 
 
 def load_prior(stem: str | Path) -> Prior:
     """Load one prior from ``stem.pt`` + ``stem.json`` (eval mode)."""
-    config, state = read_checkpoint(stem, "prior checkpoint")
-    prior = build_prior(config)
-    try:
-        prior.load_state_dict(state)
-    except Exception as e:
-        raise CheckpointError(f"prior weights {checkpoint_paths(stem)[0]} do not fit their config ({brief(e)}); "
-                              "the .json and .pt are from different models") from None
-    return prior.eval()
+    return load_model(stem, "prior")
 
 
 class PriorSet:

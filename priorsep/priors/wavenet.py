@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..registry import register
 from .base import Prior, as_sigma
 from ..errors import InvalidAudioError
 
@@ -102,6 +103,7 @@ class CausalWaveNet(nn.Module):
         return torch.cat(ys, 1), torch.stack(outs, -1)
 
 
+@register("prior")
 class WaveNetPrior(Prior):
     """Noise-conditioned autoregressive prior over mono waveforms ``(batch, time)``.
 

@@ -13,7 +13,6 @@ from tqdm.auto import tqdm
 
 from .. import distributed
 from ..checkpoint import append_log, atomic_torch_save, read_log, read_training_state, side_file, trim_log
-from ..data.interference import off_manifold_offset
 from ..errors import ConfigError, NumericalError
 from ..priors.base import Prior
 from ..priors.io import save_prior
@@ -44,9 +43,10 @@ def train_prior(
     sampler, which only sees the score, cannot find the sources. The DSM term (a second-order
     backward pass, ~2x the cost per step) trains the score directly.
 
-    ``off_manifold`` (denoiser priors only): the fraction of each batch whose input is the source
-    at a reduced level plus generic pitched tones (:func:`priorsep.data.interference.off_manifold_offset`),
-    still denoised to the clean source: what the separator's mixture-like states need.
+    ``off_manifold`` (experimental; priors with an ``off_manifold_offset(clean, sigma, generator,
+    fraction)`` hook, i.e. :class:`priorsep.experimental.DenoiserPrior`): the fraction of each batch
+    whose input the hook offsets (the denoiser: the source at a reduced level plus generic pitched
+    tones), still denoised to the clean source: what the separator's mixture-like states need.
 
     ``dataset[i]`` must return a ``(length,)`` tensor deterministic in ``i``; batch ``b`` uses items
     ``b * batch_size ...`` and its noise comes from a generator seeded by (seed, b), so a resumed run
@@ -61,11 +61,11 @@ def train_prior(
     state_path, log_path = side_file(out, ".train.pt"), side_file(out, ".log.jsonl")
     sigma_min, sigma_max = float(prior.config["sigma_min"]), float(prior.config["sigma_max"])
     denoiser = hasattr(prior, "denoising_loss")  # trained by denoising alone (no density to maximise)
-    if off_manifold and not denoiser:
-        raise ConfigError(f"off_manifold training needs a denoiser prior, not {prior.kind!r}")
+    if off_manifold and not (denoiser and hasattr(prior, "off_manifold_offset")):
+        raise ConfigError(f"off_manifold training needs a prior with an off_manifold_offset hook (the experimental "
+                          f"denoiser prior), not {prior.kind!r}")
     if not 0 <= off_manifold <= 1:
         raise ConfigError(f"off_manifold is a fraction of each batch in [0, 1], got {off_manifold}")
-    sample_rate = float(prior.config["sample_rate"])
 
     d = distributed.current()
     part = d.shard(batch_size)
@@ -91,7 +91,7 @@ def train_prior(
         x = torch.stack([dataset[step * batch_size + j] for j in range(batch_size)])
         sigma = sample_training_sigmas(batch_size, sigma_min, sigma_max, generator=g)
         eps = torch.randn(x.shape, generator=g)
-        offset = off_manifold_offset(x, sigma, sample_rate, g, off_manifold)[rows].to(d.device) if off_manifold else None
+        offset = prior.off_manifold_offset(x, sigma, g, off_manifold)[rows].to(d.device) if off_manifold else None
         return x[rows].to(d.device), sigma[rows].to(d.device), eps[rows].to(d.device), offset
 
     if start == 0 and d.enabled:

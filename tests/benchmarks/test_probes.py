@@ -117,7 +117,7 @@ def test_prior_samples_script(tiny_toy_priors, tmp_path):
 @pytest.mark.parametrize("order", ["jacobi", "gauss-seidel"])
 def test_residual_denoising_probe_meets_the_constraint(tmp_path, order):
     import residual_denoising_probe as probe
-    from priorsep.priors.denoiser import DenoiserPrior
+    from priorsep.experimental.denoiser import DenoiserPrior
     from priorsep.priors.io import PriorSet
 
     priors = PriorSet([DenoiserPrior(dict(source=n, sample_rate=14700, sigma_min=0.01, sigma_max=1.0, mix_weight=0.25,
@@ -132,7 +132,7 @@ def test_residual_denoising_probe_meets_the_constraint(tmp_path, order):
 def test_residual_denoising_probe_script(tmp_path):
     import residual_denoising_probe as probe
     from priorsep.data.toy import TOY_SOURCES
-    from priorsep.priors.denoiser import DenoiserPrior
+    from priorsep.experimental.denoiser import DenoiserPrior
     from priorsep.priors.io import save_prior
 
     folder = tmp_path / "dn"

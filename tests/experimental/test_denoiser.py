@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from priorsep.errors import ConfigError
-from priorsep.priors.denoiser import DenoiserPrior
+from priorsep.experimental.denoiser import DenoiserPrior
 from priorsep.priors.io import PriorSet, load_prior, save_prior
 
 
@@ -36,8 +36,8 @@ def test_langevin_with_untrained_denoisers_recovers_the_gaussian_posterior_mean(
     priors = PriorSet([tiny(0), DenoiserPrior({**tiny(1).config, "source": "b"}).eval()])
     m = np.sin(np.arange(256) / 5).astype(np.float32)
     copies = np.repeat(m[None], 64, 0)  # 64 independent posterior samples (one per "channel")
-    est = langevin_separate(copies, priors=priors, seed=0, n_levels=3, steps_per_level=50, sigma_max=0.3,
-                            sigma_min=0.01, n_chains=1)
+    est = langevin_separate(copies, priors=priors, seed=0, space="signal", n_levels=3, steps_per_level=50,
+                            sigma_max=0.3, sigma_min=0.01, n_chains=1)
     np.testing.assert_allclose(est["a"] + est["b"], copies, atol=1e-4)  # dirac constraint
     # posterior: s_a = m/2 + N(0, 0.125) per sample; the mean of 64 draws is within ~0.04 of m/2
     assert np.abs(est["a"].mean(0) - m / 2).mean() < 0.08
@@ -82,7 +82,7 @@ def test_log_prob_gradient_is_the_score():
 
 
 def test_harmonic_stacking_reads_the_partials():
-    from priorsep.priors.denoiser import STFTMaskNet
+    from priorsep.experimental.denoiser import STFTMaskNet
 
     net = STFTMaskNet(64, 16, 4, 1, harmonics=(0.5, 1.0, 3.0))
     spec = torch.randn(1, 33, 5, dtype=torch.complex64)
@@ -98,7 +98,7 @@ def test_harmonic_stacking_reads_the_partials():
 def test_global_context_sees_the_whole_spectrum_and_window():
     """A bin's output must depend on a far-away bin (other frequency, other frame) with global
     context, and not without it (5 x 3 layers reach ~11 bins and frames)."""
-    from priorsep.priors.denoiser import STFTMaskNet
+    from priorsep.experimental.denoiser import STFTMaskNet
 
     outs = {}
     for context in (False, True):

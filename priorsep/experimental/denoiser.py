@@ -1,4 +1,5 @@
-"""Denoiser prior: a noise-conditioned denoiser D(x, sigma) ~ E[s | s + sigma eps = x], the score
+"""Denoiser prior (experimental: measured as not separating, ``benchmarks/results/denoiser/README.md``):
+a noise-conditioned denoiser D(x, sigma) ~ E[s | s + sigma eps = x], the score
 network of a diffusion model (EDM preconditioning, Karras et al. 2022), trained by denoising alone.
 
 Its score comes from Tweedie's formula, grad log p(x | sigma) = (D(x, sigma) - x) / sigma^2: one
@@ -20,7 +21,9 @@ from torch import nn
 from ..errors import ConfigError
 from ..schedule import geometric_sigmas
 from ..dsp.stft import istft, stft
-from .base import Prior, as_sigma
+from ..priors.base import Prior, as_sigma
+from ..registry import register
+from .interference import off_manifold_offset
 from .unet import UNetConditioner
 
 
@@ -94,6 +97,7 @@ class _WithScore(torch.autograd.Function):
         return grad[:, None] * score, None, None
 
 
+@register("prior")
 class DenoiserPrior(Prior):
     """Config keys: ``network`` ("stft": :class:`STFTMaskNet` with ``n_fft`` (1024), ``hop`` (256),
     ``layers`` (5), ``harmonics`` ([1.0]: no stacking) and ``global_context`` (False); "unet": a time-domain U-Net with
@@ -135,11 +139,19 @@ class DenoiserPrior(Prior):
                        offset: torch.Tensor | None = None) -> torch.Tensor:
         """EDM's weighted squared error per sample, ``(batch,)``: unit-scale at every sigma. The input
         is ``clean + offset + sigma * eps`` and the target ``clean`` (``offset``: off-manifold
-        training, :mod:`priorsep.data.interference`)."""
+        training, :meth:`off_manifold_offset`)."""
         s = sigma[:, None]
         d = self.denoise(clean + s * eps + (0 if offset is None else offset), sigma)
         weight = (s**2 + self.config["sigma_data"] ** 2) / (s * self.config["sigma_data"]) ** 2
         return (weight * (d - clean) ** 2).mean(-1)
+
+    def off_manifold_offset(self, clean: torch.Tensor, sigma: torch.Tensor, generator: torch.Generator,
+                            fraction: float) -> torch.Tensor:
+        """The training hook of off-manifold training (``train_prior(..., off_manifold=fraction)``):
+        what to add to a fraction of the clean crops ``(B, T)`` so that they hold the source at a
+        reduced level plus generic pitched tones (:func:`priorsep.experimental.interference.off_manifold_offset`),
+        still denoised to the clean source."""
+        return off_manifold_offset(clean, sigma, float(self.config["sample_rate"]), generator, fraction)
 
     def _energy(self, x: torch.Tensor, d: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
         total = s**2 + self.config["sigma_data"] ** 2

@@ -1,9 +1,9 @@
-"""Off-manifold training inputs for denoiser priors (priorsep.data.interference)."""
+"""Off-manifold training inputs for denoiser priors (priorsep.experimental.interference)."""
 import numpy as np
 import pytest
 import torch
 
-from priorsep.data.interference import harmonic_tones, off_manifold_offset
+from priorsep.experimental.interference import harmonic_tones, off_manifold_offset
 from priorsep.errors import ConfigError
 
 
@@ -37,7 +37,7 @@ def test_offset_fraction_level_cap_and_determinism():
 
 def test_training_uses_the_offsets_and_rejects_them_for_flows(tmp_path):
     from priorsep.data.toy import ToySourceCrops
-    from priorsep.priors.denoiser import DenoiserPrior
+    from priorsep.experimental.denoiser import DenoiserPrior
     from priorsep.priors.flow import FlowPrior
     from priorsep.training.prior import train_prior
 

@@ -1,5 +1,5 @@
-"""A noise-conditioned non-causal 1-D U-Net: the flow's U-Net coupling conditioner and the
-denoiser prior's network."""
+"""A noise-conditioned non-causal 1-D U-Net: the experimental U-Net flow's coupling conditioner
+(:mod:`priorsep.experimental.unet_flow`) and the denoiser prior's ``network="unet"``."""
 from __future__ import annotations
 
 import torch

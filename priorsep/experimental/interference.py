@@ -1,5 +1,6 @@
 """Off-manifold training inputs for denoiser priors: the source at a reduced level plus generic
-harmonic tones, with the clean source as the denoising target.
+harmonic tones, with the clean source as the denoising target. Experimental: what the denoiser
+prior's ``off_manifold_offset`` hook returns to ``train_prior(..., off_manifold=P)``.
 
 Why: a denoiser trained on ``s + sigma eps`` alone never sees an input that holds anything but
 its source and white noise, and on a mixture it returns most of the mixture (measured on the toy
