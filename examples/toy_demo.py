@@ -79,7 +79,8 @@ def main(args: argparse.Namespace) -> dict:
         print(f"{i:<6}" + "".join(f"{a:>10.1f} /{b:>6.1f}" for a, b in zip(sdr, sdri)))
     sdri_all = np.stack([r[1] for r in rows])
     print(f"median SI-SDRi over all sources: {np.median(sdri_all):.2f} dB; "
-          f"{seconds / args.n:.1f} s per mix ({seconds / (args.n * args.length / data.sample_rate):.1f} s per s of audio)")
+          f"{seconds / args.n:.1f} s per mix "
+          f"({seconds / (args.n * args.length / data.sample_rate):.1f} s per s of audio)")
     baseline_scores = {}
     for name in args.baselines:  # the supervised / adversarial references on the same mixes
         model = priorsep.baselines.load(name)

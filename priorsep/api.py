@@ -52,7 +52,8 @@ def load_separator(spec: str | Path | PriorSet | Separator, method: str | None =
     spec: a bundled prior set (``"toy"``, ``"toy-wavenet"``, ``"band"``), a folder of prior
     checkpoints, a loaded :class:`~priorsep.priors.io.PriorSet`, a bundled baseline
     (``"waveunet-toy"``, ...) or a baseline checkpoint stem (``STEM.pt`` + ``STEM.json``).
-    method: ``"baseline"`` for a baseline (implied by its name), or for a prior set ``"langevin"`` (default: the annealed separator with the set's
+    method: ``"baseline"`` for a baseline (implied by its name), or for a prior set ``"langevin"``
+    (default: the annealed separator with the set's
     benchmarked settings, which for every bundled set is the mask-space search), ``"variational"``
     (the encoder's posterior means) or ``"hybrid"`` (the annealing started from them at
     ``sigma_max <= HYBRID_SIGMA_MAX``). encoder: an encoder module or stem instead of the set's own.

@@ -104,7 +104,8 @@ def read_checkpoint(stem: str | Path, what: str = "checkpoint") -> tuple[dict, d
     weights, config_path = checkpoint_paths(stem)
     for p in (weights, config_path):
         if not p.is_file():
-            raise CheckpointNotFoundError(f"{what} file missing: {p} (a {what} is a .pt state_dict plus a .json config)")
+            raise CheckpointNotFoundError(f"{what} file missing: {p} "
+                                          f"(a {what} is a .pt state_dict plus a .json config)")
     try:
         config = json.loads(config_path.read_text())
     except json.JSONDecodeError as e:

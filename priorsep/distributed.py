@@ -90,7 +90,8 @@ def init() -> Dist:
     if world <= 1:
         return Dist()
     if not dist.is_initialized():
-        use_nccl = torch.cuda.is_available() and torch.cuda.device_count() >= int(os.environ.get("LOCAL_WORLD_SIZE", world))
+        use_nccl = (torch.cuda.is_available()
+                    and torch.cuda.device_count() >= int(os.environ.get("LOCAL_WORLD_SIZE", world)))
         if use_nccl:
             torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
         dist.init_process_group("nccl" if use_nccl else "gloo")

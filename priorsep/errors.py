@@ -87,7 +87,7 @@ def brief(error: BaseException, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-__all__ = ["brief", 
+__all__ = ["brief",
     "PriorsepError", "InvalidAudioError", "AudioFileError", "AudioFileNotFoundError", "SampleRateError",
     "CheckpointError", "CheckpointNotFoundError", "UnknownNameError", "UnknownNameNotFoundError",
     "OutputConflictError", "ConfigError", "DataError", "DataNotFoundError", "NumericalError",

@@ -58,8 +58,10 @@ def main(args: argparse.Namespace) -> list[dict]:
         lp = log_density(priors, refined, sigmas)
         sdri = np.stack([si_sdr_improvement(r.numpy(), data.sources[i], data.mixes[i]) for r in refined])
         truth = log_density(priors, torch.from_numpy(data.sources[i])[None], sigmas)[0]
-        rec = {"priors": args.priors, "seed": args.seed, "item": i, "sigmas": sigmas, "truth_log_density": truth.round(2).tolist(),
-               "first_si_sdri": np.round(si_sdr_improvement(first[0].numpy(), data.sources[i], data.mixes[i]), 2).tolist(),
+        rec = {"priors": args.priors, "seed": args.seed, "item": i, "sigmas": sigmas,
+               "truth_log_density": truth.round(2).tolist(),
+               "first_si_sdri": np.round(
+                   si_sdr_improvement(first[0].numpy(), data.sources[i], data.mixes[i]), 2).tolist(),
                "candidates": [{"perm": p, "log_density": lp[j].round(2).tolist(), "si_sdri": sdri[j].round(2).tolist(),
                                "median_si_sdri": round(float(np.median(sdri[j])), 2)} for j, p in enumerate(perms)],
                "seconds": round(time.perf_counter() - t0, 1)}

@@ -30,7 +30,8 @@ from priorsep.separation.langevin import _project
 
 
 @torch.no_grad()
-def residual_denoise(priors, m: torch.Tensor, sigmas: list[float], order: str, generator: torch.Generator) -> torch.Tensor:
+def residual_denoise(priors, m: torch.Tensor, sigmas: list[float], order: str,
+                     generator: torch.Generator) -> torch.Tensor:
     """Sources ``(B, K, T)`` for mixes ``m (B, T)``; every prior needs a ``denoise(x, sigma)``."""
     w = torch.tensor(priors.weights, dtype=m.dtype)
     k_all = len(priors)
@@ -42,7 +43,8 @@ def residual_denoise(priors, m: torch.Tensor, sigmas: list[float], order: str, g
                 s[:, k] = priors.priors[k].denoise(r + sigma * torch.randn(r.shape, generator=generator), sigma)
         else:
             x = s + (m - mix(s, priors.weights))[:, None] / (w[:, None] * k_all)
-            s = torch.stack([priors.priors[k].denoise(x[:, k] + sigma * torch.randn(m.shape, generator=generator), sigma)
+            s = torch.stack([priors.priors[k].denoise(x[:, k] + sigma * torch.randn(m.shape, generator=generator),
+                                                      sigma)
                              for k in range(k_all)], 1)
     return _project(s, w, m)
 

@@ -30,7 +30,8 @@ def main(args: argparse.Namespace) -> dict:
     for spec in args.priors:
         priors = priorsep.load_priors(spec)
         reference = "noisy x" if args.input == "source" else "the noiseless mixture share"
-        print(f"\n{spec}: SI-SDR gain (dB) of x + sigma^2 score over {reference} ({args.input} input), median over {args.n} items")
+        print(f"\n{spec}: SI-SDR gain (dB) of x + sigma^2 score over {reference} ({args.input} input), "
+              f"median over {args.n} items")
         start = (torch.from_numpy(ev.sources) if args.input == "source"
                  else minimum_norm_split(torch.from_numpy(ev.mixes), mixing_weights(TOY_MIXING, len(TOY_SOURCES))))
         print(f"{'source':<10}" + "".join(f"{f'sigma={s:g}':>12}" for s in args.sigmas))
@@ -45,7 +46,8 @@ def main(args: argparse.Namespace) -> dict:
                 den = noisy + sigma**2 * g
                 # mixture input: the gain over the noiseless share (an SI-SDR improvement), not over the noise
                 before = noisy if args.input == "source" else start[:, k]
-                gains.append(float(np.median(si_sdr(den.numpy(), clean.numpy()) - si_sdr(before.numpy(), clean.numpy()))))
+                gains.append(float(np.median(si_sdr(den.numpy(), clean.numpy())
+                                             - si_sdr(before.numpy(), clean.numpy()))))
             out[(spec, p.name)] = gains
             print(f"{p.name:<10}" + "".join(f"{x:>12.1f}" for x in gains))
     return out

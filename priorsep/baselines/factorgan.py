@@ -16,7 +16,8 @@ were trained on), cross-faded (:func:`~priorsep.separation.overlap_add.overlap_a
 This generator replaced a thesis-style U-Net (2x2 max-pooling, n_fft 512, a log-band front end).
 Neither separates the toy data when trained adversarially only (collapse: sources' slots go silent;
 ``benchmarks/results/baselines/README.md``); the bundled ``factorgan-toy`` is trained with a
-supervised warm start and a supervised anchor (:func:`priorsep.training.factorgan.train_factorgan`). Trained *supervised* with an L1 loss on magnitudes
+supervised warm start and a supervised anchor (:func:`priorsep.training.factorgan.train_factorgan`).
+Trained *supervised* with an L1 loss on magnitudes
 (``benchmarks/probes/factorgan_generator_probe.py``), the old one reached 3-7.5 dB in 600-1200 steps and this
 one 4.7 dB in 1500; the same trunk with a waveform MSE (the variational ``MaskEncoder``) 8.5 dB.
 It was kept for sharing one mask network with the mask-space encoder, not for a measured gain.
@@ -77,7 +78,8 @@ class FactorGAN(BaselineSeparator):
             raise ConfigError(f"FactorGAN needs an even n_fft and 1 <= hop <= n_fft / 2, got n_fft={c['n_fft']}, "
                               f"hop={c['hop']}")
         if c["train_frames"] < 2 ** c["disc_time_strides"]:
-            raise ConfigError(f"train_frames {c['train_frames']} < 2**disc_time_strides = {2 ** c['disc_time_strides']}")
+            raise ConfigError(f"train_frames {c['train_frames']} < 2**disc_time_strides = "
+                              f"{2 ** c['disc_time_strides']}")
         check_harmonics(c["harmonics"])
         if any(w == 0 for w in self.weights):
             raise ConfigError("FactorGAN needs non-zero mixing weights (estimates are divided by w_k)")
@@ -121,7 +123,8 @@ class FactorGAN(BaselineSeparator):
         return self.spectrogram(sources).abs()
 
     def logits(self, spec_mix: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
-        """Mix spectrogram ``(B, F + 1, frames)``, noise ``(B, F + 1, frames)`` -> mask logits ``(B, K, F + 1, frames)``."""
+        """Mix spectrogram ``(B, F + 1, frames)``, noise ``(B, F + 1, frames)`` -> mask logits
+        ``(B, K, F + 1, frames)``."""
         if noise.shape != spec_mix.shape:
             raise ConfigError(f"noise shaped {tuple(noise.shape)}; need the spectrogram's {tuple(spec_mix.shape)}")
         c = self.config

@@ -45,6 +45,7 @@ def load(name_or_stem: str | Path) -> BaselineSeparator:
         return load_baseline(BUNDLED_DIR / str(name_or_stem))
     weights, config = checkpoint_paths(name_or_stem)
     if not weights.is_file() and not config.is_file():
-        raise UnknownNameNotFoundError(f"no baseline {str(name_or_stem)!r}: not a checkpoint stem (STEM.pt + STEM.json) "
+        raise UnknownNameNotFoundError(f"no baseline {str(name_or_stem)!r}: "
+                                "not a checkpoint stem (STEM.pt + STEM.json) "
                                 f"and not a bundled baseline (bundled: {bundled_baselines()})")
     return load_baseline(name_or_stem)

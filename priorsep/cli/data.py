@@ -8,7 +8,8 @@ import json
 def add_parser(sub) -> None:
     p = sub.add_parser("data", help="generate a dataset (synthetic band stems)")
     p.add_argument("dataset", choices=["band"])
-    p.add_argument("--out", required=True, help="root of OUT/{train,test}/<track>/{mixture,bass,drums,guitar,piano}.wav")
+    p.add_argument("--out", required=True,
+                   help="root of OUT/{train,test}/<track>/{mixture,bass,drums,guitar,piano}.wav")
     p.add_argument("--tracks", type=int, default=40, help="training tracks")
     p.add_argument("--test-tracks", type=int, help="test tracks (default: tracks // 4, at least 1)")
     p.add_argument("--seconds", type=float, default=30.0, help="length of each track")

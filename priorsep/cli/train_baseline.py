@@ -39,9 +39,11 @@ def add_parser(sub) -> None:
                    help="--data musdb: the stems to separate (mixed by their sum)")
     p.add_argument("--sample-rate", type=int, help="--data musdb: resample to this rate (default: the files')")
     p.add_argument("--out", required=True, help="checkpoint stem (runs/wun -> runs/wun.pt + .json) or folder")
-    p.add_argument("--steps", type=int, help=f"training steps (default: waveunet {wun['steps']}, factorgan {fg['steps']})")
+    p.add_argument("--steps", type=int,
+                   help=f"training steps (default: waveunet {wun['steps']}, factorgan {fg['steps']})")
     p.add_argument("--batch-size", type=int, default=16)
-    p.add_argument("--lr", type=float, help=f"learning rate (default: waveunet {wun['lr']}; factorgan {fg['lr']}, its adversarial "
+    p.add_argument("--lr", type=float,
+                   help=f"learning rate (default: waveunet {wun['lr']}; factorgan {fg['lr']}, its adversarial "
                    "generator updates)")
     p.add_argument("--paired", type=int, default=None,
                    help="number of distinct paired (mix, stems) items training may use (default: unlimited)")
@@ -71,11 +73,13 @@ def _add_factorgan_args(p: argparse.ArgumentParser, fg: dict) -> None:
     gan.add_argument("--aux-negatives", type=float,
                      help="weight in [0, 1) of the marginal discriminators' auxiliary negatives (other, leaky and "
                      f"quiet solo sources; default {fg['aux_negatives']})")
-    gan.add_argument("--d-warmup", type=int, help=f"discriminator-only steps before the generator moves (default {fg['d_warmup']})")
+    gan.add_argument("--d-warmup", type=int,
+                     help=f"discriminator-only steps before the generator moves (default {fg['d_warmup']})")
     gan.add_argument("--supervised-steps", type=int,
                      help="the generator's first updates fit the --paired items' stems (MSE) before the adversarial "
                      f"ones (default {fg['supervised_steps']})")
-    gan.add_argument("--supervised-lr", type=float, help=f"learning rate of those supervised updates (default {fg['supervised_lr']})")
+    gan.add_argument("--supervised-lr", type=float,
+                     help=f"learning rate of those supervised updates (default {fg['supervised_lr']})")
     gan.add_argument("--supervised-weight", type=float,
                      help=f"weight of that MSE in the adversarial generator loss afterwards (default "
                      f"{fg['supervised_weight']}; 0: adversarial only)")
@@ -89,7 +93,8 @@ def apply_model_defaults(args: argparse.Namespace) -> None:
 
 
 def baseline_config(args: argparse.Namespace, sources: list[str], rate: int, weights) -> dict:
-    """A fresh baseline's config: what it separates, at which rate and mixing, the architecture flags given, this run's training."""
+    """A fresh baseline's config: what it separates, at which rate and mixing, the architecture flags given,
+    this run's training."""
     config = dict(sources=sources, sample_rate=rate, mix_weights=weights,
                   training=dict(steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
                                 paired=args.paired))

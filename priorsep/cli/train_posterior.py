@@ -15,7 +15,8 @@ def add_parser(sub) -> None:
     p.add_argument("--data", help="'toy' (toy mixtures) or a folder of mixture wav/flac files (needed unless "
                    "--teacher)")
     p.add_argument("--teacher", metavar="DIR",
-                   help="fit q to the Langevin separator's estimates in DIR (benchmarks/tools/write_teacher_labels.py), "
+                   help="fit q to the Langevin separator's estimates in DIR "
+                   "(benchmarks/tools/write_teacher_labels.py), "
                    "remixed, instead of maximising the ELBO of --data: the wake update of q; no stems either way")
     p.add_argument("--teacher-min-density", type=float, default=float("-inf"),
                    help="accept a teacher mixture only if each estimate is rated at least this (nats/sample) by "
@@ -54,7 +55,8 @@ def _add_encoder_args(p: argparse.ArgumentParser) -> None:
 
 
 def training_mixtures(args: argparse.Namespace, priors):
-    """``(mixtures, objective)``: the teacher's remixed estimates (``--teacher``), else ``--data``'s mixtures (the ELBO)."""
+    """``(mixtures, objective)``: the teacher's remixed estimates (``--teacher``), else ``--data``'s mixtures
+    (the ELBO)."""
     if args.teacher:
         from ..training.teacher import TeacherRemixes, accepted_sources, load_teacher_labels
 

@@ -76,7 +76,8 @@ def add_parser(sub) -> None:
 
 
 def prior_config(args: argparse.Namespace, dataset, mixing: str, mix_weight: float) -> dict:
-    """A fresh prior's config: the source, its data's rate and mixing, the architecture flags given, this run's training."""
+    """A fresh prior's config: the source, its data's rate and mixing, the architecture flags given,
+    this run's training."""
     config = dict(
         source=args.source,
         sample_rate=dataset.sample_rate,

@@ -53,4 +53,5 @@ class FolderCrops(torch.utils.data.Dataset):
         return torch.from_numpy(np.ascontiguousarray(crop, dtype=np.float32))
 
     def describe(self) -> str:
-        return f"{len(self.tracks)} files from {self.folder} at {self.sample_rate} Hz, random crops of {self.length} samples"
+        return (f"{len(self.tracks)} files from {self.folder} at {self.sample_rate} Hz, "
+                f"random crops of {self.length} samples")

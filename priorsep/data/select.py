@@ -85,7 +85,8 @@ def mixture_crops(data: str, crop: int, seed: int, prior_names: Sequence[str], p
         from .toy import ToyMixCrops
 
         if sorted(prior_names) != sorted(TOY_PRIOR_NAMES):
-            raise ConfigError(f"--data toy needs the toy prior set (sine, square, sawtooth, triangle), not {prior_names}")
+            raise ConfigError("--data toy needs the toy prior set (sine, square, sawtooth, triangle), "
+                              f"not {prior_names}")
         return MixturesOnly(ToyMixCrops(crop, seed=seed))
     from .folder import FolderCrops
 

@@ -122,11 +122,13 @@ def format_table(results: dict) -> str:
     lines = [f"{results['title']}: {results['n_items']} mixes x {results['length']} samples "
              f"@ {results['sample_rate']} Hz; SI-SDRi in dB, medians", head, "-" * len(head)]
     for method, r in results["methods"].items():
-        row = f"{method:<{width}}" + "".join(f"{v:>9.2f}" for v in r["si_sdri"]["per_source"]) + f"{r['si_sdri']['overall']:>9.2f}"
+        row = (f"{method:<{width}}" + "".join(f"{v:>9.2f}" for v in r["si_sdri"]["per_source"])
+               + f"{r['si_sdri']['overall']:>9.2f}")
         if has_bss:
             row += "".join(f"{r[k]['overall']:>7.2f}" if k in r else f"{'-':>7}" for k in ("SDR", "SIR", "SAR"))
         paired = r.get("paired_items")
-        row += f"{r['seconds_per_second']:>8.2f}{r['seconds_per_mix']:>8.2f}{'oracle' if paired is None else _count(paired):>9}"
+        row += (f"{r['seconds_per_second']:>8.2f}{r['seconds_per_mix']:>8.2f}"
+                f"{'oracle' if paired is None else _count(paired):>9}")
         lines.append(row)
     lines.append("s/s, s/mix = seconds of compute per second of audio / per mix on this machine; "
                  "paired = paired (mix, stems) training items")

@@ -156,7 +156,8 @@ def median_over_items(values):
             if key in values[0]:
                 out[key] = int(sum(v[key] for v in values))
         return out
-    arr = np.stack([_as_numpy(v, "scores", finite=False) for v in values]) if not isinstance(values, np.ndarray) else values.astype(np.float64)
+    arr = (np.stack([_as_numpy(v, "scores", finite=False) for v in values]) if not isinstance(values, np.ndarray)
+           else values.astype(np.float64))
     if arr.shape[0] == 0:
         raise ConfigError("median_over_items needs at least one item")
     with warnings.catch_warnings():

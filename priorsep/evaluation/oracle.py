@@ -38,7 +38,8 @@ def mixture_as_estimate(mix, weights: Sequence[float]) -> np.ndarray:
     return minimum_norm_split(m, w.tolist())
 
 
-def ideal_ratio_mask(sources, weights: Sequence[float], n_fft: int = 1024, hop: int = 256, eps: float = 1e-12) -> np.ndarray:
+def ideal_ratio_mask(sources, weights: Sequence[float], n_fft: int = 1024, hop: int = 256,
+                     eps: float = 1e-12) -> np.ndarray:
     """Oracle ideal-ratio-mask separation of ``m = mix(sources, weights)``.
 
     mask_k = |w_k S_k| / sum_j |w_j S_j| on the STFT (hann window of ``n_fft``, hop ``hop``,

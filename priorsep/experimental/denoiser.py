@@ -178,7 +178,8 @@ class DenoiserPrior(Prior):
         x = start * torch.randn(n, length, generator=generator, dtype=p.dtype)
         for hi, lo in zip(sigmas[:-1], sigmas[1:]):
             var = hi**2 - lo**2
-            x = x + var * self.score(x, hi)[0] + math.sqrt(var) * torch.randn(x.shape, generator=generator, dtype=p.dtype)
+            x = (x + var * self.score(x, hi)[0]
+                 + math.sqrt(var) * torch.randn(x.shape, generator=generator, dtype=p.dtype))
         return x
 
     def score(self, x: torch.Tensor, sigma) -> tuple[torch.Tensor, torch.Tensor]:

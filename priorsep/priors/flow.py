@@ -54,7 +54,8 @@ class Squeeze1d(Transform):
         b, c, t = x.shape
         if t % self.factor:
             raise InvalidAudioError(f"length {t} is not a multiple of the squeeze factor {self.factor}")
-        z = x.view(b, c, t // self.factor, self.factor).permute(0, 1, 3, 2).reshape(b, c * self.factor, t // self.factor)
+        z = (x.view(b, c, t // self.factor, self.factor).permute(0, 1, 3, 2)
+             .reshape(b, c * self.factor, t // self.factor))
         return z, x.new_zeros(b)
 
     def inverse(self, z, context=None):
@@ -144,7 +145,8 @@ class WaveNetConditioner(nn.Module):
         self.res_skip = nn.ModuleList()
         for i in range(n_layers):
             d = 2**i
-            self.dilated.append(nn.Conv1d(hidden, 2 * hidden, kernel_size, dilation=d, padding=d * (kernel_size - 1) // 2))
+            self.dilated.append(nn.Conv1d(hidden, 2 * hidden, kernel_size, dilation=d,
+                                          padding=d * (kernel_size - 1) // 2))
             self.cond.append(nn.Linear(1, 2 * hidden))
             self.res_skip.append(nn.Conv1d(hidden, 2 * hidden if i < n_layers - 1 else hidden, 1))
         self.end = nn.Conv1d(hidden, out_channels, 1)

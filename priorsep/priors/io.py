@@ -53,7 +53,8 @@ class PriorSet:
             raise ConfigError(f"duplicate source names in prior set: {names}")
         rates = {p.name: p.sample_rate for p in priors}
         if len(set(rates.values())) > 1:
-            raise SampleRateError(f"priors have mismatched sample rates {rates}; all priors of a set must share one rate")
+            raise SampleRateError(f"priors have mismatched sample rates {rates}; "
+                                  "all priors of a set must share one rate")
         self.priors = list(priors)
         self.sampler = dict(sampler or {})
         self.path: Path | None = None  # the folder it was loaded from (which may hold its encoder)

@@ -64,7 +64,8 @@ def separate_array(separator: Separator, mix: np.ndarray, rate: int, name: str =
     if rate != expected:
         if not resample_to_model:
             who = "the priors expect" if hasattr(separator, "priors") else "the model expects"
-            raise SampleRateError(f"{name} is at {rate} Hz but {who} {expected} Hz; resample it first or pass --resample")
+            raise SampleRateError(f"{name} is at {rate} Hz but {who} {expected} Hz; "
+                                  "resample it first or pass --resample")
         mix = resample(mix, rate, expected)
     est = separator.separate(mix, name=name)
     if rate != expected:

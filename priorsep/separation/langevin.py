@@ -205,7 +205,8 @@ def _anneal(priors, mixes, config, generator, progress, scores, init_fn=None) ->
         return s + (_project(step, w) if config.experimental.constraint == "dirac" else step)
 
     n_predict = len(sigmas) - 1 if config.experimental.predictor else 0
-    bar = tqdm(total=len(sigmas) * config.schedule.steps_per_level + n_predict, disable=not progress, desc="langevin", leave=False)
+    bar = tqdm(total=len(sigmas) * config.schedule.steps_per_level + n_predict, disable=not progress, desc="langevin",
+               leave=False)
     for i, sigma in enumerate(sigmas):
         gamma2 = (config.experimental.gamma_scale * sigma) ** 2
         if config.experimental.predictor and i > 0:  # ancestral reverse-diffusion step from sigmas[i-1] down to sigma
@@ -220,7 +221,8 @@ def _anneal(priors, mixes, config, generator, progress, scores, init_fn=None) ->
             bar.update()
         if not torch.isfinite(s).all():
             raise NumericalError(
-                f"Langevin diverged at sigma={sigma:.3g} (step_size={config.signal.step_size}, constraint={config.experimental.constraint}); "
+                f"Langevin diverged at sigma={sigma:.3g} (step_size={config.signal.step_size}, "
+                f"constraint={config.experimental.constraint}); "
                 "use a smaller step_size"
             )
         if c > 1 and sigma <= config.experimental.select_below:  # stop exploring: refine the best chain only

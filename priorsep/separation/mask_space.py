@@ -22,7 +22,6 @@ posterior mean (the Wiener split, which a constant mask represents); ``tests/`` 
 """
 from __future__ import annotations
 
-import math
 from typing import Callable
 
 import torch
@@ -78,7 +77,8 @@ def anneal_masks(priors, mixes: torch.Tensor, config, generator: torch.Generator
     sources = lambda: masked_sources(theta, spec, w, n_fft, hop, t)  # noqa: E731
 
     sigmas = geometric_sigmas(config.schedule.sigma_max, config.schedule.sigma_min, config.schedule.n_levels).tolist()
-    bar = tqdm(total=len(sigmas) * config.schedule.steps_per_level, disable=not progress, desc="mask search", leave=False)
+    bar = tqdm(total=len(sigmas) * config.schedule.steps_per_level, disable=not progress, desc="mask search",
+               leave=False)
     for sigma in sigmas:
         for _ in range(config.schedule.steps_per_level):
             with torch.enable_grad():  # callers separate under no_grad; the logits need their gradient
