@@ -46,3 +46,22 @@ def test_write_teacher_labels_script(tiny_toy_priors, tmp_path, capsys):
          "--settings", '{"n_levels": 2, "steps_per_level": 1, "denoise": false}']))
     assert len(labels) == 2 and labels[0]["sources"].shape == (4, 256)
     assert "2 teacher mixtures" in capsys.readouterr().out
+
+
+def test_compare_tables_script(tmp_path, capsys):
+    import json
+
+    import compare_tables
+
+    row = {"si_sdri": {"per_source": [1.004, 2.0], "overall": 1.5}, "SDR": {"overall": 0.5},
+           "seconds_per_mix": 3.0}
+    before, same, moved = tmp_path / "b.json", tmp_path / "s.json", tmp_path / "m.json"
+    before.write_text(json.dumps({"methods": {"old": row}}))
+    same.write_text(json.dumps({"methods": {"new": {**row, "si_sdri": {"per_source": [0.996, 2.0], "overall": 1.5},
+                                                    "seconds_per_mix": 9.0}}}))
+    moved.write_text(json.dumps({"methods": {"new": {**row, "SDR": {"overall": 0.52}}}}))
+    parse = compare_tables.build_parser().parse_args
+    assert compare_tables.main(parse([str(before), str(same), "--rename", "old=new"]))  # 1.004 and 0.996 print 1.00
+    assert not compare_tables.main(parse([str(before), str(moved), "--rename", "old=new"]))
+    assert not compare_tables.main(parse([str(before), str(same)]))  # no rename: the row is missing
+    assert "missing" in capsys.readouterr().out
