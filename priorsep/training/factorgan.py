@@ -8,22 +8,20 @@ step, best validation score: everything to resume exactly), ``factorgan.log.json
 from __future__ import annotations
 
 import copy
-import time
 from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from tqdm.auto import tqdm
 
 from .. import distributed
 from ..baselines.factorgan import FactorGAN, FactorGANDiscriminators
-from ..checkpoint import append_log, atomic_torch_save, read_log, read_training_state, side_file, trim_log
-from ..errors import ConfigError, DataError, NumericalError
+from ..errors import ConfigError, DataError
 from ..evaluation.metrics import si_sdr_improvement
 from ..mixing import mix as mix_sources
 from ..dsp.masks import masked_sources
+from .loop import ResumableTraining, Step, descend
 from .lr_schedule import cosine_decay
 
 
@@ -201,7 +199,9 @@ def train_factorgan(
     if len(solo_sets) != k:
         raise ConfigError(f"{k} sources but {len(solo_sets)} solo datasets")
     save_model = save_model or _default_save
-    state_path, log_path = side_file(out, ".train.pt"), side_file(out, ".log.jsonl")
+    loop = ResumableTraining(out, steps=steps, checkpoint_every=checkpoint_every, quiet=quiet, desc="train factorgan",
+                             stop_after=stop_after,
+                             nonfinite="non-finite loss at step {step}: {losses}; lower the learning rates")
     d_lr = lr if d_lr is None else d_lr
     dd = distributed.current()
     part = dd.shard(batch_size)
@@ -221,17 +221,6 @@ def train_factorgan(
     g_sched = cosine_decay(g_opt, max(1, steps - adversarial_from))
     d_sched = cosine_decay(d_opt, max(1, steps - supervised_steps))
     s_sched = cosine_decay(s_opt, max(1, supervised_steps))
-    start, best_val = 0, -float("inf")
-    if state_path.is_file():
-        state = read_training_state(state_path, "cpu")
-        model.load_state_dict(state["model"])
-        discs.load_state_dict(state["discriminators"])
-        for obj, key in ((g_opt, "g_optimizer"), (d_opt, "d_optimizer"), (g_sched, "g_scheduler"),
-                         (d_sched, "d_scheduler"), (s_opt, "s_optimizer"), (s_sched, "s_scheduler")):
-            obj.load_state_dict(state[key])
-        start, best_val = int(state["step"]), float(state["best_val"])
-        if dd.is_main:
-            trim_log(log_path, start)
     # top level, as for Wave-U-Net: the benchmark's "paired" column (distinct paired items training used)
     model.config["paired_items"] = int(len(paired_set) if paired is None else paired)
     model.config["training"] = {
@@ -250,9 +239,11 @@ def train_factorgan(
         "crop_samples": length,
     }
 
-    ema = copy.deepcopy(model)
-    if state_path.is_file():
-        ema.load_state_dict(state["ema"])
+    ema = copy.deepcopy(model)  # the weight average: the usable separator
+    state = loop.resume({"model": model, "ema": ema, "discriminators": discs, "g_optimizer": g_opt,
+                         "d_optimizer": d_opt, "g_scheduler": g_sched, "d_scheduler": d_sched,
+                         "s_optimizer": s_opt, "s_scheduler": s_sched})
+    best_val = float(state["best_val"]) if state else -float("inf")
     ema.train()
 
     def solo_batch(kk: int, first: int, g: torch.Generator) -> torch.Tensor:
@@ -303,10 +294,7 @@ def train_factorgan(
         if r1 > 0:
             grads = torch.autograd.grad([o.sum() for o in pos], (real, real_tup, fake), create_graph=True)
             d_loss = d_loss + 0.5 * r1 * sum(gr.pow(2).flatten(1).sum(1).mean() for gr in grads)
-        d_opt.zero_grad()
-        d_loss.backward()
-        dd.average_gradients(discs.parameters())
-        d_opt.step()
+        descend(d_loss, d_opt, discs.parameters(), average=True)
         return d_marg, d_p, d_q
 
     def supervised_loss(step: int, g: torch.Generator) -> torch.Tensor:
@@ -320,11 +308,7 @@ def train_factorgan(
     def supervised_step(step: int, g: torch.Generator) -> torch.Tensor:
         """One generator update on :func:`supervised_loss`."""
         loss = supervised_loss(step, g)
-        s_opt.zero_grad()
-        loss.backward()
-        dd.average_gradients(model.parameters())
-        s_opt.step()
-        s_sched.step()
+        descend(loss, s_opt, model.parameters(), s_sched, average=True)
         return loss
 
     def adversarial_step(step: int, g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -335,68 +319,52 @@ def train_factorgan(
         fake = discs.features(model.generated_magnitudes(masks, spec_mix))
         loss = F.softplus(-discs.combined_logit(fake)).mean()
         mse = supervised_loss(step, g) if supervised_weight > 0 else None
-        g_opt.zero_grad()
-        (loss if mse is None else loss + supervised_weight * mse).backward()
-        dd.average_gradients(model.parameters())
-        g_opt.step()
-        g_sched.step()
+        descend(loss if mse is None else loss + supervised_weight * mse, g_opt, model.parameters(), g_sched,
+                average=True)
         return loss, mse
 
-    records: list[dict] = []
     model.train()
     discs.train()
-    t0 = time.time()
-    end = steps if stop_after is None else min(steps, stop_after)
-    bar = tqdm(range(start, end), initial=start, total=steps, disable=quiet or not dd.is_main, desc="train factorgan")
-    for step in bar:
-        g = torch.Generator().manual_seed(seed * 1_000_003 + step)
+
+    def step(i: int) -> Step:
+        g = torch.Generator().manual_seed(seed * 1_000_003 + i)
         losses: dict[str, torch.Tensor] = {}
-        if step < supervised_steps:  # 1. the generator alone, supervised
-            losses["supervised_mse"] = supervised_step(step, g)
+        if i < supervised_steps:  # 1. the generator alone, supervised
+            losses["supervised_mse"] = supervised_step(i, g)
         else:  # 2. the discriminators alone (d_warmup steps), 3. both, adversarially
             for d in range(d_steps):
-                losses["d_marginal"], losses["d_p"], losses["d_q"] = discriminator_step(step, d, g)
+                losses["d_marginal"], losses["d_p"], losses["d_q"] = discriminator_step(i, d, g)
             d_sched.step()
-            if step >= adversarial_from:
-                losses["g"], mse = adversarial_step(step, g)
+            if i >= adversarial_from:
+                losses["g"], mse = adversarial_step(i, g)
                 if mse is not None:
                     losses["supervised_mse"] = mse
         if "g" in losses or "supervised_mse" in losses:  # the generator moved
             with torch.no_grad():
                 for pe, p in zip(ema.parameters(), model.parameters()):
                     pe.lerp_(p, 1.0 - ema_decay)
-        if not all(torch.isfinite(v) for v in losses.values()):
-            raise NumericalError(f"non-finite loss at step {step}: {({n: v.item() for n, v in losses.items()})}; "
-                                 "lower the learning rates")
-        rec = {"step": step + 1, **{n: dd.mean(losses[n].item()) if n in losses else None
-                                     for n in ("d_marginal", "d_p", "d_q", "g", "supervised_mse")},
-               "seconds": round(time.time() - t0, 2)}
-        records.append(rec)
-        bar.set_postfix({n: f"{v.item():.3f}" for n, v in losses.items()})
-        done = step + 1
-        if done % checkpoint_every == 0 or done == end:
-            keep = True
-            if val_set is not None:  # every process scores the same items: no communication needed
-                val = validation_si_sdri(ema, val_set, batch_size)
-                records[-1]["val_si_sdri"] = round(val, 3)
-                keep = val > best_val
-                if keep:
-                    best_val = val
-                    ema.config["val_si_sdri"] = round(val, 3)
+        return Step(losses=losses, postfix={n: f"{v.item():.3f}" for n, v in losses.items()},
+                    record={n: dd.mean(losses[n].item()) if n in losses else None
+                            for n in ("d_marginal", "d_p", "d_q", "g", "supervised_mse")})
+
+    def validate(done: int, records: list[dict]) -> bool:
+        """Score the weight average (every process scores the same items: no communication needed);
+        whether it is to be saved (the best so far, or always without ``val_set``)."""
+        nonlocal best_val
+        keep = True
+        if val_set is not None:
+            val = validation_si_sdri(ema, val_set, batch_size)
+            records[-1]["val_si_sdri"] = round(val, 3)
+            keep = val > best_val
             if keep:
-                ema.config["trained_steps"] = done
-            if dd.is_main:
-                append_log(log_path, records)  # log first, state last (see append_log)
-                if keep:
-                    save_model(ema, out)
-                atomic_torch_save({"model": model.state_dict(), "ema": ema.state_dict(),
-                                   "discriminators": discs.state_dict(),
-                                   "g_optimizer": g_opt.state_dict(), "d_optimizer": d_opt.state_dict(),
-                                   "g_scheduler": g_sched.state_dict(), "d_scheduler": d_sched.state_dict(),
-                                   "s_optimizer": s_opt.state_dict(), "s_scheduler": s_sched.state_dict(),
-                                   "step": done, "best_val": best_val}, state_path)
-            dd.barrier()
-            records = []
+                best_val = val
+                ema.config["val_si_sdri"] = round(val, 3)
+        if keep:
+            ema.config["trained_steps"] = done
+        return keep
+
+    log = loop.run(step, save=lambda done: save_model(ema, out), at_checkpoint=validate,
+                   extra_state=lambda: {"best_val": best_val})
     if val_set is None:
         model.load_state_dict(ema.state_dict())
         model.config = ema.config
@@ -407,7 +375,7 @@ def train_factorgan(
         model.load_state_dict(best.state_dict())
         model.config = best.config
     model.eval()
-    return read_log(log_path)
+    return log
 
 
 def _describe(ds) -> str:

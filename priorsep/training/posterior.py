@@ -8,20 +8,18 @@ Files for ``out = priors/toy/encoder``: ``encoder.pt`` + ``.json`` (the usable e
 """
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pyro
 import torch
-from tqdm.auto import tqdm
 
 from .. import distributed
-from ..checkpoint import append_log, atomic_torch_save, read_log, read_training_state, side_file, trim_log
-from ..errors import ConfigError, NumericalError
+from ..errors import ConfigError
 from ..priors.io import PriorSet
 from ..schedule import geometric_sigmas
 from ..encoders import Encoder, save_encoder
 from ..encoders.elbo import elbo, freeze
+from .loop import ResumableTraining, Step, descend, stage_history
 from .lr_schedule import cosine_decay
 
 OBJECTIVES = {
@@ -66,22 +64,15 @@ def train_posterior(
     """
     if objective not in OBJECTIVES:
         raise ConfigError(f"objective must be 'elbo' or 'teacher', got {objective!r}")
-    state_path, log_path = side_file(out, ".train.pt"), side_file(out, ".log.jsonl")
+    loop = ResumableTraining(out, steps=steps, checkpoint_every=checkpoint_every, quiet=quiet, desc="train posterior",
+                             nonfinite=f"non-finite {objective} objective at step {{step}}; lower --lr")
     d = distributed.current()
     part = d.shard(batch_size)
     freeze(priors)
     sigmas = geometric_sigmas(sigma_start, sigma_end, steps).tolist()
     opt = torch.optim.Adam(encoder.parameters(), lr=lr)
     sched = cosine_decay(opt, steps)
-    start = 0
-    if state_path.is_file():
-        state = read_training_state(state_path)
-        encoder.load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
-        sched.load_state_dict(state["scheduler"])
-        start = int(state["step"])
-        if d.is_main:
-            trim_log(log_path, start)
+    loop.resume({"model": encoder, "optimizer": opt, "scheduler": sched})
     training = dict(steps=steps, batch_size=batch_size, lr=lr, sigma_start=sigma_start, sigma_end=sigma_end,
                     gamma_scale=gamma_scale, particles=particles, seed=seed, tie_scale=tie_scale,
                     objective=OBJECTIVES[objective],
@@ -90,20 +81,17 @@ def train_posterior(
     window = int((first[0] if objective == "teacher" else first).shape[-1])
     # the encoder separates long mixes in overlapped windows of the length it was trained on
     extra = dict(sources=list(priors.names), sample_rate=priors.sample_rate, window=window, training=training)
-    earlier = list(encoder.config.get("training_history", []))
-    if "training" in encoder.config:
-        earlier.append(encoder.config["training"])
+    earlier = stage_history(encoder.config)
     if earlier:  # a further stage (--init): keep the record of the stages before it
         extra["training_history"] = earlier
     net = d.wrap(encoder)
     encoder.train()
-    records: list[dict] = []
-    t0 = time.time()
-    bar = tqdm(range(start, steps), initial=start, total=steps, disable=quiet or not d.is_main, desc="train posterior")
-    for step in bar:
-        pyro.set_rng_seed(seed * 1_000_003 + step * d.world + d.rank)
-        items = [mixes[step * batch_size + j] for j in range(batch_size)]
-        sigma = sigmas[step]
+    key = "elbo" if objective == "elbo" else "log_q"
+
+    def step(i: int) -> Step:
+        pyro.set_rng_seed(seed * 1_000_003 + i * d.world + d.rank)
+        items = [mixes[i * batch_size + j] for j in range(batch_size)]
+        sigma = sigmas[i]
         if objective == "elbo":
             batch = torch.stack(items)[part]  # (B, T)
             loss = -elbo(batch, priors, net, sigma, gamma_scale * sigma, particles, tie_scale) / batch.numel()
@@ -111,25 +99,13 @@ def train_posterior(
             batch, target = (torch.stack(x)[part] for x in zip(*items))  # (B, T), (B, K, T)
             loc, scale = net(batch)
             loss = -torch.distributions.Normal(loc, scale).log_prob(target).sum() / batch.numel()
-        if not torch.isfinite(loss):
-            raise NumericalError(f"non-finite {objective} objective at step {step}; lower --lr")
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(encoder.parameters(), 5.0)
-        opt.step()
-        sched.step()
-        key = "elbo" if objective == "elbo" else "log_q"
-        rec = {"step": step + 1, "sigma": sigma, key: -d.mean(loss.item()), "seconds": round(time.time() - t0, 2)}
-        records.append(rec)
-        bar.set_postfix({key: f"{rec[key]:.3f}", "sigma": f"{sigma:.3f}"})
-        done = step + 1
-        if done % checkpoint_every == 0 or done == steps:
-            if d.is_main:
-                append_log(log_path, records)  # log first, state last (see append_log)
-                save_encoder(encoder, out, {**extra, "trained_steps": done, "sigma": sigma})
-                atomic_torch_save({"model": encoder.state_dict(), "optimizer": opt.state_dict(),
-                                   "scheduler": sched.state_dict(), "step": done}, state_path)
-            d.barrier()
-            records = []
+        rec = {"sigma": sigma, key: -d.mean(loss.item())}
+        return Step(rec, {objective: loss}, postfix={key: f"{rec[key]:.3f}", "sigma": f"{sigma:.3f}"},
+                    update=lambda: descend(loss, opt, encoder.parameters(), sched, clip=5.0))
+
+    def save(done: int) -> None:
+        save_encoder(encoder, out, {**extra, "trained_steps": done, "sigma": sigmas[done - 1]})
+
+    log = loop.run(step, save=save)
     encoder.eval()
-    return read_log(log_path)
+    return log

@@ -5,18 +5,16 @@ checkpoint), ``sine.train.pt`` (model + optimiser + step, to resume), ``sine.log
 """
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import torch
-from tqdm.auto import tqdm
 
 from .. import distributed
-from ..checkpoint import append_log, atomic_torch_save, read_log, read_training_state, side_file, trim_log
-from ..errors import ConfigError, NumericalError
+from ..errors import ConfigError
 from ..priors.base import Prior
 from ..priors.io import save_prior
 from ..schedule import sample_training_sigmas
+from .loop import ResumableTraining, Step, descend
 from .lr_schedule import cosine_decay
 
 
@@ -58,7 +56,8 @@ def train_prior(
     checkpoints and the log.
     Returns the log records ``{"step", "loss", "seconds"}`` (loss in nats per sample).
     """
-    state_path, log_path = side_file(out, ".train.pt"), side_file(out, ".log.jsonl")
+    loop = ResumableTraining(out, steps=steps, checkpoint_every=checkpoint_every, quiet=quiet,
+                             desc=f"train {prior.name}")
     sigma_min, sigma_max = float(prior.config["sigma_min"]), float(prior.config["sigma_max"])
     denoiser = hasattr(prior, "denoising_loss")  # trained by denoising alone (no density to maximise)
     if off_manifold and not (denoiser and hasattr(prior, "off_manifold_offset")):
@@ -72,16 +71,7 @@ def train_prior(
     prior.to(d.device)
     opt = torch.optim.Adam(prior.parameters(), lr=lr)
     sched = cosine_decay(opt, steps)
-    start = 0
-    if state_path.is_file():
-        state = read_training_state(state_path, d.device)
-        prior.load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
-        sched.load_state_dict(state["scheduler"])
-        start = int(state["step"])
-        if d.is_main:
-            trim_log(log_path, start)
-    records: list[dict] = []
+    loop.resume({"model": prior, "optimizer": opt, "scheduler": sched}, d.device)
     prior.train()
 
     def batch(step: int, rows: slice = part):
@@ -94,7 +84,7 @@ def train_prior(
         offset = prior.off_manifold_offset(x, sigma, g, off_manifold)[rows].to(d.device) if off_manifold else None
         return x[rows].to(d.device), sigma[rows].to(d.device), eps[rows].to(d.device), offset
 
-    if start == 0 and d.enabled:
+    if loop.start == 0 and d.enabled:
         # Data-dependent initialisation (ActNorm) on the *global* first batch, identically on every
         # rank and exactly as a single process would do it, before DDP copies rank 0's parameters.
         with torch.no_grad():
@@ -104,50 +94,31 @@ def train_prior(
         for p in prior.parameters():
             torch.distributed.broadcast(p.data, 0)
     model = prior if denoiser else d.wrap(prior)
-    t0 = time.time()
-    bar = tqdm(range(start, steps), initial=start, total=steps, disable=quiet or not d.is_main,
-               desc=f"train {prior.name}")
-    for step in bar:
-        x, sigma, eps, offset = batch(step)
+
+    def step(i: int) -> Step:
+        x, sigma, eps, offset = batch(i)
         if denoiser:
             loss = prior.denoising_loss(x, sigma, eps, offset).mean()
-            rec = {"step": step + 1, "denoising": d.mean(loss.item())}
+            rec = {"denoising": d.mean(loss.item())}
         else:
             noisy = (x + sigma[:, None] * eps).requires_grad_(dsm_weight > 0)
             lp = model(noisy, sigma)
             nll = -(lp / x.shape[1]).mean()
             loss = nll
-            rec = {"step": step + 1, "nll": d.mean(nll.item())}
+            rec = {"nll": d.mean(nll.item())}
             if dsm_weight > 0:
                 (score,) = torch.autograd.grad(lp.sum(), noisy, create_graph=True)
                 dsm = (sigma[:, None] * score + eps).pow(2).mean()
                 loss = loss + dsm_weight * dsm
                 rec["dsm"] = d.mean(dsm.item())
-        if not torch.isfinite(loss):
-            raise NumericalError(f"non-finite loss at step {step}; lower --lr or check the data")
-        opt.zero_grad()
-        loss.backward()
-        if denoiser:
-            d.average_gradients(prior.parameters())
-        torch.nn.utils.clip_grad_norm_(prior.parameters(), 5.0)
-        opt.step()
-        sched.step()
-        rec.update(loss=d.mean(loss.item()), seconds=round(time.time() - t0, 2))
-        records.append(rec)
-        bar.set_postfix(loss=f"{rec['loss']:.3f}")
-        done = step + 1
-        if done % checkpoint_every == 0 or done == steps:
-            if d.is_main:
-                _checkpoint(prior, opt, sched, done, out, state_path, log_path, records)
-            d.barrier()  # no rank runs ahead of (or reads) a checkpoint being written
-            records = []
+        rec["loss"] = d.mean(loss.item())
+        return Step(rec, {"loss": loss}, postfix={"loss": f"{rec['loss']:.3f}"},
+                    update=lambda: descend(loss, opt, prior.parameters(), sched, clip=5.0, average=denoiser))
+
+    def save(done: int) -> None:
+        prior.config["trained_steps"] = done
+        save_prior(prior, out)
+
+    log = loop.run(step, save=save)
     prior.eval()
-    return read_log(log_path)
-
-
-def _checkpoint(prior, opt, sched, step, out, state_path, log_path, new_records) -> None:
-    append_log(log_path, new_records)  # log first, state last (see append_log)
-    prior.config["trained_steps"] = step
-    save_prior(prior, out)
-    atomic_torch_save({"model": prior.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(), "step": step}, state_path)
-
+    return log

@@ -6,18 +6,16 @@ scheduler, step and early-stopping state, to resume), ``waveunet.log.jsonl`` (lo
 """
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from tqdm.auto import tqdm
 
 from .. import distributed
 from ..baselines.io import save_baseline
 from ..baselines.waveunet import WaveUNet
-from ..checkpoint import append_log, atomic_torch_save, read_log, read_training_state, side_file, trim_log
-from ..errors import DataError, NumericalError
+from ..errors import DataError
+from .loop import ResumableTraining, Step, descend
 from .lr_schedule import cosine_decay
 
 
@@ -100,66 +98,46 @@ def train_waveunet(
         if mix0.shape[-1] != model.input_length:
             raise DataError(f"{name} crops have {mix0.shape[-1]} samples; this Wave-U-Net takes "
                              f"{model.input_length} (output {model.output_length} + context)")
-    state_path, log_path = side_file(out, ".train.pt"), side_file(out, ".log.jsonl")
+    loop = ResumableTraining(out, steps=steps, checkpoint_every=checkpoint_every, quiet=quiet, desc="train waveunet")
     d = distributed.current()
     part = d.shard(batch_size)
     model.to(d.device)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sched = cosine_decay(opt, steps)
-    start, best, bad = 0, float("inf"), 0
-    if state_path.is_file():
-        state = read_training_state(state_path, d.device)
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
-        sched.load_state_dict(state["scheduler"])
-        start, best, bad = int(state["step"]), float(state["best_val"]), int(state["bad_validations"])
-        if d.is_main:
-            trim_log(log_path, start)
+    state = loop.resume({"model": model, "optimizer": opt, "scheduler": sched}, d.device)
+    best, bad = (float(state["best_val"]), int(state["bad_validations"])) if state else (float("inf"), 0)
     before, after = model.context
     # earlier stages (--init) count too; a stage with a new seed draws new items. Each history entry
     # records the count its checkpoint had, which already includes the stages before it.
     history = model.config.get("training_history", [])
     earlier_items = int(history[-1].get("paired_items") or 0) if history else 0
-    records: list[dict] = []
     model.train()
     net = d.wrap(model)
-    t0 = time.time()
-    bar = tqdm(range(start, steps), initial=start, total=steps, disable=quiet or not d.is_main, desc="train waveunet")
-    for step in bar:
-        if bad >= patience:
-            break
-        g = torch.Generator().manual_seed(seed * 1_000_003 + step)
-        mixes, sources = _batch(train_set, step * batch_size, batch_size)
+
+    def step(i: int) -> Step:
+        g = torch.Generator().manual_seed(seed * 1_000_003 + i)
+        mixes, sources = _batch(train_set, i * batch_size, batch_size)
         _edge_silence(mixes, sources, before, after, edge_prob, g)
         mixes, sources = mixes[part].to(d.device), sources[part].to(d.device)
         est = net(mixes)
         loss = F.mse_loss(est, _centre(sources, est.shape[-1]))
-        if not torch.isfinite(loss):
-            raise NumericalError(f"non-finite loss at step {step}; lower --lr or check the data")
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        sched.step()
-        records.append({"step": step + 1, "loss": d.mean(loss.item()), "seconds": round(time.time() - t0, 2)})
-        bar.set_postfix(loss=f"{loss.item():.2e}", best_val=f"{best:.2e}")
-        done = step + 1
-        if done % checkpoint_every == 0 or done == steps:
-            val = d.mean(validation_loss(model, val_set, batch_size))
-            records.append({"step": done, "val_loss": val})
-            if val < best:
-                best, bad = val, 0
-                model.config.update(trained_steps=done, best_val_loss=val,
-                                    paired_items=earlier_items + min(len(train_set), done * batch_size))
-                if d.is_main:
-                    save_baseline(model, out)
-            else:
-                bad += 1
-            if d.is_main:
-                append_log(log_path, records)  # log first, state last (see append_log)
-                atomic_torch_save({"model": model.state_dict(), "optimizer": opt.state_dict(),
-                                   "scheduler": sched.state_dict(), "step": done, "best_val": best,
-                                   "bad_validations": bad}, state_path)
-            d.barrier()
-            records = []
+        return Step({"loss": d.mean(loss.item())}, {"loss": loss}, postfix={"loss": f"{loss.item():.2e}",
+                    "best_val": f"{best:.2e}"}, update=lambda: descend(loss, opt, model.parameters(), sched))
+
+    def validate(done: int, records: list[dict]) -> bool:
+        """The validation MSE (averaged over ranks: every rank decides alike); whether it is the best yet."""
+        nonlocal best, bad
+        val = d.mean(validation_loss(model, val_set, batch_size))
+        records.append({"step": done, "val_loss": val})
+        if not val < best:
+            bad += 1
+            return False
+        best, bad = val, 0
+        model.config.update(trained_steps=done, best_val_loss=val,
+                            paired_items=earlier_items + min(len(train_set), done * batch_size))
+        return True
+
+    log = loop.run(step, save=lambda done: save_baseline(model, out), at_checkpoint=validate,
+                   extra_state=lambda: {"best_val": best, "bad_validations": bad}, should_stop=lambda: bad >= patience)
     model.eval()
-    return read_log(log_path)
+    return log
