@@ -5,7 +5,6 @@ import shutil
 
 import numpy as np
 import pytest
-import torch
 
 import priorsep
 from priorsep.cli import main
@@ -14,7 +13,6 @@ from priorsep.data.toy import toy_eval_set
 from priorsep.errors import (AudioFileError, CheckpointError, ConfigError, InvalidAudioError, OutputConflictError,
                              PriorsepError, SampleRateError, UnknownNameError)
 
-from .conftest import tiny_flow
 
 FAST = ["--n-levels", "1", "--steps-per-level", "1", "--quiet"]
 MIX = toy_eval_set(1, 512, seed=2).mixes[0]

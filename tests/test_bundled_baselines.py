@@ -28,6 +28,7 @@ def test_bundled_baseline_metadata_and_size(name):
     assert (BUNDLED_DIR / f"{name}.pt").stat().st_size < 8 * 2**20
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
 def test_bundled_baseline_scores_do_not_regress(name):
     model = baselines.load(name)

@@ -43,7 +43,8 @@ def test_separate_never_overwrites_the_input(tiny_toy_priors, tmp_path, capsys):
     path = tmp_path / "sine.wav"
     write_audio(path, toy_eval_set(1, 500, seed=1).mixes[0], 14700)
     before = path.read_bytes()
-    assert main(["separate", str(path), "--priors", str(tiny_toy_priors), "--out", str(tmp_path), "--quiet", *FAST]) == 2
+    argv = ["separate", str(path), "--priors", str(tiny_toy_priors), "--out", str(tmp_path), "--quiet", *FAST]
+    assert main(argv) == 2
     assert "overwrite the input" in capsys.readouterr().err
     assert path.read_bytes() == before
 
@@ -80,7 +81,8 @@ def test_train_prior_on_toy_and_on_a_folder(tmp_path):
     assert main(["train-prior", "--source", "bass", "--data", str(stems), "--out", str(tmp_path / "p2"), *args]) == 0
     cfg = json.loads((tmp_path / "p2" / "bass.json").read_text())
     assert cfg["sample_rate"] == 8000 and cfg["mix_weight"] == 1.0
-    assert main(["train-prior", "--source", "sine", "--data", "toy", "--basis", "dct", "--out", str(tmp_path / "p3" / "sine"),
+    assert main(["train-prior", "--source", "sine", "--data", "toy", "--basis", "dct",
+                 "--out", str(tmp_path / "p3" / "sine"),
                  *args, "--squeeze", "8"]) == 0
     cfg = json.loads((tmp_path / "p3" / "sine.json").read_text())
     assert cfg["basis"] == "dct" and cfg["squeeze"] == 8

@@ -6,7 +6,10 @@ import subprocess
 import sys
 import time
 
+import pytest
 import torch
+
+pytestmark = pytest.mark.slow  # two training runs in subprocesses, one killed
 
 ARGS = ["train-prior", "--kind", "flow", "--data", "toy", "--source", "square", "--steps", "300", "--batch-size", "4",
         "--crop", "256", "--squeeze", "4", "--n-blocks", "2", "--hidden", "8", "--n-layers", "2", "--dsm-weight", "1",

@@ -83,8 +83,8 @@ def test_format_and_plot(tmp_path, two_gaussians):
     text = format_cross_likelihood(mat, sigmas, list(data), priors.names)
     assert "sigma = 0.01" in text and "sigma = 1" in text
     lines = text.splitlines()
-    a_rows = [l for l in lines if l.startswith("a ")]
-    b_rows = [l for l in lines if l.startswith("b ")]
+    a_rows = [row for row in lines if row.startswith("a ")]
+    b_rows = [row for row in lines if row.startswith("b ")]
     assert len(a_rows) == 2 and len(b_rows) == 2
     # the row max is starred: the diagonal
     assert a_rows[0].split()[1].endswith("*") and not a_rows[0].split()[2].endswith("*")

@@ -39,6 +39,7 @@ def _assert_ddp_matches_one_process(args, tmp_path):
     _assert_same_parameters(tmp_path / "ddp.pt", tmp_path / "single.pt")
 
 
+@pytest.mark.slow
 def test_torchrun_two_processes_train_a_prior_like_one(tmp_path):
     (tmp_path / "ddp").mkdir()
     res = _run([*TINY_FLOW, "--out", "ddp/"], tmp_path, nproc=2)
@@ -50,6 +51,7 @@ def test_torchrun_two_processes_train_a_prior_like_one(tmp_path):
     _assert_same_parameters(tmp_path / "ddp" / "sine.pt", tmp_path / "single.pt")
 
 
+@pytest.mark.slow
 def test_torchrun_trains_an_off_manifold_denoiser_like_one_process(tmp_path):
     args = ["train-prior", "--kind", "denoiser", "--data", "toy", "--source", "sine", "--steps", "2", "--batch-size",
             "4", "--crop", "256", "--n-fft", "64", "--hop", "16", "--hidden", "4", "--layers", "1", "--global-context",
@@ -57,6 +59,7 @@ def test_torchrun_trains_an_off_manifold_denoiser_like_one_process(tmp_path):
     _assert_ddp_matches_one_process(args, tmp_path)
 
 
+@pytest.mark.slow
 def test_torchrun_trains_the_waveunet_baseline(tmp_path):
     args = ["train-baseline", "--model", "waveunet", "--data", "toy", "--steps", "2", "--batch-size", "4", "--levels",
             "2", "--features", "4", "--output-length", "64", "--val-items", "4", "--checkpoint-every", "2", "--quiet"]
@@ -70,6 +73,7 @@ def test_shards_partition_the_batch():
         Dist(rank=0, world=3).shard(8)
 
 
+@pytest.mark.slow
 def test_torchrun_splits_the_files_of_a_separation(tiny_toy_priors, tmp_path):
     from priorsep.data.audio import write_audio
     from priorsep.data.toy import toy_eval_set

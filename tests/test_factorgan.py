@@ -265,7 +265,8 @@ def test_cli_trains_factorgan_with_the_gan_options(tmp_path):
     assert main(["train-baseline", "--model", "factorgan", "--data", "toy", "--steps", "3", "--batch-size", "2",
                  "--levels", "2", "--features", "4", "--paired", "3", "--d-lr", "1e-3", "--r1", "0",
                  "--aux-negatives", "0.5", "--d-warmup", "1", "--supervised-steps", "1", "--supervised-lr", "1e-2",
-                 "--supervised-weight", "2", "--val-items", "2", "--checkpoint-every", "1", "--out", str(out), "--quiet"]) == 0
+                 "--supervised-weight", "2", "--val-items", "2", "--checkpoint-every", "1", "--out", str(out),
+                 "--quiet"]) == 0
     cfg = json.loads((tmp_path / "fg.json").read_text())
     assert cfg["kind"] == "factorgan" and cfg["trained_steps"] in (1, 2, 3) and cfg["training"]["paired"] == 3
     assert {k: cfg["training"][k] for k in ("d_lr", "r1", "aux_negatives", "d_warmup", "supervised_steps",

@@ -130,7 +130,8 @@ def test_finish_refines_the_final_estimate_once_with_its_own_step_count(monkeypa
                 mask_hop=64, polish_sigma=0.05, polish_levels=2, polish_mask_steps=1, polish_signal_steps=2)
     calls = []
     inner = lang._anneal
-    monkeypatch.setattr(lang, "_anneal", lambda p, m, c, *a, **k: calls.append(c.schedule.steps_per_level) or inner(p, m, c, *a, **k))
+    monkeypatch.setattr(lang, "_anneal",
+                        lambda p, m, c, *a, **k: calls.append(c.schedule.steps_per_level) or inner(p, m, c, *a, **k))
 
     with torch.no_grad():
         g = seeded_generator(3)
@@ -138,7 +139,8 @@ def test_finish_refines_the_final_estimate_once_with_its_own_step_count(monkeypa
         assert calls == []  # a mask search without refinements never runs signal-space Langevin
         config = make_config({**base, "finish_steps": 3})
         by_hand = lang._refiner(priors, config.updated(polish_signal_steps=3), g,
-                                lambda s, sg: lang._scores(priors, s, sg), lambda s, sg: lang._log_densities(priors, s, sg)
+                                lambda s, sg: lang._scores(priors, s, sg),
+                                lambda s, sg: lang._log_densities(priors, s, sg)
                                 )(plain, mixes)
         calls.clear()
         finished = lang.anneal(priors, mixes, config, seeded_generator(3))

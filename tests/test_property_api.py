@@ -5,7 +5,7 @@ raw traceback from inside numpy or torch."""
 import numpy as np
 import pytest
 import torch
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -15,7 +15,8 @@ from priorsep.errors import PriorsepError
 from priorsep.evaluation.metrics import si_sdr
 
 DTYPES = [np.float32, np.float64, np.float16, np.int16, np.int32, np.bool_, np.complex64, np.uint8]
-SETTINGS = settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(max_examples=60, deadline=None, derandomize=True,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 def _values(dtype):
@@ -94,14 +95,34 @@ def test_langevin_settings_return_finite_or_documented_error(tiny_toy_priors, op
     _check(out, mix)
 
 
+@pytest.fixture
+def empty_cwd(tmp_path, monkeypatch):
+    """An empty working directory: no relative name can reach a checkpoint by accident."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
 @SETTINGS
 @given(name=st.text(max_size=12))
-def test_loading_any_name_loads_or_raises_documented_error(name):
-    for load in (priorsep.load_priors, priorsep.baselines.io.load):
+@example(name="toy")
+@example(name="waveunet-toy")
+@example(name=".")
+@example(name="")
+def test_loading_any_name_loads_exactly_the_bundled_names(empty_cwd, name):
+    """In an empty folder a name loads if and only if it is bundled (prior sets for load_priors,
+    baselines for baselines.io.load); any other raises a documented error."""
+    from priorsep.baselines.io import bundled_baselines
+    from priorsep.priors.io import bundled_prior_sets
+
+    for load, bundled in ((priorsep.load_priors, bundled_prior_sets()),
+                          (priorsep.baselines.io.load, bundled_baselines())):
         try:
-            load(name)
+            loaded = load(name)
         except PriorsepError:
-            pass
+            assert name not in bundled, f"bundled {name!r} did not load"
+            continue
+        assert name in bundled, f"{name!r} loaded although nothing is bundled under that name"
+        assert loaded.names and loaded.sample_rate > 0
 
 
 @SETTINGS

@@ -56,7 +56,8 @@ def test_a_setting_without_effect_is_an_error(settings, idle):
 
 def test_settings_with_effect_are_accepted_and_a_sets_own_idle_keys_are_not_the_callers():
     assert make_config({"polish_rounds": 1, "step_size": 0.3}).signal.step_size == 0.3  # the refinement's steps
-    assert make_config({"space": "signal", "constraint": "gaussian", "gamma_scale": 0.3}).experimental.gamma_scale == 0.3
+    gaussian = make_config({"space": "signal", "constraint": "gaussian", "gamma_scale": 0.3})
+    assert gaussian.experimental.gamma_scale == 0.3
     config = make_config({"space": "signal"}, base={"mask_lr": 0.2})  # the set's mask settings, a signal run
     assert config.space == "signal"
 

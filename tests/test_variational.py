@@ -34,7 +34,8 @@ def closed_form(mix, priors, mu, tau, sigma, gamma):
     for b in range(mix.shape[0]):
         for k, p in enumerate(priors):
             a = float(p.variance) + sigma**2
-            total += (-0.5 * mu.shape[-1] * math.log(2 * math.pi * a) - ((mu[k] ** 2).sum() + (tau[k] ** 2).sum()) / (2 * a))
+            total += (-0.5 * mu.shape[-1] * math.log(2 * math.pi * a)
+                      - ((mu[k] ** 2).sum() + (tau[k] ** 2).sum()) / (2 * a))
             total += (0.5 * torch.log(2 * math.pi * math.e * tau[k] ** 2)).sum()
         resid = mix[b] - (w[:, None] * mu).sum(0)
         total += (-0.5 * mix.shape[-1] * math.log(2 * math.pi * gamma**2)
@@ -126,9 +127,20 @@ def test_encoder_round_trips_and_separates(tmp_path, tiny_toy_priors):
     for name in a:
         assert a[name].shape == mix.shape
         np.testing.assert_allclose(a[name], b[name], rtol=0, atol=1e-6)
-    means, draws = variational_separate(np.stack([mix, mix]), priors, encoder=back, samples=5, seed=0)
-    assert means["sine"].shape == (2, 203) and draws["sine"].shape == (5, 2, 203)
-    assert draws["sine"].std(0).mean() > 0
+    means, draws = variational_separate(np.stack([mix, mix]), priors, encoder=back, samples=64, seed=0)
+    assert means["sine"].shape == (2, 203) and draws["sine"].shape == (64, 2, 203)
+    # the draws are the encoder's posterior N(loc, scale^2): standardised, they are N(0, 1) noise,
+    # fresh for each channel (the two channels are the same mix) and each draw
+    from priorsep.encoders.posterior import encoder_posterior
+
+    loc, scale = (t.numpy() for t in encoder_posterior(back, torch.from_numpy(np.stack([mix, mix]))))
+    z = np.stack([(draws[n] - loc[:, k]) / scale[:, k] for k, n in enumerate(priors.names)])  # (K, 64, 2, 203)
+    np.testing.assert_allclose(np.stack([means[n] for n in priors.names], 1), loc, rtol=0, atol=1e-6)
+    n = z.size
+    assert abs(z.mean()) < 5 / np.sqrt(n) and abs(z.var() - 1) < 5 * np.sqrt(2 / n), (z.mean(), z.var())
+    assert abs(np.corrcoef(z[:, :, 0].ravel(), z[:, :, 1].ravel())[0, 1]) < 5 / np.sqrt(n / 2)
+    same = variational_separate(np.stack([mix, mix]), priors, encoder=back, samples=64, seed=0)[1]
+    np.testing.assert_array_equal(same["sine"], draws["sine"])
     with pytest.raises(UnknownNameError, match="has no encoder"):
         variational_separate(mix, priors)
     cfg = (tmp_path / "enc.json").read_text().replace("14700", "16000")

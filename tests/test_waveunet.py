@@ -177,8 +177,9 @@ def test_cli_second_stage_starts_from_a_checkpoint_and_keeps_its_history(tmp_pat
 
     common = ["train-baseline", "--model", "waveunet", "--data", "toy", "--steps", "2", "--batch-size", "2",
               "--val-items", "2", "--checkpoint-every", "1", "--quiet"]
-    assert main([*common, "--levels", "2", "--features", "4", "--output-length", "101", "--out", str(tmp_path / "s1")]) == 0
-    assert main([*common, "--init", str(tmp_path / "s1"), "--seed", "1", "--lr", "1e-4", "--out", str(tmp_path / "s2")]) == 0
+    s1, s2 = str(tmp_path / "s1"), str(tmp_path / "s2")
+    assert main([*common, "--levels", "2", "--features", "4", "--output-length", "101", "--out", s1]) == 0
+    assert main([*common, "--init", s1, "--seed", "1", "--lr", "1e-4", "--out", s2]) == 0
     stage2 = load(tmp_path / "s2")
     assert stage2.config["levels"] == 2 and stage2.config["training"]["lr"] == 1e-4
     assert stage2.config["training_history"][0]["lr"] == 5e-4

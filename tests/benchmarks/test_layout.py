@@ -14,13 +14,15 @@ def test_every_benchmark_script_is_in_the_table():
     listed = set(SMOKE_TESTS) | set(DRY_RUNS)
     assert not on_disk - listed, ("add these scripts to SMOKE_TESTS (a .py: the tests that run its main) or "
                                   f"DRY_RUNS (a .sh) in tests/benchmarks/scripts.py: {sorted(on_disk - listed)}")
-    assert not listed - on_disk, f"listed in tests/benchmarks/scripts.py but not in benchmarks/: {sorted(listed - on_disk)}"
+    missing = sorted(listed - on_disk)
+    assert not missing, f"listed in tests/benchmarks/scripts.py but not in benchmarks/: {missing}"
     assert all(s.endswith(".py") for s in SMOKE_TESTS) and all(s.endswith(".sh") for s in DRY_RUNS)
 
 
 def test_nothing_loose_in_benchmarks():
     loose = sorted(p.name for p in BENCH.iterdir() if p.is_file() and p.name != "README.md")
-    assert not loose, f"put these into benchmarks/recipes, tools or probes (and list them in benchmarks/README.md): {loose}"
+    assert not loose, ("put these into benchmarks/recipes, tools or probes (and list them in benchmarks/README.md): "
+                       f"{loose}")
 
 
 def test_the_table_names_real_tests():

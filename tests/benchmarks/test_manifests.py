@@ -8,7 +8,7 @@ import shlex
 
 import pytest
 
-from .scripts import BENCH, REPO, parse_command
+from .scripts import REPO, parse_command
 
 PRIORS = REPO / "priorsep" / "priors" / "bundled"
 BASELINES = REPO / "priorsep" / "baselines" / "bundled"
@@ -44,7 +44,8 @@ def test_manifest_entry(folder, name, entry):
     if recipe is not None:
         for key in ("path", "data"):
             if recipe.get(key) is not None:
-                assert recipe[key].startswith("benchmarks/recipes/"), f"{name}: recipe {key} outside benchmarks/recipes/"
+                assert recipe[key].startswith("benchmarks/recipes/"), \
+                    f"{name}: recipe {key} outside benchmarks/recipes/"
                 assert (REPO / recipe[key]).is_file(), f"{name}: recipe {key} {recipe[key]} does not exist"
     for log in entry.get("training_logs", []):
         assert (REPO / log).exists(), f"{name}: training log {log} does not exist"
