@@ -29,7 +29,7 @@ demo: install
 	$(PY) examples/band_demo.py --out demo_output/band
 
 test: install
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=15
 
 bench-toy: install
 	$(VENV)/bin/priorsep bench toy --n 16 --json benchmarks/results/toy.json
