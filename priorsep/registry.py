@@ -71,11 +71,14 @@ class Legacy:
 #: ==========  =============================  ======================================  ==============
 #: prior       ``denoiser``                   ``priorsep.experimental.denoiser``      ``denoiser``
 #: prior       ``flow`` with unet_levels > 0  ``priorsep.experimental.unet_flow``     ``unet-flow``
+#: prior       ``flow`` with basis ``"dct"``  ``priorsep.experimental.dct_flow``      ``dct-flow``
 #: ==========  =============================  ======================================  ==============
 LEGACY: tuple[Legacy, ...] = (
     Legacy("prior", "denoiser", "priorsep.experimental.denoiser"),
     Legacy("prior", "flow", "priorsep.experimental.unet_flow", now="unet-flow",
            when=lambda config: int(config.get("unet_levels") or 0) > 0),
+    Legacy("prior", "flow", "priorsep.experimental.dct_flow", now="dct-flow",
+           when=lambda config: config.get("basis") == "dct"),
 )
 
 _REGISTRY: dict[str, dict[str, type]] = {family: {} for family in FAMILIES}

@@ -13,12 +13,13 @@ from priorsep.priors.wavenet import WaveNetPrior
 torch.set_num_threads(2)
 
 
-def tiny_flow(source: str = "sine", rate: int = 14700, seed: int = 0, **kw) -> FlowPrior:
+def tiny_flow(source: str = "sine", rate: int = 14700, seed: int = 0, cls: type = FlowPrior, **kw) -> FlowPrior:
+    """A tiny flow of ``cls`` (:class:`FlowPrior` or an experimental subclass), in eval mode."""
     torch.manual_seed(seed)
     cfg = dict(source=source, sample_rate=rate, sigma_min=0.01, sigma_max=1.0, mix_weight=0.5,
                squeeze=4, n_blocks=2, hidden=8, n_layers=2)
     cfg.update(kw)
-    return FlowPrior(cfg).eval()
+    return cls(cfg).eval()
 
 
 def tiny_wavenet(source: str = "sine", seed: int = 0, **kw) -> WaveNetPrior:

@@ -85,7 +85,7 @@ def test_train_prior_on_toy_and_on_a_folder(tmp_path):
                  "--out", str(tmp_path / "p3" / "sine"),
                  *args, "--squeeze", "8"]) == 0
     cfg = json.loads((tmp_path / "p3" / "sine.json").read_text())
-    assert cfg["basis"] == "dct" and cfg["squeeze"] == 8
+    assert cfg["basis"] == "dct" and cfg["squeeze"] == 8 and cfg["kind"] == "dct-flow"  # the experimental family
 
 
 def test_fine_tune_with_score_matching_never_overwrites_its_input(tmp_path, capsys):

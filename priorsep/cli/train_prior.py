@@ -33,10 +33,10 @@ ARCH_ARGS: dict[str, dict] = {
 }
 
 
-#: flags of the experimental wing (priorsep.experimental: denoiser priors, U-Net flows, off-manifold
-#: training): accepted, left out of --help
+#: flags of the experimental wing (priorsep.experimental: denoiser priors, U-Net and DCT flows,
+#: off-manifold training): accepted, left out of --help
 EXPERIMENTAL_ARGS = ("network", "n_fft", "hop", "layers", "harmonics", "global_context", "levels", "unet_levels",
-                     "off_manifold")
+                     "basis", "off_manifold")
 
 
 def add_parser(sub) -> None:

@@ -18,6 +18,9 @@ What lives here, and what was measured (toy sources unless noted):
 * **U-Net flows** (:mod:`.unet_flow`, kind ``"unet-flow"``): flow couplings conditioned by that
   U-Net (formerly the flow's ``unet_levels`` option). No result was ever measured with them; they
   moved with the U-Net the denoiser measured as poor.
+* **DCT-basis flows** (:mod:`.dct_flow`, kind ``"dct-flow"``, formerly the flow's ``basis="dct"``):
+  spectral flows over the DCT of each squeezed frame, trained on the toy sources only and never
+  bundled (``benchmarks/results/spectral/README.md``).
 * **Off-manifold training** (:mod:`.interference`, ``train_prior(..., off_manifold=P)`` through
   the denoiser's ``off_manifold_offset`` hook): the local network did not learn to extract its
   source from tones at sigma >= 0.5 (-0.7 -> -2.3 dB SI-SDR at sigma 1), and separation stayed at
@@ -31,13 +34,13 @@ Importing this package (or any module of it) registers its families with
 records its class's module (checkpoints written before that: :data:`priorsep.registry.LEGACY`),
 which the loader imports on demand.
 
-Not moved yet (still in the core, also unhelpful or unmeasured): the flow's DCT basis
-(``basis="dct"``), FactorGAN's ``disc_level``, ``disc_level_free`` and ``r1`` options.
 """
-from . import denoiser, interference, unet, unet_flow  # noqa: F401  (registers the families)
+from . import dct_flow, denoiser, interference, unet, unet_flow  # noqa: F401  (registers the families)
+from .dct_flow import BlockDCT, DCTFlowPrior
 from .denoiser import DenoiserPrior, STFTMaskNet
 from .interference import harmonic_tones, off_manifold_offset
 from .unet import UNetConditioner
 from .unet_flow import UNetFlowPrior
 
-__all__ = ["DenoiserPrior", "STFTMaskNet", "UNetConditioner", "UNetFlowPrior", "harmonic_tones", "off_manifold_offset"]
+__all__ = ["BlockDCT", "DCTFlowPrior", "DenoiserPrior", "STFTMaskNet", "UNetConditioner", "UNetFlowPrior",
+           "harmonic_tones", "off_manifold_offset"]

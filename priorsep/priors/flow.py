@@ -13,7 +13,7 @@ from typing import Callable
 
 import torch
 import torch.nn.functional as F
-from nflows.transforms import CompositeTransform, Permutation, Transform
+from nflows.transforms import CompositeTransform, Transform
 from torch import nn
 
 from ..registry import register
@@ -109,31 +109,6 @@ class InvConv1x1(Transform):
         return F.conv1d(z, w_inv.unsqueeze(-1)), logdet.expand(z.shape[0])
 
 
-class BlockDCT(Transform):
-    """Orthonormal DCT-II across the channels of every position (volume-preserving, log-det 0).
-
-    After ``Squeeze1d(n)`` the channels of a position are ``n`` consecutive samples, so this maps
-    frames of ``n`` samples to their spectra: periodic sources become a few strong lines, which the
-    couplings can then treat like an adaptive Wiener filter.
-    """
-
-    def __init__(self, channels: int):
-        super().__init__()
-        k = torch.arange(channels, dtype=torch.float64)[:, None]
-        i = torch.arange(channels, dtype=torch.float64)[None]
-        m = torch.cos(math.pi * (i + 0.5) * k / channels) * math.sqrt(2.0 / channels)
-        m[0] /= math.sqrt(2.0)
-        self._matrix = m  # float64, not a buffer: cast per call so a float64 model is orthonormal to 1e-16
-
-    def forward(self, x, context=None):
-        m = self._matrix.to(x.device, x.dtype)
-        return torch.einsum("kc,bct->bkt", m, x), x.new_zeros(x.shape[0])
-
-    def inverse(self, z, context=None):
-        m = self._matrix.to(z.device, z.dtype)
-        return torch.einsum("kc,bkt->bct", m, z), z.new_zeros(z.shape[0])
-
-
 class WaveNetConditioner(nn.Module):
     """Non-causal gated dilated conv stack; log sigma enters every layer as a global bias."""
 
@@ -212,10 +187,9 @@ class FlowPrior(Prior):
     here: U-Net conditioners are the experimental ``priorsep.experimental.UNetFlowPrior``
     (kind ``"unet-flow"``), a subclass that overrides :meth:`conditioner`.
 
-    ``basis="learned"``: each block is ActNorm, a learned invertible 1x1 conv and a coupling.
-    ``basis="dct"``: the squeezed frames go through a fixed orthonormal DCT, the bins are split
-    even/odd, and each block is ActNorm (one scale per frequency bin) and a coupling whose halves
-    are swapped afterwards: a spectral flow whose conditioner sees across frequency and frames.
+    Each block is ActNorm, a learned invertible 1x1 conv and a coupling (``basis="learned"``, the
+    only basis here; the fixed DCT basis is the experimental
+    ``priorsep.experimental.DCTFlowPrior``, kind ``"dct-flow"``).
     """
 
     kind = "flow"
@@ -224,23 +198,24 @@ class FlowPrior(Prior):
 
     def __init__(self, config: dict):
         config = {**self.defaults, **config}
-        if config["basis"] not in ("learned", "dct"):
-            raise ConfigError(f"flow basis must be 'learned' or 'dct', got {config['basis']!r}")
+        self._check_basis(config)
         self._check_conditioner(config)
         super().__init__(config)
         c = config["squeeze"]
-        blocks = [SigmaScale(config["sigma_data"]), Squeeze1d(c)]
         coupling = lambda: AffineCoupling(c, config["hidden"], config["n_layers"], config["scale_bound"],  # noqa: E731
                                           self.conditioner)
-        if config["basis"] == "dct":
-            blocks += [BlockDCT(c), Permutation(torch.cat([torch.arange(0, c, 2), torch.arange(1, c, 2)]))]
-            swap = torch.roll(torch.arange(c), c // 2)
-            for _ in range(config["n_blocks"]):
-                blocks += [ActNorm1d(c), coupling(), Permutation(swap.clone())]
-        else:
-            for _ in range(config["n_blocks"]):
-                blocks += [ActNorm1d(c), InvConv1x1(c), coupling()]
-        self.transform = CompositeTransform(blocks)
+        self.transform = CompositeTransform([SigmaScale(config["sigma_data"]), Squeeze1d(c),
+                                             *self.blocks(c, config["n_blocks"], coupling)])
+
+    def _check_basis(self, config: dict) -> None:
+        if config["basis"] != "learned":
+            raise ConfigError(f"flow basis {config['basis']!r}: the flow's basis is 'learned'; the fixed DCT basis "
+                              "is experimental: build the flow as kind 'dct-flow' (priorsep.experimental.DCTFlowPrior, "
+                              "or priorsep.priors.io.build_prior with basis='dct')")
+
+    def blocks(self, channels: int, n_blocks: int, coupling: Callable[[], Transform]) -> list[Transform]:
+        """The transforms after the squeeze: ``n_blocks`` of ActNorm, a 1x1 conv and a ``coupling()``."""
+        return [t for _ in range(n_blocks) for t in (ActNorm1d(channels), InvConv1x1(channels), coupling())]
 
     def _check_conditioner(self, config: dict) -> None:
         if int(config.get("unet_levels") or 0) != 0:

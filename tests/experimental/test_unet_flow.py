@@ -9,6 +9,8 @@ from priorsep.experimental import UNetConditioner, UNetFlowPrior
 from priorsep.priors.flow import AffineCoupling, FlowPrior
 from priorsep.priors.io import build_prior, load_prior, save_prior
 
+from ..conftest import tiny_flow
+
 CTX = torch.tensor([[math.log(0.1)], [math.log(0.5)]], dtype=torch.float64)
 
 
@@ -22,10 +24,7 @@ def _randomised(t):
 
 
 def tiny_unet_flow(seed: int = 0, **kw) -> UNetFlowPrior:
-    torch.manual_seed(seed)
-    cfg = dict(source="sine", sample_rate=14700, sigma_min=0.01, sigma_max=1.0, mix_weight=0.5,
-               squeeze=4, n_blocks=2, hidden=8, n_layers=2, unet_levels=1)
-    return UNetFlowPrior({**cfg, **kw}).eval()
+    return tiny_flow(seed=seed, cls=UNetFlowPrior, **{"unet_levels": 1, **kw})
 
 
 def test_unet_coupling_inverts_and_its_logdet_matches_the_jacobian():

@@ -21,8 +21,8 @@ COMMON = dict(source="a", sample_rate=8000, sigma_min=0.01, sigma_max=1.0, mix_w
 
 #: kind -> variant -> a tiny config of that family (every variant runs every check)
 TINY = {
-    "flow": {"learned": dict(squeeze=4, n_blocks=2, hidden=8, n_layers=2),
-             "dct": dict(squeeze=4, n_blocks=2, hidden=8, n_layers=2, basis="dct")},
+    "flow": {"learned": dict(squeeze=4, n_blocks=2, hidden=8, n_layers=2)},
+    "dct-flow": {"dct": dict(squeeze=4, n_blocks=2, hidden=8, n_layers=2)},
     "unet-flow": {"unet": dict(squeeze=4, n_blocks=2, hidden=8, n_layers=2, unet_levels=1)},
     "wavenet": {"mog": dict(channels=8, skip_channels=8, n_layers=4, dilation_cycle=3, n_mix=2)},
     "gaussian": {"shifted": dict(mean=0.3, variance=0.5)},
@@ -204,8 +204,8 @@ def _tweedie(prior):
     assert not torch.allclose(expected, -x / (0.25 + SIGMAS[:, None] ** 2), atol=1e-3)  # randomised: not linear
 
 
-REFERENCE = {"flow": _change_of_variables, "unet-flow": _change_of_variables, "gaussian": _gaussian_closed_form,
-             "wavenet": _integrates_to_one, "denoiser": _tweedie}
+REFERENCE = {"flow": _change_of_variables, "dct-flow": _change_of_variables, "unet-flow": _change_of_variables,
+             "gaussian": _gaussian_closed_form, "wavenet": _integrates_to_one, "denoiser": _tweedie}
 
 
 @pytest.mark.parametrize("kind, variant", CASES)
