@@ -19,10 +19,11 @@ from pathlib import Path
 import torch
 
 from priorsep import baselines
-from priorsep.baselines.factorgan import FactorGAN, FactorGANDiscriminators
+from priorsep.baselines.factorgan import FactorGAN
 from priorsep.checkpoint import side_file
 from priorsep.data.toy import TOY_SOURCES, ToyMixCrops, ToySourceCrops
 from priorsep.errors import ConfigError
+from priorsep.experimental.factorgan import discriminators_for
 from priorsep.training.factorgan import train_factorgan
 
 from factorgan_training_probe import config_overrides  # a sibling script: --set KEY=JSON
@@ -42,9 +43,10 @@ def main(args: argparse.Namespace) -> dict[str, list[float]]:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "check"
         train_factorgan(model, solo, ToyMixCrops(n, seed=args.seed, size=args.items), out, steps=args.steps,
-                        d_warmup=args.steps, batch_size=args.batch_size, d_lr=args.d_lr, r1=0.0,
+                        d_warmup=args.steps, batch_size=args.batch_size, d_lr=args.d_lr,
+                        discriminators=discriminators_for(model.config),
                         aux_negatives=args.aux_negatives, seed=args.seed, checkpoint_every=args.steps, quiet=True)
-        discs = FactorGANDiscriminators(model.config)
+        discs = discriminators_for(model.config)(model.config)
         discs.load_state_dict(torch.load(side_file(out, ".train.pt"), weights_only=True)["discriminators"])
     discs.eval()
     held_out = [ToySourceCrops(s, n, seed=args.seed + 99) for s in TOY_SOURCES]

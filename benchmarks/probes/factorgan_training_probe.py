@@ -29,6 +29,7 @@ from priorsep.baselines.io import load_baseline
 from priorsep.checkpoint import side_file
 from priorsep.data.toy import TOY_SAMPLE_RATE, TOY_SOURCES, ToyMixCrops, ToySourceCrops, toy_eval_set
 from priorsep.errors import ConfigError
+from priorsep.experimental.factorgan import R1Penalty, discriminators_for
 from priorsep.evaluation.metrics import si_sdr_improvement
 from priorsep.encoders import load_encoder
 from priorsep.training.factorgan import train_factorgan
@@ -80,7 +81,8 @@ def main(args: argparse.Namespace) -> list[dict]:
         return np.array([si_sdr_improvement(np.stack(list(m.separate(ev.mixes[i]).values())), ev.sources[i],
                                             ev.mixes[i]) for i in range(args.n)])
 
-    kw = dict(batch_size=args.batch_size, lr=args.lr, d_lr=args.d_lr, d_steps=args.d_steps, r1=args.r1,
+    kw = dict(batch_size=args.batch_size, lr=args.lr, d_lr=args.d_lr, d_steps=args.d_steps,
+              d_penalty=R1Penalty(args.r1) if args.r1 else None, discriminators=discriminators_for(model.config),
               aux_negatives=args.aux_negatives, d_warmup=args.d_warmup, seed=args.seed,
               supervised_steps=args.supervised_steps, supervised_lr=args.supervised_lr,
               supervised_weight=args.supervised_weight, val_set=val)
@@ -120,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=float, default=2e-4)
     p.add_argument("--d-lr", type=float, default=None)
     p.add_argument("--d-steps", type=int, default=1)
-    p.add_argument("--r1", type=float, default=1.0)
+    p.add_argument("--r1", type=float, default=1.0, help="gamma of the experimental R1 penalty (0: none)")
     p.add_argument("--aux-negatives", type=float, default=0.0)
     p.add_argument("--d-warmup", type=int, default=0)
     p.add_argument("--paired", type=int, default=1000)

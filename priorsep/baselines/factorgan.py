@@ -27,7 +27,8 @@ log-band magnitudes ``log(1 + spec_gain * FB |S| / (n_fft / 4))``: a sinusoid of
 at spec_gain * A before log1p (the hann window sums to n_fft / 2), independent of n_fft. Log-frequency
 bands (:func:`log_filterbank`, from the first bin's frequency sample_rate / n_fft to Nyquist) give a
 representation in which a note's partials have the same shape at every pitch; each discriminator
-starts with a ``harmonic_kernel``-tall template convolution.
+starts with a ``harmonic_kernel``-tall template convolution. Their level-free and level-row
+features are experimental (:mod:`priorsep.experimental.factorgan`).
 """
 from __future__ import annotations
 
@@ -60,8 +61,6 @@ DEFAULTS = dict(
     disc_bands=128,      # log-frequency bands the discriminators read (0: the linear STFT bins)
     disc_rows=16,        # frequency rows left after the discriminators' strided convs
     disc_hidden=256,     # hidden units of the discriminators' final MLP (0: a linear layer)
-    disc_level_free=False,  # discriminators see each source's spectrum divided by its RMS (shape, not level)
-    disc_level=False,    # discriminators also read each frame's log level, log(1e-3 + RMS / unit sinusoid's)
     channels=1,
 )
 
@@ -177,13 +176,14 @@ def log_filterbank(n_fft: int, sample_rate: int, bands: int, fmin: float) -> tor
 
 
 def _conv_disc(c_in: int, features: int, max_features: int, rows: int, time_strides: int, rows_left: int,
-               hidden: int, first_kernel: int, level: bool = False) -> nn.Module:
+               hidden: int, first_kernel: int, extra_inputs: int = 0, cls: type | None = None) -> nn.Module:
     """Table 3.7 with spectral norm: 4x4 stride-2 convs (LeakyReLU) until ``rows_left`` frequency rows
     remain (after ``time_strides`` layers: 4x3 kernels with stride 2 in frequency only), then the
     mean over time and an MLP over (channels x rows) (``hidden`` units; 0: one linear layer) -> one
     logit per item. The MLP relates distant frequencies (harmonics); averaging over time lets the
-    discriminators take crops of any number of frames >= 2**time_strides. ``level``: the input's
-    last row is a per-frame level, not a band; its mean over time goes straight to the MLP."""
+    discriminators take crops of any number of frames >= 2**time_strides. ``extra_inputs``: values per
+    item that go straight to the MLP besides the convs' (``cls``: the module class, default
+    :class:`_ConvDisc`, whose ``forward`` supplies them)."""
     layers: list[nn.Module] = []
     c, i = c_in, 0
     if first_kernel:  # a stride-1 conv spanning ``first_kernel`` rows: harmonic templates
@@ -195,26 +195,24 @@ def _conv_disc(c_in: int, features: int, max_features: int, rows: int, time_stri
         kernel, stride = ((4, 4), (2, 2)) if i < time_strides else ((4, 3), (2, 1))
         layers += [spectral_norm(nn.Conv2d(c, c_out, kernel, stride, 1)), nn.LeakyReLU(0.2)]
         c, rows, i = c_out, rows // 2, i + 1
-    n_in = c * rows + (c_in if level else 0)
+    n_in = c * rows + extra_inputs
     if hidden:
         head = nn.Sequential(spectral_norm(nn.Linear(n_in, hidden)), nn.LeakyReLU(0.2),
                              spectral_norm(nn.Linear(hidden, 1)))
     else:
         head = spectral_norm(nn.Linear(n_in, 1))
-    return _ConvDisc(nn.Sequential(*layers), head, level)
+    return (cls or _ConvDisc)(nn.Sequential(*layers), head)
 
 
 class _ConvDisc(nn.Module):
-    def __init__(self, convs: nn.Module, head: nn.Module, level: bool = False):
+    def __init__(self, convs: nn.Module, head: nn.Module):
         super().__init__()
-        self.convs, self.head, self.level = convs, head, level
+        self.convs, self.head = convs, head
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """``(B, C, rows (+ 1 level row), frames) -> (B,)`` logits."""
-        if self.level:
-            x, lev = x[:, :, :-1], x[:, :, -1].mean(-1)  # (B, C, rows, frames), (B, C)
+    def forward(self, x: torch.Tensor, extra: torch.Tensor | None = None) -> torch.Tensor:
+        """``(B, C, rows, frames)`` (and ``extra (B, extra_inputs)``) -> ``(B,)`` logits."""
         h = self.convs(x).mean(-1).flatten(1)  # (B, C' * rows')
-        return self.head(torch.cat([h, lev], 1) if self.level else h)[:, 0]
+        return self.head(h if extra is None else torch.cat([h, extra], 1))[:, 0]
 
 
 class FactorGANDiscriminators(nn.Module):
@@ -232,6 +230,7 @@ class FactorGANDiscriminators(nn.Module):
     def __init__(self, config: dict):
         super().__init__()
         c = {**DEFAULTS, **config}
+        self.check(c)
         self.config = c
         k, bands = len(c["sources"]), int(c["disc_bands"])
         if bands:
@@ -239,36 +238,27 @@ class FactorGANDiscriminators(nn.Module):
         else:  # the linear bins without Nyquist
             bank = torch.eye(c["n_fft"] // 2 + 1)[:-1]
         self.register_buffer("bank", bank, persistent=False)  # rebuilt from the config
-        args = (c["disc_features"], c["disc_max_features"], bank.shape[0], c["disc_time_strides"], c["disc_rows"],
-                c["disc_hidden"], c["harmonic_kernel"], bool(c["disc_level"]))
-        self.marginal = nn.ModuleList(_conv_disc(1, *args) for _ in range(k))
-        self.p = _conv_disc(k, *args)
-        self.q = _conv_disc(k, *args)
+        self.marginal = nn.ModuleList(self.conv_disc(1) for _ in range(k))
+        self.p = self.conv_disc(k)
+        self.q = self.conv_disc(k)
+
+    def check(self, config: dict) -> None:
+        """Refuse the experimental feature options (:mod:`priorsep.experimental.factorgan`)."""
+        given = [key for key in ("disc_level", "disc_level_free") if config.get(key)]
+        if given:
+            raise ConfigError(f"{', '.join(given)}: experimental discriminator features; train with "
+                              "discriminators=priorsep.experimental.factorgan.LevelFeatureDiscriminators")
+
+    def conv_disc(self, c_in: int) -> nn.Module:
+        """One discriminator reading ``c_in`` feature channels (:func:`_conv_disc` with the config's sizes)."""
+        c = self.config
+        return _conv_disc(c_in, c["disc_features"], c["disc_max_features"], self.bank.shape[0],
+                          c["disc_time_strides"], c["disc_rows"], c["disc_hidden"], c["harmonic_kernel"])
 
     def features(self, mag: torch.Tensor) -> torch.Tensor:
-        """Magnitudes ``(B, K, F + 1, frames)`` (sources' scale) -> features ``(B, K, rows, frames)``.
-
-        ``disc_level_free``: each source's bands are first divided by their RMS over bands and
-        frames, so a discriminator judges the shape of a spectrum, not its level: a nearly silenced
-        slot then shows what is left in it (the mix's shape) instead of looking like silence.
-
-        ``disc_level``: one more row, ``(B, K, rows + 1, frames)``: each frame's level
-        ``log(1e-3 + RMS / RMS of a unit sinusoid)`` over the linear bins (about log A for a sinusoid
-        of amplitude A; -6.9 for silence). log1p compresses a quiet or silenced source towards zero,
-        close to a real sparse one (a sine is one partial), so under spectral norm d_sine could not
-        rate silence far below a sine (0.8 against 1.6); the log level sets them apart by ~7. (It did
-        not stop the generator's collapse: ``benchmarks/results/baselines/README.md``.)"""
+        """Magnitudes ``(B, K, F + 1, frames)`` (sources' scale) -> features ``(B, K, rows, frames)``."""
         banded = torch.einsum("rf,bkft->bkrt", self.bank, mag)
-        if self.config.get("disc_level_free"):
-            feats = torch.log1p(banded / (banded.pow(2).mean((-2, -1), keepdim=True).sqrt() + 1e-8)
-                                * float(self.config["spec_gain"]))
-        else:
-            feats = torch.log1p(banded * 4.0 * float(self.config["spec_gain"]) / self.config["n_fft"])
-        if not self.config.get("disc_level"):
-            return feats
-        # one-sided hann-windowed energy of A sin: 3 n_fft^2 A^2 / 32 (Parseval), so this is ~A
-        level = mag.pow(2).sum(-2).sqrt() / (self.config["n_fft"] * (3 / 32) ** 0.5)
-        return torch.cat([feats, torch.log(1e-3 + level)[:, :, None]], dim=2)
+        return torch.log1p(banded * 4.0 * float(self.config["spec_gain"]) / self.config["n_fft"])
 
     def marginal_logits(self, feats: torch.Tensor) -> torch.Tensor:
         """Features ``(B, K, rows, frames) -> (B, K)``: d_k on source k of each tuple."""

@@ -23,7 +23,7 @@ BASELINE_ARCH_ARGS: dict[str, dict] = {
 # --supervised-weight 0 --d-warmup 0) collapsed on the toy data (benchmarks/results/baselines/README.md).
 TRAIN_BASELINE_DEFAULTS: dict[str, dict] = {
     "waveunet": dict(steps=4000, lr=5e-4),
-    "factorgan": dict(steps=3000, lr=5e-5, d_lr=4e-4, r1=0.0, aux_negatives=0.5, d_warmup=100,
+    "factorgan": dict(steps=3000, lr=5e-5, d_lr=4e-4, aux_negatives=0.5, d_warmup=100,
                       supervised_steps=2000, supervised_lr=1e-3, supervised_weight=100.0),
 }
 
@@ -69,7 +69,8 @@ def _add_factorgan_args(p: argparse.ArgumentParser, fg: dict) -> None:
                                "--supervised-steps 0 --supervised-weight 0 --d-warmup 0")
     gan.add_argument("--d-lr", type=float, help=f"discriminators' learning rate (default {fg['d_lr']})")
     gan.add_argument("--d-steps", type=int, default=1, help="discriminator updates per generator update")
-    gan.add_argument("--r1", type=float, help=f"R1 penalty weight on the discriminators (default {fg['r1']}; 0: none)")
+    # experimental (priorsep.experimental.factorgan.R1Penalty): gamma of an R1 penalty on the discriminators
+    gan.add_argument("--r1", type=float, default=0.0, help=argparse.SUPPRESS)
     gan.add_argument("--aux-negatives", type=float,
                      help="weight in [0, 1) of the marginal discriminators' auxiliary negatives (other, leaky and "
                      f"quiet solo sources; default {fg['aux_negatives']})")
@@ -138,6 +139,11 @@ def fit_factorgan(args: argparse.Namespace, model, paired_set, sources: list[str
     from ..data.select import unpaired_solo_crops
     from ..training.factorgan import train_factorgan
 
+    d_penalty = None
+    if args.r1:
+        from ..experimental.factorgan import R1Penalty
+
+        d_penalty = R1Penalty(args.r1)
     crop = model.config.get("crop", 16384)
     solo = unpaired_solo_crops(args.data, sources, paired_set, crop, args.seed)
     pairs = paired_set(crop, "train", paired)
@@ -146,7 +152,7 @@ def fit_factorgan(args: argparse.Namespace, model, paired_set, sources: list[str
                                      f"paired: {pairs.describe()}")
     train_factorgan(model, solo, pairs, out, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
                     seed=args.seed, checkpoint_every=args.checkpoint_every, quiet=args.quiet, paired=paired,
-                    d_lr=args.d_lr, d_steps=args.d_steps, r1=args.r1, aux_negatives=args.aux_negatives,
+                    d_lr=args.d_lr, d_steps=args.d_steps, d_penalty=d_penalty, aux_negatives=args.aux_negatives,
                     d_warmup=args.d_warmup, supervised_steps=args.supervised_steps,
                     supervised_lr=args.supervised_lr, supervised_weight=args.supervised_weight, val_set=val_set)
 

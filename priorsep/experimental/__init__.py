@@ -21,6 +21,10 @@ What lives here, and what was measured (toy sources unless noted):
 * **DCT-basis flows** (:mod:`.dct_flow`, kind ``"dct-flow"``, formerly the flow's ``basis="dct"``):
   spectral flows over the DCT of each squeezed frame, trained on the toy sources only and never
   bundled (``benchmarks/results/spectral/README.md``).
+* **FactorGAN's discriminator options** (:mod:`.factorgan`): level-free and level-row features
+  (formerly the config keys ``disc_level_free`` / ``disc_level`` of the core discriminators) and the
+  R1 penalty (formerly ``train_factorgan(r1=...)``). Adversarial toy training collapsed with each
+  of them; the bundled ``factorgan-toy`` uses none (``benchmarks/results/baselines/README.md``).
 * **Off-manifold training** (:mod:`.interference`, ``train_prior(..., off_manifold=P)`` through
   the denoiser's ``off_manifold_offset`` hook): the local network did not learn to extract its
   source from tones at sigma >= 0.5 (-0.7 -> -2.3 dB SI-SDR at sigma 1), and separation stayed at
@@ -37,10 +41,11 @@ which the loader imports on demand.
 """
 from . import dct_flow, denoiser, interference, unet, unet_flow  # noqa: F401  (registers the families)
 from .dct_flow import BlockDCT, DCTFlowPrior
+from .factorgan import LevelFeatureDiscriminators, R1Penalty
 from .denoiser import DenoiserPrior, STFTMaskNet
 from .interference import harmonic_tones, off_manifold_offset
 from .unet import UNetConditioner
 from .unet_flow import UNetFlowPrior
 
-__all__ = ["BlockDCT", "DCTFlowPrior", "DenoiserPrior", "STFTMaskNet", "UNetConditioner", "UNetFlowPrior",
-           "harmonic_tones", "off_manifold_offset"]
+__all__ = ["BlockDCT", "DCTFlowPrior", "DenoiserPrior", "LevelFeatureDiscriminators", "R1Penalty", "STFTMaskNet",
+           "UNetConditioner", "UNetFlowPrior", "harmonic_tones", "off_manifold_offset"]

@@ -108,7 +108,8 @@ def train_factorgan(
     save_model: Callable | None = None,
     stop_after: int | None = None,
     ema_decay: float = 0.998,
-    r1: float = 1.0,
+    discriminators: Callable[[dict], FactorGANDiscriminators] = FactorGANDiscriminators,
+    d_penalty: Callable | None = None,
     aux_negatives: float = 0.0,
     d_warmup: int = 0,
     supervised_steps: int = 0,
@@ -136,10 +137,11 @@ def train_factorgan(
     (0: the generator itself), which smooths the oscillations of adversarial training; on return
     ``model`` holds these averaged weights.
 
-    ``r1``: weight gamma of the R1 penalty gamma / 2 * |grad_x d(x)|^2 on each discriminator's
-    positive inputs (Mescheder et al. 2018): it keeps the discriminators smooth around the data,
-    without which they spot the faint artifacts of any masked separation and chase the generator
-    around instead of guiding it.
+    ``discriminators``: the discriminators' class, built from ``model.config`` (experimental
+    feature options: :class:`priorsep.experimental.factorgan.LevelFeatureDiscriminators`).
+    ``d_penalty(inputs, logits)``: a regulariser added to the discriminators' loss, given their
+    positive inputs (real solo features, real tuples, generated tuples; they require grad) and
+    logits (the experimental R1 penalty: :class:`priorsep.experimental.factorgan.R1Penalty`).
 
     ``aux_negatives``: weight in [0, 1) of *auxiliary negatives* for the marginal discriminators:
     besides the generator's source k, d_k also learns to reject real solo crops of the other
@@ -188,7 +190,7 @@ def train_factorgan(
         raise ConfigError(f"mixes must be 'solo' or 'paired', got {mixes!r}")
     checks = {f"0 <= aux_negatives < 1 (got {aux_negatives})": 0 <= aux_negatives < 1,
               f"d_steps >= 1 (got {d_steps})": d_steps >= 1, f"d_warmup >= 0 (got {d_warmup})": d_warmup >= 0,
-              f"r1 >= 0 (got {r1})": r1 >= 0, f"supervised_steps >= 0 (got {supervised_steps})": supervised_steps >= 0,
+              f"supervised_steps >= 0 (got {supervised_steps})": supervised_steps >= 0,
               f"supervised_weight >= 0 (got {supervised_weight})": supervised_weight >= 0,
               f"d_warmup + supervised_steps <= steps (got {d_warmup} + {supervised_steps} > {steps}; "
               f"shorten the stages or train longer)": d_warmup + supervised_steps <= steps}
@@ -210,7 +212,7 @@ def train_factorgan(
 
     with torch.random.fork_rng():  # discriminator init from the seed, not from the caller's RNG state
         torch.manual_seed(seed)
-        discs = FactorGANDiscriminators(model.config)
+        discs = discriminators(model.config)
     # Adam betas (0.5, 0.999): the usual GAN setting; one optimiser for all discriminators is the
     # same as one each, as their losses touch disjoint parameters.
     g_opt = torch.optim.Adam(model.parameters(), lr=lr, betas=(0.5, 0.999))
@@ -231,7 +233,10 @@ def train_factorgan(
         "solo_data": [_describe(ds) for ds in solo_sets],
         "paired_data": _describe(paired_set),
         "steps": steps, "batch_size": batch_size, "lr": lr, "d_lr": d_lr, "d_steps": d_steps, "seed": seed,
-        "ema_decay": ema_decay, "r1": r1, "aux_negatives": aux_negatives, "d_warmup": d_warmup,
+        "ema_decay": ema_decay,
+        "discriminators": getattr(discriminators, "__name__", repr(discriminators)),
+        "d_penalty": repr(d_penalty) if d_penalty is not None else None,
+        "aux_negatives": aux_negatives, "d_warmup": d_warmup,
         "supervised_steps": supervised_steps, "supervised_lr": supervised_lr, "supervised_weight": supervised_weight,
         "supervised_loss": ("MSE of the estimates vs the stems of the paired items"
                             if supervised_steps or supervised_weight else None),
@@ -279,7 +284,7 @@ def train_factorgan(
         with torch.no_grad():
             masks, spec_mix = model.generate(generator_mixes(step, d, g)[part], noise(g)[part])
             fake = discs.features(model.generated_magnitudes(masks, spec_mix))
-        if r1 > 0:
+        if d_penalty is not None:
             for x in (real, real_tup, fake):
                 x.requires_grad_(True)
         pos = (discs.marginal_logits(real), discs.p(real_tup), discs.q(fake))
@@ -291,9 +296,8 @@ def train_factorgan(
         d_p = 0.5 * (_bce(pos[1], True) + _bce(discs.p(shuffle_sources(real_tup.detach(), g)), False))
         d_q = 0.5 * (_bce(pos[2], True) + _bce(discs.q(shuffle_sources(fake.detach(), g)), False))
         d_loss = k * d_marg + d_p + d_q  # d_marg is the mean over the K marginal discriminators
-        if r1 > 0:
-            grads = torch.autograd.grad([o.sum() for o in pos], (real, real_tup, fake), create_graph=True)
-            d_loss = d_loss + 0.5 * r1 * sum(gr.pow(2).flatten(1).sum(1).mean() for gr in grads)
+        if d_penalty is not None:
+            d_loss = d_loss + d_penalty((real, real_tup, fake), pos)
         descend(d_loss, d_opt, discs.parameters(), average=True)
         return d_marg, d_p, d_q
 
