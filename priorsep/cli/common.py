@@ -68,6 +68,17 @@ def bool_value(text: str) -> bool:
     return value
 
 
+def add_training_args(p: argparse.ArgumentParser, checkpoint_every: int, init_help: str) -> None:
+    """The flags every training command shares: ``--init`` (``init_help``), ``--resume``,
+    ``--checkpoint-every``, ``--seed``, ``--quiet``."""
+    p.add_argument("--init", help=init_help)
+    p.add_argument("--resume", action="store_true",
+                   help="continue the interrupted training in --out (from OUT.train.pt; starts fresh if none)")
+    p.add_argument("--checkpoint-every", type=int, default=checkpoint_every, help="steps between checkpoints")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
 def add_langevin_args(p: argparse.ArgumentParser) -> None:
     """``--KEY`` per flat sampler setting (``priorsep.separation.config.FLAT_KEYS``), unset by default
     (the prior set's benchmarked settings apply). The experimental settings are accepted but left

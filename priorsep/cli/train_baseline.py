@@ -5,7 +5,7 @@ import argparse
 
 import torch
 
-from .common import check_output, output_stem, same_checkpoint
+from .common import add_training_args, check_output, output_stem, same_checkpoint
 from ..errors import ConfigError, OutputConflictError
 
 # train-baseline's architecture flags (unset flags keep the model's defaults)
@@ -55,12 +55,8 @@ def add_parser(sub) -> None:
     arch = p.add_argument_group("architecture (default: the model's defaults)")
     for key, kwargs in BASELINE_ARCH_ARGS.items():
         arch.add_argument("--" + key.replace("_", "-"), **kwargs)
-    p.add_argument("--init", help="start from this checkpoint stem (a further training stage, e.g. lower lr)")
-    p.add_argument("--resume", action="store_true",
-                   help="continue the interrupted training in --out (from OUT.train.pt; starts fresh if none)")
-    p.add_argument("--checkpoint-every", type=int, default=200)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--quiet", action="store_true")
+    add_training_args(p, checkpoint_every=200,
+                      init_help="start from this checkpoint stem (a further training stage, e.g. lower lr)")
 
 
 def _add_factorgan_args(p: argparse.ArgumentParser, fg: dict) -> None:
@@ -109,16 +105,14 @@ def next_stage(args: argparse.Namespace, config: dict, sources: list[str], out):
     """``--init``: a further training stage, the checkpoint's architecture and weights, this run's record
     (the checkpoint's own appended to its ``training_history``)."""
     from ..baselines.io import load_baseline
+    from ..training.loop import begin_stage
 
     if same_checkpoint(args.init, out):
         raise OutputConflictError("--init and --out are the same checkpoint; a new stage never overwrites its input")
     model = load_baseline(args.init)
     if model.kind != args.model or model.names != sources:
         raise ConfigError(f"--init checkpoint is a {model.kind} for {model.names}, not a {args.model} for {sources}")
-    history = model.config.get("training_history", []) + [
-        {**model.config.get("training", {}), "trained_steps": model.config.get("trained_steps"),
-         "paired_items": model.config.get("paired_items")}]
-    model.config.update(training=config["training"], training_history=history)
+    begin_stage(model.config, config["training"])
     model.train()
     return model
 

@@ -5,7 +5,7 @@ import argparse
 
 import torch
 
-from .common import check_output, output_stem, ratios
+from .common import add_training_args, check_output, output_stem, ratios
 from ..errors import ConfigError
 
 
@@ -34,11 +34,7 @@ def add_parser(sub) -> None:
     p.add_argument("--tie-scale", action="store_true",
                    help="ELBO with q's std tied to sigma: its draws are what the priors at sigma model")
     _add_encoder_args(p)
-    p.add_argument("--init", help="start from this encoder checkpoint stem")
-    p.add_argument("--resume", action="store_true", help="continue the interrupted training in --out")
-    p.add_argument("--checkpoint-every", type=int, default=200)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--quiet", action="store_true")
+    add_training_args(p, checkpoint_every=200, init_help="start from this encoder checkpoint stem (a further stage)")
 
 
 def _add_encoder_args(p: argparse.ArgumentParser) -> None:

@@ -5,7 +5,7 @@ import argparse
 
 import torch
 
-from .common import check_output, output_stem, same_checkpoint
+from .common import add_training_args, check_output, output_stem, same_checkpoint
 from ..errors import ConfigError, OutputConflictError
 
 # train-prior's architecture flags: config key -> argparse keywords (unset flags keep the family's defaults)
@@ -67,12 +67,7 @@ def add_parser(sub) -> None:
     # experimental (denoiser): the fraction of each batch given as the source at a reduced level plus
     # generic pitched tones, denoised to the clean source
     p.add_argument("--off-manifold", type=float, default=0.0, help=argparse.SUPPRESS)
-    p.add_argument("--init", help="fine-tune from this checkpoint stem instead of a fresh model")
-    p.add_argument("--resume", action="store_true",
-                   help="continue the interrupted training in --out (from OUT.train.pt; starts fresh if none)")
-    p.add_argument("--checkpoint-every", type=int, default=250)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--quiet", action="store_true")
+    add_training_args(p, checkpoint_every=250, init_help="fine-tune from this checkpoint stem instead of a fresh model")
 
 
 def prior_config(args: argparse.Namespace, dataset, mixing: str, mix_weight: float) -> dict:
@@ -101,17 +96,15 @@ def fine_tune_prior(args: argparse.Namespace, config: dict, out):
     """``--init``: the checkpoint's architecture and metadata, this run's training record (the checkpoint's
     own appended to its ``training_history``)."""
     from ..priors.io import load_prior
+    from ..training.loop import begin_stage
 
     if same_checkpoint(args.init, out):
         raise OutputConflictError("--init and --out are the same checkpoint; fine-tuning never overwrites its input")
     prior = load_prior(args.init)
     if prior.name != args.source:
         raise ConfigError(f"--init checkpoint is a prior for {prior.name!r}, not {args.source!r}")
-    history = prior.config.get("training_history", []) + [
-        {**prior.config.get("training", {}), "training_data": prior.config.get("training_data")}]
-    prior.config.update(training=config["training"], training_history=history, training_data=config["training_data"],
-                        sigma_min=args.sigma_min, sigma_max=args.sigma_max)
-    prior.config.pop("trained_steps", None)
+    begin_stage(prior.config, config["training"], training_data=config["training_data"], sigma_min=args.sigma_min,
+                sigma_max=args.sigma_max)
     return prior
 
 

@@ -67,13 +67,27 @@ def descend(loss: torch.Tensor, optimizer: torch.optim.Optimizer, params: Iterab
         scheduler.step()
 
 
+#: checkpoint keys that describe a finished stage besides its ``training`` record
+STAGE_KEYS = ("training_data", "trained_steps", "paired_items")
+
+
 def stage_history(config: dict) -> list[dict]:
     """The records of the stages before this one: a model trained further (``--init``) keeps its
-    ``training_history`` and appends its own ``training`` record to it."""
+    ``training_history`` and appends its own ``training`` record to it (with the checkpoint's
+    :data:`STAGE_KEYS`)."""
     earlier = list(config.get("training_history", []))
     if "training" in config:
-        earlier.append(config["training"])
+        earlier.append({**config["training"], **{k: config[k] for k in STAGE_KEYS if k in config}})
     return earlier
+
+
+def begin_stage(config: dict, training: dict, **updates) -> None:
+    """Turn a trained model's ``config`` (in place) into that of a further training stage: its
+    record joins ``training_history``, ``training`` is this stage's, ``updates`` are set (e.g. new
+    data or sigma range) and ``trained_steps`` is dropped until this stage saves."""
+    history = stage_history(config)
+    config.pop("trained_steps", None)
+    config.update(training=training, training_history=history, **updates)
 
 
 class ResumableTraining:

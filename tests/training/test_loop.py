@@ -9,7 +9,7 @@ from priorsep.checkpoint import read_log, side_file
 from priorsep.distributed import Dist
 from priorsep.errors import NumericalError
 from priorsep.training import loop as loop_module
-from priorsep.training.loop import ResumableTraining, Step, descend, stage_history
+from priorsep.training.loop import ResumableTraining, Step, begin_stage, descend, stage_history
 from priorsep.training.lr_schedule import cosine_decay
 
 STEPS, EVERY = 6, 3
@@ -210,3 +210,13 @@ def test_stage_history_appends_the_previous_record():
     assert stage_history({}) == []
     assert stage_history({"training": {"a": 1}}) == [{"a": 1}]
     assert stage_history({"training_history": [{"a": 0}], "training": {"a": 1}}) == [{"a": 0}, {"a": 1}]
+    # the checkpoint's stage keys join its record
+    assert stage_history({"training": {"a": 1}, "trained_steps": 5, "training_data": "x", "other": 2}) == [
+        {"a": 1, "trained_steps": 5, "training_data": "x"}]
+
+
+def test_begin_stage_records_the_previous_stage_and_starts_a_new_one():
+    config = {"training": {"a": 1}, "trained_steps": 5, "paired_items": 4, "sigma_min": 0.01}
+    begin_stage(config, {"a": 2}, sigma_min=0.1)
+    assert config == {"training": {"a": 2}, "training_history": [{"a": 1, "trained_steps": 5, "paired_items": 4}],
+                      "paired_items": 4, "sigma_min": 0.1}
