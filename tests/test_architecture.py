@@ -1,5 +1,6 @@
 """The package's shape: no import cycles (between modules, or between the folders that show the
-architecture), the core never imports the CLI or the experimental wing, modules stay readable."""
+architecture), the core never imports the CLI or the experimental wing, modules stay readable, the
+tests mirror the package."""
 import ast
 from pathlib import Path
 
@@ -106,3 +107,17 @@ def test_the_core_never_imports_the_cli_or_the_experimental_wing(wing):
 def test_modules_stay_readable():
     long = {name: n for name, path in MODULES.items() if (n := len(path.read_text().splitlines())) > MAX_LINES}
     assert long == {}
+
+
+#: test folders that are not packages of priorsep: the scripts under benchmarks/, the bundled models' regressions
+TEST_FOLDERS_BESIDE_THE_PACKAGE = {"benchmarks", "bundled"}
+
+
+def test_the_tests_mirror_the_package():
+    """tests/<folder>/ tests priorsep/<folder>/; top-level tests cover top-level modules and the
+    whole library (architecture, style, bad input, properties, determinism, torchrun)."""
+    tests = Path(__file__).resolve().parent
+    packages = {p.parent.name for p in ROOT.glob("*/__init__.py")}
+    folders = {p.name for p in tests.iterdir() if p.is_dir() and p.name != "__pycache__"}
+    assert folders - packages - TEST_FOLDERS_BESIDE_THE_PACKAGE == set()
+    assert all((tests / f / "__init__.py").exists() for f in folders)  # unique module names per folder

@@ -8,7 +8,7 @@ from priorsep.baselines.factorgan import FactorGANDiscriminators
 from priorsep.experimental.factorgan import LevelFeatureDiscriminators, R1Penalty, discriminators_for
 from priorsep.training.factorgan import train_factorgan
 
-from ..test_factorgan import tiny, toy_data
+from ..baselines.test_factorgan import tiny, toy_data
 
 
 def test_level_free_discriminator_features_ignore_each_sources_level():

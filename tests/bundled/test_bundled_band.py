@@ -17,7 +17,7 @@ WAVEUNET_BAND_MIN = 7.04 - 1
 # the band set's own search (priorsep.load_separator("band"): the mask search of its priorset.json):
 # median SI-SDRi over 2 excerpts of 8192 samples (0.512 s, band_benchmark_set(root, 0.512, n=2,
 # seed=0) of the same tracks) measured on 2026-12-05 with
-#     .venv/bin/python -m pytest tests/test_bundled_band.py -k search_does_not_regress -s
+#     .venv/bin/python -m pytest tests/bundled/test_bundled_band.py -k search_does_not_regress -s
 # (it prints the median; 30 s CPU per excerpt on the loaded 2-core dev machine), minus 1 dB
 BAND_SEARCH_MEASURED = 7.34
 BAND_SEARCH_MIN = BAND_SEARCH_MEASURED - 1

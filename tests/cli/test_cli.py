@@ -156,7 +156,7 @@ def test_console_script_runs():
 
 
 def test_demo_example_smoke(tiny_toy_priors, tmp_path):
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "examples"))
     import toy_demo
 
     res = toy_demo.main(toy_demo.build_parser().parse_args(

@@ -116,7 +116,7 @@ def test_separate_cli_variational_defaults_to_the_set_whose_encoder_separates(tm
 #: over the 4 source estimates of the first ``n`` mixes of toy_eval_set(n, 4096, seed=4242) (a data
 #: seed no model was trained on), separated by priorsep.load_separator(name, method, **settings).
 #: Floor = the value measured on 2026-12-05 minus MARGIN_DB. Measured with
-#:     .venv/bin/python -m pytest tests/test_bundled_priors.py -k pipelines_do_not_regress -s
+#:     .venv/bin/python -m pytest tests/bundled/test_bundled_priors.py -k pipelines_do_not_regress -s
 #: which prints each median; CPU seconds per mix on the loaded 2-core dev machine in the comments.
 #: The toy-wavenet encoder's floor is test_bundled_wavenet_encoder_separates_toy_mixes_in_one_pass;
 #: the toy flows' encoder (-4.53 dB here, hybrid -4.37) scores below the mixture itself, where a

@@ -9,7 +9,7 @@ from priorsep.errors import ConfigError
 from priorsep.separation.config import (EXPERIMENTAL_KEYS, FLAT_KEYS, PARTS, SamplerConfig, flat_defaults,
                                         make_config)
 
-BUNDLED = Path(__file__).resolve().parents[1] / "priorsep" / "priors" / "bundled"
+BUNDLED = Path(__file__).resolve().parents[2] / "priorsep" / "priors" / "bundled"
 
 
 def test_every_field_of_every_part_has_exactly_one_flat_key():

@@ -2,7 +2,7 @@ import math
 
 import torch
 
-from .conftest import tiny_wavenet
+from ..conftest import tiny_wavenet
 
 
 def test_receptive_field():

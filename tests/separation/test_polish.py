@@ -10,7 +10,7 @@ from priorsep import langevin_separate
 from priorsep.separation.polish import best_pair_swaps, hard_frequency_split, move_to_slots, polish, slot_ratings
 from priorsep.evaluation.metrics import si_sdr
 
-from .conftest import zero_mean_set
+from ..conftest import zero_mean_set
 
 
 def truth_and_cycle(weights, t=4096):

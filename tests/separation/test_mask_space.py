@@ -11,7 +11,7 @@ from priorsep import langevin_separate
 from priorsep.dsp.masks import masked_sources
 from priorsep.separation.mask_space import _keep_best_chain, initial_logits
 
-from .conftest import zero_mean_set
+from ..conftest import zero_mean_set
 
 
 def mask_config(**kw):

@@ -5,7 +5,7 @@ import torch
 
 from priorsep.priors.flow import ActNorm1d, AffineCoupling, InvConv1x1, SigmaScale, Squeeze1d
 
-from .conftest import tiny_flow
+from ..conftest import tiny_flow
 
 CTX = torch.tensor([[math.log(0.1)], [math.log(0.5)]], dtype=torch.float64)
 

@@ -196,7 +196,7 @@ def test_bfloat16_scores_approximate_the_float32_ones_in_float32():
     """``score_precision="bfloat16"`` runs the priors under autocast inside the worker threads: the
     scores differ from float32 (so autocast took effect) by a few percent and come back as float32."""
     from priorsep.priors.io import PriorSet
-    from .conftest import tiny_wavenet
+    from ..conftest import tiny_wavenet
 
     priors = PriorSet([tiny_wavenet("a", seed=0, mix_weight=1.0), tiny_wavenet("b", seed=1, mix_weight=1.0)])
     s = torch.randn(2, 2, 1024, generator=torch.Generator().manual_seed(0)) * 0.5

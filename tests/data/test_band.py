@@ -103,7 +103,7 @@ def test_band_demo_example_smoke(tmp_path):
     for i, name in enumerate(BAND_SOURCES):
         save_prior(tiny_flow(name, rate=16000, seed=i, mix_weight=1.0, sigma_min=0.001, sigma_max=0.3), priors / name)
     (priors / "priorset.json").write_text(_json.dumps({"sources": list(BAND_SOURCES)}))
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "examples"))
     import band_demo
 
     res = band_demo.main(band_demo.build_parser().parse_args(
