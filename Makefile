@@ -4,6 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 SF2 := /usr/share/sounds/sf2/FluidR3_GM.sf2
 SF3 := /usr/share/sounds/sf3/MuseScore_General_Lite.sf3
+KIT := /usr/share/sounds/sf2/Black_Pearl_4_LV2.sf2
 # glibc's allocator thrashes on large conv activations (2.6x slower WaveNet training without this)
 export MALLOC_MMAP_THRESHOLD_ := 17179869184
 export MALLOC_TRIM_THRESHOLD_ := 17179869184
@@ -12,11 +13,12 @@ export MALLOC_TOP_PAD_ := 1073741824
 .PHONY: install demo test bench-toy diagnose-toy
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml constraints.txt
-	# ffmpeg for musdb/museval; FluidSynth and two General-MIDI SoundFonts for the synthetic band stems
-	@command -v ffmpeg >/dev/null && command -v fluidsynth >/dev/null && test -f $(SF2) && test -f $(SF3) || \
-	  (apt-get update -qq && apt-get install -y -qq --no-install-recommends ffmpeg fluidsynth fluid-soundfont-gm \
-	   musescore-general-soundfont-small)
+$(VENV)/.installed: pyproject.toml constraints.txt Makefile
+	# ffmpeg for musdb/museval; FluidSynth, General-MIDI SoundFonts and drum kits for the synthetic band stems
+	# (benchmarks/recipes/make_band_data.sh also installs opl3-soundfont, 135 MB, for training data)
+	@command -v ffmpeg >/dev/null && command -v fluidsynth >/dev/null && test -f $(SF2) && test -f $(SF3) && \
+	  test -f $(KIT) || (apt-get update -qq && apt-get install -y -qq --no-install-recommends ffmpeg fluidsynth \
+	   fluid-soundfont-gm musescore-general-soundfont-small timgm6mb-soundfont csound-soundfont avldrums.lv2)
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	# torch first, pinned: an unpinned torch pulls gigabytes of CUDA wheels

@@ -20,9 +20,12 @@ def add_parser(sub) -> None:
                    "--method baseline")
     p.add_argument("--encoder", help="variational encoder stem: adds the variational and hybrid rows (default: "
                    "for each prior set that has its own encoder)")
-    p.add_argument("--n", type=int, default=8, help="toy, band: number of mixes")
+    p.add_argument("--n", type=int, help="toy, band: number of mixes (default 8; band --whole-tracks: every track)")
     p.add_argument("--length", type=int, default=16384, help="toy: samples per mix")
-    p.add_argument("--seconds", type=float, default=4.0, help="band: seconds per excerpt")
+    p.add_argument("--seconds", type=float, default=4.0,
+                   help="band: seconds per excerpt (--whole-tracks: per scoring window, hop half of it)")
+    p.add_argument("--whole-tracks", action="store_true",
+                   help="band: separate each test track whole and score it over windows where >= 2 sources play")
     p.add_argument("--seed", type=int, help="evaluation data seed (toy: 2026, band: 0); musdb: sampler seed")
     p.add_argument("--root", help="band: a folder from priorsep data band; musdb: the MUSDB18 root")
     p.add_argument("--subset", default="test", help="musdb: train or test")
@@ -49,8 +52,9 @@ def bench_band(args: argparse.Namespace, settings: dict) -> tuple[dict, list, li
     priors = default_band_prior_sets() if args.priors is None else args.priors
     baselines = default_band_baselines() if args.baselines is None else args.baselines
     separators = benchmark_separators(priors, baselines, encoder=args.encoder, seed=seed, **settings)
-    results = run_band(args.root, separators, n=args.n, seconds=args.seconds, seed=seed, bss=not args.no_bss,
-                       quiet=args.quiet)
+    n = args.n if args.n is not None or args.whole_tracks else 8
+    results = run_band(args.root, separators, n=n, seconds=args.seconds, seed=seed, bss=not args.no_bss,
+                       quiet=args.quiet, whole_tracks=args.whole_tracks)
     return results, priors, baselines
 
 
@@ -62,7 +66,7 @@ def bench_toy(args: argparse.Namespace, settings: dict) -> tuple[dict, list, lis
     priors = default_toy_prior_sets() if args.priors is None else args.priors
     baselines = default_toy_baselines() if args.baselines is None else args.baselines
     separators = benchmark_separators(priors, baselines, encoder=args.encoder, seed=0, **settings)
-    results = run_toy(separators, n=args.n, length=args.length,
+    results = run_toy(separators, n=8 if args.n is None else args.n, length=args.length,
                       seed=args.seed if args.seed is not None else 2026, bss=not args.no_bss, quiet=args.quiet)
     return results, priors, baselines
 
@@ -92,6 +96,8 @@ def run(args: argparse.Namespace) -> int:
     from ..evaluation.benchmark import format_table, save_json
 
     settings = langevin_settings(args)
+    if args.whole_tracks and args.benchmark != "band":
+        raise ConfigError(f"--whole-tracks is for bench band, not bench {args.benchmark}")
     if args.benchmark == "musdb":
         return bench_musdb(args)
     results, priors, baselines = (bench_band if args.benchmark == "band" else bench_toy)(args, settings)

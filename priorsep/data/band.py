@@ -8,7 +8,11 @@ real relative levels; the mixture is their sum. Files are 32-bit float wavs at 1
 MUSDB layout ``DIR/{train,test}/<track>/{mixture,bass,drums,guitar,piano}.wav``.
 
 A different SoundFont is a different set of instrument recordings: render the test tracks with
-another one to measure how priors trained on one set of instruments generalise.
+another one to measure how priors trained on one set of instruments generalise. With several
+SoundFonts each stem of a track draws its own (from those that can play it), so one mix holds
+instruments of several sets. The MuseScore SoundFonts are the project's unseen-instrument test:
+tracks rendered with them are marked held out, and priorsep refuses to train on them
+(:func:`check_trainable`).
 """
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ import json
 import shutil
 import subprocess
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -27,11 +32,40 @@ BAND_SAMPLE_RATE = 16000
 BAND_SOURCES = ("bass", "drums", "guitar", "piano")
 BAND_MIXING = "sum"
 
-#: Named SoundFonts (Debian packages ``fluid-soundfont-gm`` and ``musescore-general-soundfont-small``).
-SOUNDFONTS = {
-    "fluidr3": "/usr/share/sounds/sf2/FluidR3_GM.sf2",
-    "musescore": "/usr/share/sounds/sf3/MuseScore_General_Lite.sf3",
-}
+
+
+@dataclass(frozen=True)
+class SoundFont:
+    """A SoundFont file and what it can render. ``parts``: the stems it plays; ``kit_as_preset``: its
+    drum kit is preset 0 of bank 0 (the avldrums kits), so drum parts are written as a melodic
+    instrument for it; ``heldout``: the unseen-instrument test (never trained on)."""
+
+    name: str
+    path: Path
+    parts: tuple[str, ...] = BAND_SOURCES
+    kit_as_preset: bool = False
+    heldout: bool = False
+    package: str = ""  # the Debian package that installs it
+
+    def describe(self) -> str:
+        return self.path.name
+
+
+#: Named SoundFonts, all from Debian packages. ``musescore*`` are the held-out instruments.
+SOUNDFONTS: dict[str, SoundFont] = {f.name: f for f in (
+    SoundFont("fluidr3", Path("/usr/share/sounds/sf2/FluidR3_GM.sf2"), package="fluid-soundfont-gm"),
+    SoundFont("timgm6mb", Path("/usr/share/sounds/sf2/TimGM6mb.sf2"), package="timgm6mb-soundfont"),
+    SoundFont("gmbank", Path("/usr/share/sounds/sf2/sf_GMbank.sf2"), package="csound-soundfont"),
+    SoundFont("opl3", Path("/usr/share/sounds/sf2/OPL-3_FM_128M.sf2"), package="opl3-soundfont"),
+    SoundFont("black-pearl", Path("/usr/share/sounds/sf2/Black_Pearl_4_LV2.sf2"), parts=("drums",),
+              kit_as_preset=True, package="avldrums.lv2"),
+    SoundFont("red-zeppelin", Path("/usr/share/sounds/sf2/Red_Zeppelin_4_LV2.sf2"), parts=("drums",),
+              kit_as_preset=True, package="avldrums.lv2"),
+    SoundFont("musescore", Path("/usr/share/sounds/sf3/MuseScore_General_Lite.sf3"), heldout=True,
+              package="musescore-general-soundfont-small"),
+    SoundFont("musescore-full", Path("/usr/share/sounds/sf3/MuseScore_General.sf3"), heldout=True,
+              package="musescore-general-soundfont"),
+)}
 DEFAULT_SOUNDFONT = "fluidr3"
 
 _MAJOR = (0, 2, 4, 5, 7, 9, 11)
@@ -45,14 +79,42 @@ _GM_DRUM = {"kick": 36, "snare": 38, "closed_hat": 42, "open_hat": 46, "ride": 5
 _DRUM_KITS = (0, 8, 16, 24, 25, 32, 40)  # GM2 kit presets on the drum bank (FluidSynth falls back to kit 0)
 
 
-def resolve_soundfont(soundfont: str | Path | None) -> Path:
-    """A SoundFont path from a name in :data:`SOUNDFONTS`, a path, or ``None`` (FluidR3_GM)."""
-    path = Path(SOUNDFONTS.get(str(soundfont or DEFAULT_SOUNDFONT), soundfont or ""))
-    if not path.is_file():
-        hint = ("install it with apt-get install fluid-soundfont-gm musescore-general-soundfont-small"
-                if str(soundfont or DEFAULT_SOUNDFONT) in SOUNDFONTS else "expected an .sf2/.sf3 file")
-        raise DataNotFoundError(f"SoundFont not found: {path} ({hint}); named ones: {sorted(SOUNDFONTS)}")
-    return path
+def resolve_soundfont(soundfont: str | Path | None) -> SoundFont:
+    """A :class:`SoundFont` from a name in :data:`SOUNDFONTS`, a path (playing every part; held out
+    if its real name says MuseScore), or ``None`` (FluidR3_GM). Raises
+    :class:`~priorsep.errors.DataNotFoundError` for a missing file and
+    :class:`~priorsep.errors.DataError` for a file that is not a SoundFont."""
+    key = str(soundfont or DEFAULT_SOUNDFONT)
+    if key in SOUNDFONTS:
+        font = SOUNDFONTS[key]
+        if not font.path.is_file():
+            raise DataNotFoundError(f"SoundFont {key!r} not found at {font.path} (apt-get install {font.package}); "
+                                    f"named ones: {sorted(SOUNDFONTS)}")
+    else:
+        path = Path(key)
+        if not path.is_file():
+            raise DataNotFoundError(f"SoundFont not found: {path} (expected an .sf2/.sf3 file or one of the named "
+                                    f"ones: {sorted(SOUNDFONTS)})")
+        font = SoundFont(path.stem, path, heldout="musescore" in path.resolve().name.lower())
+    with open(font.path, "rb") as f:
+        head = f.read(12)
+    if head[:4] != b"RIFF" or head[8:12] != b"sfbk":  # sf2 and sf3 are both RIFF 'sfbk' files
+        raise DataError(f"{font.path} is not a SoundFont (an .sf2/.sf3 file starts with RIFF....sfbk)")
+    return font
+
+
+def check_trainable(path: str | Path) -> None:
+    """Refuse an audio file of a band track rendered with a held-out SoundFont (its track's
+    ``song.json`` says so): those instruments are the unseen-instrument test."""
+    song = Path(path).resolve().parent / "song.json"
+    if song.is_file():
+        try:
+            heldout = bool(json.loads(song.read_text()).get("heldout"))
+        except (ValueError, AttributeError):
+            return  # not a song.json of ours
+        if heldout:
+            raise DataError(f"{path} was rendered with a held-out SoundFont (MuseScore: the unseen-instrument "
+                            "test set); priorsep does not train on it")
 
 
 def _chord(key: int, scale: tuple[int, ...], degree: int, size: int = 3) -> list[int]:
@@ -168,11 +230,15 @@ def _notes(song: dict, part: str, rng: np.random.Generator) -> list[tuple[int, f
     return [n for n in notes if n[1] < song["seconds"]]
 
 
-def _write_midi(song: dict, part: str, rng: np.random.Generator, path: Path) -> None:
+def _write_midi(song: dict, part: str, rng: np.random.Generator, path: Path, kit_as_preset: bool = False) -> None:
+    """One part of ``song`` as a MIDI file (drums on the GM drum channel, or, ``kit_as_preset``, as
+    melodic program 0 for SoundFonts whose kit is an ordinary preset)."""
     import pretty_midi
 
     pm = pretty_midi.PrettyMIDI(initial_tempo=song["tempo"])
-    inst = pretty_midi.Instrument(program=song["programs"][part], is_drum=part == "drums", name=part)
+    drum_preset = kit_as_preset and part == "drums"
+    inst = pretty_midi.Instrument(program=0 if drum_preset else song["programs"][part],
+                                  is_drum=part == "drums" and not drum_preset, name=part)
     inst.notes = [pretty_midi.Note(velocity=v, pitch=p, start=s, end=e) for p, s, e, v in _notes(song, part, rng)]
     pm.instruments.append(inst)
     pm.write(str(path))
@@ -197,20 +263,26 @@ def render_midi(midi: Path, soundfont: Path, seconds: float, rate: int = BAND_SA
     return fit_length(audio.mean(1), int(round(seconds * rate))).astype(np.float32)
 
 
-def render_track(folder: Path, song: dict, soundfont: Path, rng: np.random.Generator) -> dict:
-    """Write one track's stems and mixture into ``folder`` (atomically, mixture last) and its
-    ``song.json``; returns the song with the stems' RMS levels."""
+def render_track(folder: Path, song: dict, fonts: dict[str, SoundFont], rng: np.random.Generator,
+                 stem_gains: dict[str, float] | None = None) -> dict:
+    """Write one track's stems (``fonts[part]`` plays each; times ``stem_gains[part]``) and mixture
+    into ``folder`` (atomically, mixture last) and its ``song.json``; returns the song with the
+    stems' RMS levels."""
     folder.mkdir(parents=True, exist_ok=True)
     stems = {}
     with tempfile.TemporaryDirectory() as tmp:
         for part in BAND_SOURCES:
             midi = Path(tmp) / f"{part}.mid"
-            _write_midi(song, part, rng, midi)
-            stems[part] = render_midi(midi, soundfont, song["seconds"])
+            _write_midi(song, part, rng, midi, fonts[part].kit_as_preset)
+            stems[part] = render_midi(midi, fonts[part].path, song["seconds"]) * (stem_gains or {}).get(part, 1.0)
     mixture = np.sum([stems[s] for s in BAND_SOURCES], axis=0)
     gain = min(1.0, 0.99 / max(float(np.abs(mixture).max()), 1e-9))  # one common gain: no clipping in 16-bit copies
-    song = {**song, "gain": gain, "soundfont": soundfont.name,
+    names = {part: fonts[part].describe() for part in BAND_SOURCES}
+    song = {**song, "gain": gain, "soundfont": names["bass"] if len(set(names.values())) == 1 else "several",
+            "soundfonts": names, "heldout": any(fonts[part].heldout for part in BAND_SOURCES),
             "rms": {s: float(np.sqrt(np.mean((gain * stems[s]) ** 2))) for s in BAND_SOURCES}}
+    if stem_gains:
+        song["stem_gains"] = stem_gains
     (folder / "song.json").write_text(json.dumps(song, indent=1))
     for part in BAND_SOURCES:
         write_audio(folder / f"{part}.wav", gain * stems[part], BAND_SAMPLE_RATE)
@@ -218,21 +290,42 @@ def render_track(folder: Path, song: dict, soundfont: Path, rng: np.random.Gener
     return song
 
 
+def _track_fonts(fonts: list[SoundFont], rng: np.random.Generator) -> dict[str, SoundFont]:
+    """Each part's SoundFont: drawn from those that play it (no draw when only one does)."""
+    chosen = {}
+    for part in BAND_SOURCES:
+        able = [f for f in fonts if part in f.parts]
+        if not able:
+            raise ConfigError(f"none of the SoundFonts {[f.name for f in fonts]} plays {part}; add a General-MIDI one")
+        chosen[part] = able[int(rng.integers(len(able)))] if len(able) > 1 else able[0]
+    return chosen
+
+
 def make_band_dataset(out: str | Path, tracks: int, seconds: float = 30.0, seed: int = 0,
-                      soundfont: str | Path | None = None, test_tracks: int | None = None,
-                      progress: bool = False) -> Path:
+                      soundfont: str | Path | list | tuple | None = None, test_tracks: int | None = None,
+                      progress: bool = False, stem_gain_db: float = 0.0) -> Path:
     """Render ``tracks`` training and ``test_tracks`` (default ``max(1, tracks // 4)``) test tracks of
     ``seconds`` each into ``out/{train,test}/<track>/``. Track i of a subset depends only on
     (seed, subset, i); finished tracks (those with a ``mixture.wav``) are kept, so an interrupted
-    run resumes. Returns ``out``."""
+    run resumes.
+
+    ``soundfont``: one SoundFont (name or path, see :func:`resolve_soundfont`) or several, of which
+    each stem of a track draws one. ``stem_gain_db`` > 0: each stem's level is scaled by a gain
+    drawn uniformly within +-``stem_gain_db`` dB (augmentation of the stems' balance). Both draws
+    come from their own random stream, so with one SoundFont and no gains a track is what it was
+    before either option existed. Returns ``out``."""
     from tqdm.auto import tqdm
 
-    if tracks < 0 or (test_tracks is not None and test_tracks < 0) or not seconds > 0:
-        raise ConfigError(f"need tracks >= 0, test_tracks >= 0 and seconds > 0; got {tracks}, {test_tracks}, {seconds}")
+    if tracks < 0 or (test_tracks is not None and test_tracks < 0) or not seconds > 0 or not stem_gain_db >= 0:
+        raise ConfigError(f"need tracks >= 0, test_tracks >= 0, seconds > 0 and stem_gain_db >= 0; got {tracks}, "
+                          f"{test_tracks}, {seconds}, {stem_gain_db}")
     test_tracks = max(1, tracks // 4) if test_tracks is None else test_tracks
     if tracks + test_tracks == 0:
         raise ConfigError("nothing to render: tracks and test_tracks are both 0")
-    sf_path = resolve_soundfont(soundfont)
+    fonts = [resolve_soundfont(f) for f in (soundfont if isinstance(soundfont, (list, tuple)) else [soundfont])]
+    if tracks and any(f.heldout for f in fonts):
+        raise ConfigError(f"{[f.name for f in fonts if f.heldout]} are the held-out (unseen-instrument) SoundFonts: "
+                          "render only test tracks with them (--tracks 0)")
     out = Path(out)
     jobs = [("train", i) for i in range(tracks)] + [("test", i) for i in range(test_tracks)]
     for subset, i in tqdm(jobs, disable=not progress, desc="rendering", unit="track"):
@@ -240,9 +333,14 @@ def make_band_dataset(out: str | Path, tracks: int, seconds: float = 30.0, seed:
         if (folder / "mixture.wav").is_file():
             continue
         rng = np.random.default_rng([seed, 0 if subset == "train" else 1, i])
-        render_track(folder, compose(rng, seconds), sf_path, rng)
+        extra = np.random.default_rng([seed, 0 if subset == "train" else 1, i, 1])  # fonts and gains
+        gains = ({part: float(10 ** (extra.uniform(-stem_gain_db, stem_gain_db) / 20)) for part in BAND_SOURCES}
+                 if stem_gain_db else None)
+        render_track(folder, compose(rng, seconds), _track_fonts(fonts, extra), rng, gains)
     meta = {"dataset": "synthetic band stems", "sources": list(BAND_SOURCES), "mixing": BAND_MIXING,
-            "sample_rate": BAND_SAMPLE_RATE, "seed": seed, "seconds": seconds, "soundfont": str(sf_path),
+            "sample_rate": BAND_SAMPLE_RATE, "seed": seed, "seconds": seconds,
+            "soundfont": str(fonts[0].path) if len(fonts) == 1 else [str(f.path) for f in fonts],
+            "heldout": any(f.heldout for f in fonts), "stem_gain_db": stem_gain_db,
             "tracks": {"train": tracks, "test": test_tracks}}
     (out / "band.json").write_text(json.dumps(meta, indent=1))
     return out

@@ -1,6 +1,11 @@
 """The band benchmark: excerpts of synthetic band test tracks, every method, one table
 (see :mod:`.benchmark`). Render the test tracks with another SoundFont than the training tracks
 (``priorsep data band --soundfont musescore``) to measure generalisation to other instruments.
+
+Two protocols: excerpts (:func:`band_benchmark_set`: 4-s excerpts where every stem is audible,
+SI-SDRi over each) and whole tracks (:func:`band_track_set`: each test track separated whole,
+SI-SDRi over 4-s windows every 2 s where at least two sources are active, the protocol of the
+Slakh2100 results, and museval SDR as the median over 1-s frames, then over tracks).
 """
 from __future__ import annotations
 
@@ -21,6 +26,36 @@ from .benchmark import EvalSet, bench_table
 MIN_STEM_DB = -50.0
 
 
+def _read_stems(track: Path) -> np.ndarray:
+    """A band track's stems ``(K, T)`` (mono), checked to be at the band's rate."""
+    stems = []
+    for s in BAND_SOURCES:
+        audio, rate = read_audio(track / f"{s}.wav")
+        if rate != BAND_SAMPLE_RATE:
+            raise SampleRateError(f"{track / s}.wav is at {rate} Hz; band data is at {BAND_SAMPLE_RATE} Hz")
+        stems.append(audio.mean(0))
+    length = min(len(x) for x in stems)
+    return np.stack([x[:length] for x in stems])
+
+
+def _eval_set(items: list[np.ndarray], description: str, windows: tuple[int, int] | None = None) -> EvalSet:
+    sources = np.stack(items).astype(np.float32)
+    mixes = mix(sources, mixing_weights(BAND_MIXING, len(BAND_SOURCES)))
+    return EvalSet(sources, mixes, list(BAND_SOURCES), BAND_SAMPLE_RATE, description, windows)
+
+
+def band_track_set(root: str | Path, subset: str = "test", window_seconds: float = 4.0, hop_seconds: float = 2.0,
+                   n: int | None = None) -> EvalSet:
+    """The whole tracks of ``root/subset`` (the first ``n``; cut to the shortest), scored over
+    windows of ``window_seconds`` every ``hop_seconds``. The mixture is the sum of the stems."""
+    tracks = multitrack_tracks(root, subset, BAND_SOURCES)[:n]
+    stems = [_read_stems(track) for track in tracks]
+    length = min(x.shape[-1] for x in stems)
+    windows = (int(round(window_seconds * BAND_SAMPLE_RATE)), int(round(hop_seconds * BAND_SAMPLE_RATE)))
+    return _eval_set([x[:, :length] for x in stems], f"band whole tracks ({Path(root).name}/{subset}, "
+                     f"{len(tracks)} tracks of {length / BAND_SAMPLE_RATE:g} s)", windows)
+
+
 def band_benchmark_set(root: str | Path, seconds: float = 4.0, n: int = 16, subset: str = "test",
                        seed: int = 0) -> EvalSet:
     """``n`` excerpts of ``seconds`` from the tracks of ``root/subset``, taken round-robin over the
@@ -31,13 +66,7 @@ def band_benchmark_set(root: str | Path, seconds: float = 4.0, n: int = 16, subs
     rng = np.random.default_rng(seed)
     candidates = []
     for track in tracks:
-        stems = []
-        for s in BAND_SOURCES:
-            audio, rate = read_audio(track / f"{s}.wav")
-            if rate != BAND_SAMPLE_RATE:
-                raise SampleRateError(f"{track / s}.wav is at {rate} Hz; band data is at {BAND_SAMPLE_RATE} Hz")
-            stems.append(audio.mean(0))
-        stems = np.stack(stems)
+        stems = _read_stems(track)
         starts = np.arange(0, stems.shape[-1] - length + 1, length)
         good = [s0 for s0 in starts
                 if 10 * np.log10(np.mean(stems[:, s0:s0 + length] ** 2, -1).min() + 1e-20) > MIN_STEM_DB]
@@ -45,10 +74,8 @@ def band_benchmark_set(root: str | Path, seconds: float = 4.0, n: int = 16, subs
     items = [c[i] for i in range(max(map(len, candidates), default=0)) for c in candidates if i < len(c)][:n]
     if not items:
         raise DataError(f"no {seconds} s excerpt of {root}/{subset} has every stem above {MIN_STEM_DB} dB")
-    sources = np.stack(items).astype(np.float32)
-    mixes = mix(sources, mixing_weights(BAND_MIXING, len(BAND_SOURCES)))
-    return EvalSet(sources, mixes, list(BAND_SOURCES), BAND_SAMPLE_RATE,
-                   f"band benchmark ({Path(root).name}/{subset}, {len(tracks)} tracks, {seconds:g} s excerpts)")
+    title = f"band benchmark ({Path(root).name}/{subset}, {len(tracks)} tracks, {seconds:g} s excerpts)"
+    return _eval_set(items, title)
 
 
 def default_band_prior_sets() -> list[str]:
@@ -65,13 +92,16 @@ def default_band_baselines() -> list[str]:
     return [name for name in ("waveunet-band",) if name in bundled_baselines()]
 
 
-def bench_band(root: str | Path, separators: list[Separator] | None = None, n: int = 16, seconds: float = 4.0,
-               seed: int = 0, bss: bool = True, quiet: bool = False) -> dict:
+def bench_band(root: str | Path, separators: list[Separator] | None = None, n: int | None = 16, seconds: float = 4.0,
+               seed: int = 0, bss: bool = True, quiet: bool = False, whole_tracks: bool = False) -> dict:
     """The band table of ``separators`` (default: every bundled band method, sampler seed ``seed``)
-    on ``n`` excerpts of ``root``'s test tracks (excerpt seed ``seed``)."""
+    on ``n`` excerpts of ``seconds`` of ``root``'s test tracks (excerpt seed ``seed``), or,
+    ``whole_tracks``, on the first ``n`` (None: all) whole test tracks over windows of ``seconds``
+    every ``seconds / 2``."""
     if separators is None:
         from ..api import benchmark_separators
 
         separators = benchmark_separators(default_band_prior_sets(), default_band_baselines(), seed=seed)
-    return bench_table(band_benchmark_set(root, seconds, n, seed=seed), mixing_weights(BAND_MIXING, len(BAND_SOURCES)),
-                       separators, bss=bss, quiet=quiet)
+    data = (band_track_set(root, window_seconds=seconds, hop_seconds=seconds / 2, n=n) if whole_tracks
+            else band_benchmark_set(root, seconds, n, seed=seed))
+    return bench_table(data, mixing_weights(BAND_MIXING, len(BAND_SOURCES)), separators, bss=bss, quiet=quiet)

@@ -6,7 +6,10 @@ oracle ideal ratio mask (upper bound for masking). Columns: median SI-SDRi per s
 sources, BSSEval v4 SDR/SIR/SAR (median over 1 s windows, then over items and sources), seconds of
 compute per second of audio on this machine, and the number of paired (mix, stems) items the
 method was trained on (0 for priors trained on solo stems only). The toy and band benchmarks
-differ only in their :class:`EvalSet`.
+differ only in their :class:`EvalSet`. An eval set of whole tracks with ``windows`` is scored by
+SI-SDRi over windows (:func:`~.metrics.windowed_si_sdri`), the medians taken over every scored
+(window, source) of every track. Each summary also gives the interquartile range of the overall
+scores (``overall_iqr``), the spread a median hides.
 """
 from __future__ import annotations
 
@@ -19,7 +22,7 @@ from typing import Callable
 import numpy as np
 from tqdm.auto import tqdm
 
-from .metrics import bss_eval, si_sdr_improvement
+from .metrics import bss_eval, si_sdr_improvement, windowed_si_sdri
 from .oracle import ideal_ratio_mask, mixture_as_estimate
 from ..errors import ConfigError
 from ..separator import Separator
@@ -65,13 +68,15 @@ def benchmark_methods(separators: list[Separator], names: list[str], weights: li
 @dataclass
 class EvalSet:
     """Benchmark items: ``sources (n, K, T)`` and ``mixes (n, T)`` float32, source ``names``, ``sample_rate``
-    (Hz), and a one-line ``description`` for the table's title."""
+    (Hz), and a one-line ``description`` for the table's title. ``windows``: ``(window, hop)`` in
+    samples to score SI-SDRi over windows of each item (whole tracks) instead of over the item."""
 
     sources: np.ndarray
     mixes: np.ndarray
     names: list[str]
     sample_rate: int
     description: str
+    windows: tuple[int, int] | None = None
 
 
 def run_benchmark(methods: dict[str, Method], data: EvalSet, bss: bool = True, quiet: bool = False) -> dict:
@@ -79,13 +84,15 @@ def run_benchmark(methods: dict[str, Method], data: EvalSet, bss: bool = True, q
     n, length = data.mixes.shape
     results = {"title": data.description, "n_items": n, "length": length, "sample_rate": data.sample_rate,
                "sources": list(data.names), "methods": {}}
+    if data.windows:
+        results["windows"] = list(data.windows)
     for name, method in methods.items():
         per_item, seconds = [], 0.0
         for i in tqdm(range(n), desc=name, disable=quiet, leave=False):
             t0 = time.perf_counter()
             est = method.run(data.mixes[i], data.sources[i])
             seconds += time.perf_counter() - t0
-            item = {"si_sdri": si_sdr_improvement(est, data.sources[i], data.mixes[i]).tolist()}
+            item = _si_sdri(est, data, i)
             if bss:
                 b = bss_eval(data.sources[i], est, data.sample_rate)
                 item.update({k: np.asarray(b[k]).tolist() for k in ("SDR", "SIR", "SAR")})
@@ -100,14 +107,29 @@ def run_benchmark(methods: dict[str, Method], data: EvalSet, bss: bool = True, q
     return results
 
 
+def _si_sdri(est: np.ndarray, data: EvalSet, i: int) -> dict:
+    """Item ``i``'s SI-SDRi per source (over windows: their median, and the windows' scores, NaN as None)."""
+    if not data.windows:
+        return {"si_sdri": si_sdr_improvement(est, data.sources[i], data.mixes[i]).tolist()}
+    w = windowed_si_sdri(est, data.sources[i], data.mixes[i], *data.windows)
+    scored = ~np.isnan(w)
+    per_source = [float(np.median(w[scored[:, k], k])) if scored[:, k].any() else None for k in range(w.shape[1])]
+    return {"si_sdri": per_source, "window_si_sdri": [[None if np.isnan(v) else float(v) for v in row] for row in w]}
+
+
 def summarize(per_item: list[dict]) -> dict:
-    """Medians over items per source, and over all (item, source) pairs."""
+    """Medians (and the overall interquartile range) over items per source and over all (item,
+    source) pairs; SI-SDRi of windowed items over all their scored (window, source) pairs."""
     out = {}
     for key in ("si_sdri", "SDR", "SIR", "SAR"):
         if key not in per_item[0]:
             continue
-        v = np.array([it[key] for it in per_item], dtype=np.float64)  # (items, K)
-        out[key] = {"per_source": np.nanmedian(v, 0).tolist(), "overall": float(np.nanmedian(v))}
+        rows = [row for it in per_item for row in it["window_si_sdri"]] if (
+            key == "si_sdri" and "window_si_sdri" in per_item[0]) else [it[key] for it in per_item]
+        v = np.array(rows, dtype=np.float64)  # (items or windows, K); None -> NaN
+        q25, q75 = np.nanpercentile(v, [25, 75])
+        out[key] = {"per_source": np.nanmedian(v, 0).tolist(), "overall": float(np.nanmedian(v)),
+                    "overall_iqr": [float(q25), float(q75)]}
     return out
 
 
@@ -119,8 +141,11 @@ def format_table(results: dict) -> str:
     if has_bss:
         head += f"{'SDR':>7}{'SIR':>7}{'SAR':>7}"
     head += f"{'s/s':>8}{'s/mix':>8}{'paired':>9}"
+    scored = ("SI-SDRi in dB, medians" if "windows" not in results else
+              "SI-SDRi in dB, medians over {:g}-s windows every {:g} s with >= 2 active sources".format(
+                  *(w / results["sample_rate"] for w in results["windows"])))
     lines = [f"{results['title']}: {results['n_items']} mixes x {results['length']} samples "
-             f"@ {results['sample_rate']} Hz; SI-SDRi in dB, medians", head, "-" * len(head)]
+             f"@ {results['sample_rate']} Hz; {scored}", head, "-" * len(head)]
     for method, r in results["methods"].items():
         row = (f"{method:<{width}}" + "".join(f"{v:>9.2f}" for v in r["si_sdri"]["per_source"])
                + f"{r['si_sdri']['overall']:>9.2f}")

@@ -75,6 +75,31 @@ def si_sdr_improvement(estimate, reference, mix, eps: float = 1e-8) -> np.ndarra
     return si_sdr(estimate, ref, eps) - si_sdr(mix, ref, eps)
 
 
+def windowed_si_sdri(estimate, reference, mix, window: int, hop: int, min_db: float = -50.0,
+                     min_active: int = 2) -> np.ndarray:
+    """SI-SDRi in dB of ``estimate (K, T)`` on windows of ``window`` samples every ``hop`` (the
+    protocol of the Slakh2100 separation results: 4-s windows, 2-s hop), ``(n_windows, K)``.
+
+    A source is scored in a window only where its reference is active (RMS above ``min_db`` dB
+    re full scale: SI-SDR of silence is undefined), and a window only where at least
+    ``min_active`` sources are; the rest is NaN. A signal shorter than one window is one window.
+    """
+    est, ref, m = _as_numpy(estimate), _as_numpy(reference), _as_numpy(mix)
+    if est.shape != ref.shape or est.ndim != 2 or m.shape != ref.shape[-1:]:
+        raise ValueError(f"need estimate and reference (K, T) and mix (T,), got {est.shape}, {ref.shape}, {m.shape}")
+    if not 0 < hop <= window:
+        raise ValueError(f"need 0 < hop <= window, got hop {hop}, window {window}")
+    t = ref.shape[-1]
+    starts = range(0, max(t - window, 0) + 1, hop)
+    out = np.full((len(starts), ref.shape[0]), np.nan)
+    for i, s0 in enumerate(starts):
+        r, e, mm = ref[:, s0:s0 + window], est[:, s0:s0 + window], m[s0:s0 + window]
+        active = 10 * np.log10(np.mean(r.astype(np.float64) ** 2, -1) + 1e-20) > min_db
+        if active.sum() >= min_active:
+            out[i, active] = si_sdr_improvement(e[active], r[active], mm)
+    return out
+
+
 def bss_eval(references, estimates, sample_rate: int, window_seconds: float = 1.0) -> dict[str, Any]:
     """museval BSSEval v4 (``bss_eval_images``, global distortion filters) on fixed windows.
 

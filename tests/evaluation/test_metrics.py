@@ -151,3 +151,23 @@ def test_median_over_items():
     agg = median_over_items(items)
     np.testing.assert_allclose(agg["SDR"], [2.0, 3.0])
     assert agg["skipped_windows"] == 1 and agg["windows"] == 6
+
+
+def test_windowed_si_sdri_scores_active_sources_in_windows_with_two_or_more():
+    from priorsep.evaluation.metrics import windowed_si_sdri
+
+    rng = np.random.default_rng(0)
+    ref = rng.standard_normal((3, 1000)).astype(np.float32)
+    ref[2, :600] = 0.0  # source 2 silent in the first windows
+    ref[1, 800:] = 0.0
+    ref[0, 800:] = 0.0  # from 800 on only source 2 plays
+    m = ref.sum(0)
+    est = ref + 0.1 * rng.standard_normal(ref.shape).astype(np.float32)
+    w = windowed_si_sdri(est, ref, m, window=200, hop=100)
+    assert w.shape == (9, 3)  # starts 0, 100, ..., 800
+    assert np.isnan(w[0, 2]) and not np.isnan(w[0, :2]).any()  # silent source: not scored
+    assert np.isnan(w[-1]).all()  # one active source: the window is dropped
+    np.testing.assert_allclose(w[3, :2], si_sdr_improvement(est[:2, 300:500], ref[:2, 300:500], m[300:500]))
+    assert windowed_si_sdri(est, ref, m, window=5000, hop=2500).shape == (1, 3)  # shorter than a window
+    with pytest.raises(ValueError, match="hop"):
+        windowed_si_sdri(est, ref, m, window=100, hop=200)
