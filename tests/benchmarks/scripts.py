@@ -56,6 +56,7 @@ SMOKE_TESTS = {
 # defaults of dry_run() (OUT, WORK, DATA, TEACHER in a temporary folder); {} runs the script's own defaults
 DRY_RUNS = {
     "recipes/make_band_data.sh": [{}],
+    "recipes/make_band_data_multi.sh": [{}],
     "recipes/train_band_priors.sh": [{}],
     "recipes/train_band_waveunet.sh": [{}],
     "recipes/train_toy_encoder.sh": [{}],
