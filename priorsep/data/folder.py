@@ -28,15 +28,18 @@ class FolderCrops(torch.utils.data.Dataset):
     one (:func:`clipped_samples`) or a band stem rendered with a held-out SoundFont
     (:func:`~priorsep.data.band.check_trainable`) is an error naming it; files shorter than a crop
     are skipped and silent crops are redrawn (a prior learns nothing from digital silence).
+    ``training=False`` (evaluation crops) accepts held-out stems.
     """
 
-    def __init__(self, folder: str | Path, length: int = 2048, seed: int = 0, size: int = 10**9):
+    def __init__(self, folder: str | Path, length: int = 2048, seed: int = 0, size: int = 10**9,
+                 training: bool = True):
         files = list_audio_files(folder)
         if not files:
             raise DataError(f"no audio files (wav/flac/ogg/aiff) found in {folder}")
         self.tracks, rates = [], {}
         for f in files:
-            check_trainable(f)
+            if training:
+                check_trainable(f)
             audio, rate = read_audio(f)
             rates.setdefault(rate, []).append(f.name)
             mono = audio.mean(0)

@@ -108,7 +108,7 @@ def per_source_crops(data: str, n: int, length: int, seed: int) -> dict[str, np.
 
     crops = {}
     for sub in sorted(p for p in Path(data).iterdir() if p.is_dir()):
-        folder = FolderCrops(sub, length, seed=seed)
+        folder = FolderCrops(sub, length, seed=seed, training=False)  # held-out test stems are fine here
         crops[sub.name] = np.stack([folder[i].numpy() for i in range(n)])
     if not crops:
         raise DataError(f"{data} has no sub-folders of per-source audio (expected DIR/<source>/*.wav)")

@@ -94,6 +94,7 @@ def test_held_out_soundfonts_render_test_tracks_only_and_are_never_trained_on(tm
     (solo / "piano.wav").symlink_to(track / "piano.wav")  # as the recipes gather stems
     with pytest.raises(DataError, match="held-out SoundFont"):
         FolderCrops(solo, length=256)
+    assert FolderCrops(solo, length=256, training=False)[0].shape == (256,)  # evaluation crops may use them
 
 
 def test_training_folders_name_the_bad_file(tmp_path):
