@@ -6,10 +6,11 @@
 # Then: cp $OUT/waveunet-band.pt priorsep/baselines/bundled/ (and the .json)
 set -euo pipefail
 DATA=${DATA:-priors-work/band-data}
+ROOT=${ROOT:-$DATA/fluidr3}  # the multitrack folder (root/train/<track>/); make_band_data_multi.sh: $DATA/train
 OUT=${OUT:-priors-work}
 STEPS=${STEPS:-2500}
 export MALLOC_MMAP_THRESHOLD_=17179869184 MALLOC_TRIM_THRESHOLD_=17179869184 MALLOC_TOP_PAD_=1073741824
-priorsep train-baseline --resume --model waveunet --data musdb --musdb-root "$DATA/fluidr3" \
+priorsep train-baseline --resume --model waveunet --data musdb --musdb-root "$ROOT" \
   --sources bass drums guitar piano --batch-size 32 --checkpoint-every 200 --patience 10 \
   --levels 7 --features 16 --output-length 513 --norm batch --steps "$STEPS" --lr 2e-3 --seed 0 \
   --out "$OUT/waveunet-band" --quiet "$@"

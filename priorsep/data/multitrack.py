@@ -11,6 +11,7 @@ import soundfile as sf
 import torch
 
 from .audio import fit_length, resample
+from .band import check_trainable
 from ..mixing import mix, mixing_weights
 from ..errors import ConfigError, DataError, DataNotFoundError
 
@@ -44,6 +45,8 @@ class MultitrackCrops(torch.utils.data.Dataset):
         if split not in ("all", "train", "valid"):
             raise ConfigError(f"split must be 'all', 'train' or 'valid', got {split!r}")
         tracks = multitrack_tracks(root, subset, tuple(sources))
+        for t in tracks:  # training data: never a band track of held-out instruments
+            check_trainable(t / f"{sources[0]}.wav")
         if split != "all" and len(tracks) >= 2:
             valid = set(tracks[valid_every - 1::valid_every] or tracks[-1:])
             tracks = [t for t in tracks if (t in valid) == (split == "valid")]

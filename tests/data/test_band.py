@@ -95,6 +95,10 @@ def test_held_out_soundfonts_render_test_tracks_only_and_are_never_trained_on(tm
     with pytest.raises(DataError, match="held-out SoundFont"):
         FolderCrops(solo, length=256)
     assert FolderCrops(solo, length=256, training=False)[0].shape == (256,)  # evaluation crops may use them
+    from priorsep.data.multitrack import MultitrackCrops
+
+    with pytest.raises(DataError, match="held-out SoundFont"):  # nor paired training on the tracks
+        MultitrackCrops(root, BAND_SOURCES, length=256, subset="test")
 
 
 def test_training_folders_name_the_bad_file(tmp_path):
