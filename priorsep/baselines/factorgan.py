@@ -249,16 +249,20 @@ class FactorGANDiscriminators(nn.Module):
             raise ConfigError(f"{', '.join(given)}: experimental discriminator features; train with "
                               "discriminators=priorsep.experimental.factorgan.LevelFeatureDiscriminators")
 
-    def conv_disc(self, c_in: int) -> nn.Module:
-        """One discriminator reading ``c_in`` feature channels (:func:`_conv_disc` with the config's sizes)."""
+    def conv_disc(self, c_in: int, **kw) -> nn.Module:
+        """One discriminator reading ``c_in`` feature channels (:func:`_conv_disc` with the config's
+        sizes; ``kw``: its ``extra_inputs`` and ``cls``)."""
         c = self.config
         return _conv_disc(c_in, c["disc_features"], c["disc_max_features"], self.bank.shape[0],
-                          c["disc_time_strides"], c["disc_rows"], c["disc_hidden"], c["harmonic_kernel"])
+                          c["disc_time_strides"], c["disc_rows"], c["disc_hidden"], c["harmonic_kernel"], **kw)
+
+    def banded(self, mag: torch.Tensor) -> torch.Tensor:
+        """Magnitudes ``(B, K, F + 1, frames)`` -> the filterbank's bands ``(B, K, rows, frames)``."""
+        return torch.einsum("rf,bkft->bkrt", self.bank, mag)
 
     def features(self, mag: torch.Tensor) -> torch.Tensor:
         """Magnitudes ``(B, K, F + 1, frames)`` (sources' scale) -> features ``(B, K, rows, frames)``."""
-        banded = torch.einsum("rf,bkft->bkrt", self.bank, mag)
-        return torch.log1p(banded * 4.0 * float(self.config["spec_gain"]) / self.config["n_fft"])
+        return torch.log1p(self.banded(mag) * 4.0 * float(self.config["spec_gain"]) / self.config["n_fft"])
 
     def marginal_logits(self, feats: torch.Tensor) -> torch.Tensor:
         """Features ``(B, K, rows, frames) -> (B, K)``: d_k on source k of each tuple."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import torch
 
-from ..baselines.factorgan import FactorGANDiscriminators, _ConvDisc, _conv_disc
+from ..baselines.factorgan import FactorGANDiscriminators, _ConvDisc
 from ..errors import ConfigError
 
 
@@ -44,20 +44,17 @@ class LevelFeatureDiscriminators(FactorGANDiscriminators):
     def check(self, config: dict) -> None:
         pass  # both options are this class's
 
-    def conv_disc(self, c_in: int):
+    def conv_disc(self, c_in: int, **kw):
         if not self.config.get("disc_level"):
-            return super().conv_disc(c_in)
-        c = self.config
-        return _conv_disc(c_in, c["disc_features"], c["disc_max_features"], self.bank.shape[0],
-                          c["disc_time_strides"], c["disc_rows"], c["disc_hidden"], c["harmonic_kernel"],
-                          extra_inputs=c_in, cls=_LevelDisc)
+            return super().conv_disc(c_in, **kw)
+        return super().conv_disc(c_in, extra_inputs=c_in, cls=_LevelDisc)  # the level row's mean per channel
 
     def features(self, mag: torch.Tensor) -> torch.Tensor:
         """Magnitudes ``(B, K, F + 1, frames)`` -> features ``(B, K, rows (+ 1), frames)``."""
         if not self.config.get("disc_level_free"):
             feats = super().features(mag)
         else:
-            banded = torch.einsum("rf,bkft->bkrt", self.bank, mag)
+            banded = self.banded(mag)
             feats = torch.log1p(banded / (banded.pow(2).mean((-2, -1), keepdim=True).sqrt() + 1e-8)
                                 * float(self.config["spec_gain"]))
         if not self.config.get("disc_level"):
