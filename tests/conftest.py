@@ -1,4 +1,5 @@
 import json
+import math
 
 import pytest
 import torch
@@ -11,6 +12,19 @@ from priorsep.priors.io import PriorSet, save_prior
 from priorsep.priors.wavenet import WaveNetPrior
 
 torch.set_num_threads(2)
+
+#: log-sigma contexts of a batch of two, for flow transforms
+FLOW_CONTEXT = torch.tensor([[math.log(0.1)], [math.log(0.5)]], dtype=torch.float64)
+
+
+def randomised(module: torch.nn.Module) -> torch.nn.Module:
+    """``module`` with non-trivial parameters (zero-initialised couplings would be the identity), in
+    float64 and eval mode."""
+    torch.manual_seed(1)
+    with torch.no_grad():
+        for p in module.parameters():
+            p.add_(0.3 * torch.randn_like(p))
+    return module.double().eval()
 
 
 def tiny_flow(source: str = "sine", rate: int = 14700, seed: int = 0, cls: type = FlowPrior, **kw) -> FlowPrior:

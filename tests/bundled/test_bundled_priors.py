@@ -8,6 +8,8 @@ from priorsep.data.toy import TOY_SOURCES, toy_eval_set
 from priorsep.evaluation.crosslik import cross_likelihood
 from priorsep.evaluation.toy_benchmark import default_toy_prior_sets
 
+from .scores import si_sdri_per_mix
+
 FAMILY = {"toy": "flow", "toy-wavenet": "wavenet"}
 SETS = default_toy_prior_sets()
 
@@ -84,13 +86,9 @@ def test_bundled_wavenet_encoder_separates_toy_mixes_in_one_pass():
     """Regression test of the bundled toy-wavenet encoder (teacher stage + tied-scale ELBO stage):
     10.4 dB median over these 4 bench mixes when it was bundled (10.40 again on 2026-12-05, the
     floor is that minus 1 dB); 9.06 dB over 96 fresh mixes."""
-    from priorsep.evaluation.metrics import si_sdr_improvement
-
     data = toy_eval_set(4, 16384, seed=2026)
-    scores = []
-    for m, s in zip(data.mixes, data.sources):
-        est = priorsep.variational_separate(m)  # the default set: toy-wavenet and its encoder
-        scores.append(si_sdr_improvement(np.stack([est[n] for n in TOY_SOURCES]), s, m))
+    # the default set: toy-wavenet and its encoder
+    scores = si_sdri_per_mix(priorsep.variational_separate, data, TOY_SOURCES)
     assert np.median(scores) >= 10.40 - 1, np.round(scores, 2)
     same = priorsep.variational_separate(data.mixes[0], "toy-wavenet")
     np.testing.assert_array_equal(same["sine"], priorsep.variational_separate(data.mixes[0])["sine"])
@@ -133,15 +131,11 @@ MARGIN_DB = 1.0
 @pytest.mark.slow
 @pytest.mark.parametrize("pipeline", PIPELINE_FLOORS)
 def test_bundled_prior_set_pipelines_do_not_regress(pipeline):
-    from priorsep.evaluation.metrics import si_sdr_improvement
 
     args, settings, n, measured = PIPELINE_FLOORS[pipeline]
     separator = priorsep.load_separator(*args, **settings)
     data = toy_eval_set(n, 4096, seed=4242)
-    scores = []
-    for m, s in zip(data.mixes, data.sources):
-        est = separator.separate(m)
-        scores.append(si_sdr_improvement(np.stack([est[name] for name in TOY_SOURCES]), s, m))
+    scores = si_sdri_per_mix(separator.separate, data, TOY_SOURCES)
     median = float(np.median(scores))
     print(f"{pipeline}: median SI-SDRi {median:.2f} dB (floor {measured - MARGIN_DB:.2f})")
     assert median >= measured - MARGIN_DB, np.round(scores, 2)

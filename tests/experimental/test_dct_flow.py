@@ -1,14 +1,14 @@
 """Flows in a fixed DCT basis (priorsep.experimental.dct_flow, kind "dct-flow")."""
-import json
 
 import pytest
 import torch
 
 from priorsep.experimental import BlockDCT, DCTFlowPrior
 from priorsep.priors.flow import FlowPrior
-from priorsep.priors.io import build_prior, load_prior, save_prior
+from priorsep.priors.io import build_prior
 
 from ..conftest import tiny_flow
+from .legacy import old_flow_checkpoints_load_as_the_new_family
 
 
 def test_dct_basis_is_the_orthonormal_dct_and_inverts():
@@ -33,19 +33,5 @@ def test_dct_flow_needs_its_basis_and_configs_naming_the_old_option_build_it():
 
 
 def test_dct_flow_checkpoints_round_trip_and_old_flow_checkpoints_load_as_dct_flows(tmp_path):
-    prior = tiny_flow(cls=DCTFlowPrior)
-    x = torch.randn(2, 32)
-    prior.train()
-    prior.log_prob(x, 0.1)  # ActNorm's data init: state to round-trip
-    prior.eval()
-    save_prior(prior, tmp_path / "new")
-    cfg = json.loads((tmp_path / "new.json").read_text())
+    cfg, *_ = old_flow_checkpoints_load_as_the_new_family(tiny_flow(cls=DCTFlowPrior), tmp_path)
     assert cfg["kind"] == "dct-flow" and cfg["basis"] == "dct" and cfg["module"] == "priorsep.experimental.dct_flow"
-    # a checkpoint written before the move: kind "flow", basis "dct", no "module"
-    old = {k: v for k, v in cfg.items() if k != "module"}
-    (tmp_path / "old.json").write_text(json.dumps({**old, "kind": "flow", "model_class": "FlowPrior"}))
-    (tmp_path / "old.pt").write_bytes((tmp_path / "new.pt").read_bytes())
-    for stem in ("new", "old"):
-        back = load_prior(tmp_path / stem)
-        assert type(back) is DCTFlowPrior
-        torch.testing.assert_close(back.log_prob(x, 0.1), prior.log_prob(x, 0.1))

@@ -1,5 +1,4 @@
 """Flows with U-Net coupling conditioners (priorsep.experimental.unet_flow, kind "unet-flow")."""
-import json
 import math
 
 import pytest
@@ -7,20 +6,11 @@ import torch
 
 from priorsep.experimental import UNetConditioner, UNetFlowPrior
 from priorsep.priors.flow import AffineCoupling, FlowPrior
-from priorsep.priors.io import build_prior, load_prior, save_prior
+from priorsep.priors.io import build_prior
 
-from ..conftest import tiny_flow
+from ..conftest import FLOW_CONTEXT, randomised, tiny_flow
+from .legacy import old_flow_checkpoints_load_as_the_new_family
 
-CTX = torch.tensor([[math.log(0.1)], [math.log(0.5)]], dtype=torch.float64)
-
-
-def _randomised(t):
-    """Non-trivial parameters (zero-initialised couplings would be the identity)."""
-    torch.manual_seed(1)
-    with torch.no_grad():
-        for p in t.parameters():
-            p.add_(0.3 * torch.randn_like(p))
-    return t.double().eval()
 
 
 def tiny_unet_flow(seed: int = 0, **kw) -> UNetFlowPrior:
@@ -28,20 +18,20 @@ def tiny_unet_flow(seed: int = 0, **kw) -> UNetFlowPrior:
 
 
 def test_unet_coupling_inverts_and_its_logdet_matches_the_jacobian():
-    t = _randomised(AffineCoupling(4, hidden=6, n_layers=0, conditioner=lambda i, o: UNetConditioner(i, o, 6, 2)))
+    t = randomised(AffineCoupling(4, hidden=6, n_layers=0, conditioner=lambda i, o: UNetConditioner(i, o, 6, 2)))
     x = torch.randn(2, 4, 8, dtype=torch.float64)
-    z, ld = t(x, context=CTX)
-    x2, ld_inv = t.inverse(z, context=CTX)
+    z, ld = t(x, context=FLOW_CONTEXT)
+    x2, ld_inv = t.inverse(z, context=FLOW_CONTEXT)
     torch.testing.assert_close(x2, x)
     torch.testing.assert_close(ld + ld_inv, torch.zeros(2, dtype=torch.float64))
     for b in range(2):
-        f = lambda v: t(v.view(1, 4, 8), context=CTX[b : b + 1])[0].flatten()
+        f = lambda v: t(v.view(1, 4, 8), context=FLOW_CONTEXT[b : b + 1])[0].flatten()
         jac = torch.autograd.functional.jacobian(f, x[b].flatten())
         torch.testing.assert_close(ld[b], torch.linalg.slogdet(jac)[1])
 
 
 def test_unet_flow_logprob_matches_change_of_variables_and_it_samples():
-    prior = _randomised(tiny_unet_flow())
+    prior = randomised(tiny_unet_flow())
     x = torch.randn(1, 16, dtype=torch.float64)
     ctx = torch.tensor([[math.log(0.2)]], dtype=torch.float64)
     f = lambda v: prior.transform(v.view(1, 1, 16), context=ctx)[0].flatten()
@@ -54,7 +44,7 @@ def test_unet_flow_logprob_matches_change_of_variables_and_it_samples():
 
 
 def test_unet_conditioner_sees_the_whole_window_and_sets_the_length_multiple():
-    prior = _randomised(tiny_unet_flow(unet_levels=3))
+    prior = randomised(tiny_unet_flow(unet_levels=3))
     assert prior.length_multiple == 4 * 2**3
     x = torch.randn(1, 64, dtype=torch.float64, requires_grad=True)
     prior.log_prob(x, 0.2)[0].backward()
@@ -81,19 +71,6 @@ def test_the_core_flow_refuses_unet_levels_and_the_unet_flow_needs_them():
 
 
 def test_unet_flow_checkpoints_round_trip_and_old_flow_checkpoints_load_as_unet_flows(tmp_path):
-    prior = tiny_unet_flow(unet_levels=2)
-    x = torch.randn(2, 32)
-    prior.train()
-    prior.log_prob(x, 0.1)  # ActNorm's data init: state to round-trip
-    prior.eval()
-    save_prior(prior, tmp_path / "new")
-    cfg = json.loads((tmp_path / "new.json").read_text())
+    cfg, *loaded = old_flow_checkpoints_load_as_the_new_family(tiny_unet_flow(unet_levels=2), tmp_path)
     assert cfg["kind"] == "unet-flow" and cfg["module"] == "priorsep.experimental.unet_flow"
-    # a checkpoint written before the move: kind "flow", the option, no "module"
-    old = {k: v for k, v in cfg.items() if k != "module"}
-    (tmp_path / "old.json").write_text(json.dumps({**old, "kind": "flow", "model_class": "FlowPrior"}))
-    (tmp_path / "old.pt").write_bytes((tmp_path / "new.pt").read_bytes())
-    for stem in ("new", "old"):
-        back = load_prior(tmp_path / stem)
-        assert type(back) is UNetFlowPrior and back.length_multiple == 16
-        torch.testing.assert_close(back.log_prob(x, 0.1), prior.log_prob(x, 0.1))
+    assert all(back.length_multiple == 16 for back in loaded)  # the old config's option came back

@@ -1,22 +1,11 @@
-import math
 
 import pytest
 import torch
 
 from priorsep.priors.flow import ActNorm1d, AffineCoupling, InvConv1x1, SigmaScale, Squeeze1d
 
-from ..conftest import tiny_flow
+from ..conftest import FLOW_CONTEXT, randomised, tiny_flow
 
-CTX = torch.tensor([[math.log(0.1)], [math.log(0.5)]], dtype=torch.float64)
-
-
-def _randomised(t):
-    """Non-trivial parameters (zero-initialised couplings would be the identity)."""
-    torch.manual_seed(1)
-    with torch.no_grad():
-        for p in t.parameters():
-            p.add_(0.3 * torch.randn_like(p))
-    return t.double().eval()
 
 
 TRANSFORMS = {
@@ -34,21 +23,21 @@ def _input(name):
 
 @pytest.mark.parametrize("name", TRANSFORMS)
 def test_transform_inverts_and_logdets_cancel(name):
-    t = _randomised(TRANSFORMS[name]())
+    t = randomised(TRANSFORMS[name]())
     x = _input(name)
-    z, ld = t(x, context=CTX)
-    x2, ld_inv = t.inverse(z, context=CTX)
+    z, ld = t(x, context=FLOW_CONTEXT)
+    x2, ld_inv = t.inverse(z, context=FLOW_CONTEXT)
     torch.testing.assert_close(x2, x)
     torch.testing.assert_close(ld + ld_inv, torch.zeros(2, dtype=torch.float64))
 
 
 @pytest.mark.parametrize("name", TRANSFORMS)
 def test_transform_logdet_matches_autograd_jacobian(name):
-    t = _randomised(TRANSFORMS[name]())
+    t = randomised(TRANSFORMS[name]())
     x = _input(name)
-    _, ld = t(x, context=CTX)
+    _, ld = t(x, context=FLOW_CONTEXT)
     for b in range(2):
-        f = lambda v: t(v.view(1, *x.shape[1:]), context=CTX[b : b + 1])[0].flatten()
+        f = lambda v: t(v.view(1, *x.shape[1:]), context=FLOW_CONTEXT[b : b + 1])[0].flatten()
         jac = torch.autograd.functional.jacobian(f, x[b].flatten())
         torch.testing.assert_close(ld[b], torch.linalg.slogdet(jac)[1])
 
