@@ -82,7 +82,9 @@ class ExperimentalSampling:
     """Options measured as not helping (docs/results/2026-11-signal-space-diagnostics.md): a
     reverse-diffusion ``predictor`` step between levels, the Gaussian ``constraint`` (likelihood
     std ``gamma_scale * sigma``), ``n_chains`` chains with the best kept once sigma <= ``select_below``,
-    and ``finish_steps`` of a final refinement."""
+    ``finish_steps`` of a final refinement, and the mask search's polar ``volume`` term (flat key
+    ``mask_volume``: weight of (T - 1) log |s_k| added to each source's log density; 0: plain MAP of
+    the samples; ``benchmarks/results/band_search/``)."""
 
     predictor: bool = False
     constraint: str = "dirac"
@@ -90,6 +92,7 @@ class ExperimentalSampling:
     n_chains: int = 1
     select_below: float = 0.0
     finish_steps: int = 0
+    volume: float = 0.0
 
 
 PARTS = {"schedule": Schedule, "signal": SignalStep, "mask": MaskSearch, "polish": Polish, "chunking": Chunking,
@@ -143,6 +146,7 @@ FLAT_KEYS: dict[str, tuple[str | None, str]] = {
     "chunk": ("chunking", "chunk"), "chunk_batch": ("chunking", "batch"),
     **{k: ("experimental", k) for k in ("predictor", "constraint", "gamma_scale", "n_chains", "select_below",
                                         "finish_steps")},
+    "mask_volume": ("experimental", "volume"),
 }
 
 #: flat keys of :class:`ExperimentalSampling`: accepted, but not offered by the CLI's --help
@@ -191,6 +195,8 @@ def _check(c: SamplerConfig) -> None:
     if c.space == "mask" or p.mask_steps or p.split:  # their STFT settings: errors now, not later
         if m.lr <= 0 or not math.isfinite(m.lr):
             raise ConfigError(f"mask_lr must be positive and finite, got {m.lr}")
+        if x.volume < 0 or not math.isfinite(x.volume):
+            raise ConfigError(f"mask_volume must be >= 0 and finite, got {x.volume}")
         if m.n_fft < 2 or m.hop < 1 or m.hop > m.n_fft // 2:
             raise ConfigError(f"need mask_n_fft >= 2 and 1 <= mask_hop <= mask_n_fft / 2 (the inverse STFT must be "
                               f"exact), got {m.n_fft} and {m.hop}")
@@ -205,7 +211,7 @@ def _no_effect(c: SamplerConfig) -> set[str]:
         if not refines:
             idle.add("step_size")
     if c.space != "mask" and not (refines and c.polish.mask_steps):
-        idle |= {"mask_lr", "mask_distill"}
+        idle |= {"mask_lr", "mask_distill", "mask_volume"}
         if not (refines and c.polish.split):
             idle |= {"mask_n_fft", "mask_hop"}
     if c.space != "mask":

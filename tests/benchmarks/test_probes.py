@@ -185,3 +185,25 @@ def test_factorgan_scripts_parse_config_overrides():
     with pytest.raises(ConfigError, match="KEY=JSON"):
         config_overrides(["disc_level"])
 
+
+
+def test_band_start_probe_script(tmp_path):
+    import band_start_probe as probe
+
+    from priorsep.data.band import make_band_dataset
+
+    root = make_band_dataset(tmp_path / "band", tracks=0, test_tracks=1, seconds=2.0, seed=5)
+    log = tmp_path / "starts.jsonl"
+    recs = probe.main(probe.build_parser().parse_args(
+        ["--root", str(root), "--n", "1", "--seconds", "0.5", "--threads", "1", "--log", str(log),
+         "--set", "n_levels=1", "steps_per_level=1"]))
+    (rec,) = recs
+    assert rec["settings"] == {"n_levels": 1, "steps_per_level": 1} and len(log.read_text().splitlines()) == 1
+    assert np.allclose(rec["mixture"]["start"], 0, atol=0.01)  # the equal split is the mixture itself
+    # the true sources' ratio mask is far above the mixture; one search step keeps it well above
+    assert min(rec["oracle"]["start"]) > 5 and np.median(rec["oracle"]["searched"]) > 5
+    assert len(rec["baseline"]["searched"]) == 4 and "search" not in rec
+    (again,) = probe.main(probe.build_parser().parse_args(  # a second stage after the set's own default search
+        ["--root", str(root), "--n", "1", "--seconds", "0.5", "--threads", "1", "--starts", "search",
+         "--set", "n_levels=1", "steps_per_level=1", "mask_volume=1.0"]))
+    assert again["settings"]["mask_volume"] == 1.0 and len(again["search"]["searched"]) == 4

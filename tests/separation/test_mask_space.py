@@ -49,6 +49,28 @@ def test_score_distillation_hovers_around_the_posterior_mean():
     assert err < 0.01, f"relative error {err:.4f}"
 
 
+def test_the_volume_term_gives_each_source_its_typical_level():
+    """Polar MAP (``mask_volume=1``): for N(0, v) the level maximising -r^2 / 2v + (T - 1) log r is
+    r^2 = (T - 1) v, the typical set's, where the plain MAP (the Wiener split) leaves a quiet
+    source 25 x too quiet."""
+    priors = zero_mean_set((1.0, 0.04), (1.0, 1.0))
+    gen = torch.Generator().manual_seed(1)
+    truth = torch.randn(2, 2, 1024, generator=gen, dtype=torch.float64) * torch.tensor([1.0, 0.2])[:, None]
+    m = truth.sum(1)
+    level = {}
+    for volume in (0.0, 1.0):
+        cfg = mask_config(sigma_max=0.01, sigma_min=0.01, n_levels=1, steps_per_level=400, mask_distill=False,
+                          mask_volume=volume)
+        s = anneal(priors, m, cfg, torch.Generator().manual_seed(0))
+        torch.testing.assert_close(mix(s, priors.weights), m)
+        level[volume] = s.pow(2).mean(-1)
+    assert torch.all(level[0.0][:, 1] < 0.002)  # Wiener: (0.04 / 1.04)^2 * 1.04
+    torch.testing.assert_close(level[1.0][:, 1], torch.full((2,), 0.04, dtype=m.dtype), rtol=0.05, atol=0)
+    assert torch.all((level[1.0][:, 0] - 1).abs() < 0.15)
+    with pytest.raises(ConfigError, match="mask_volume"):
+        mask_config(mask_volume=-1.0)
+
+
 @pytest.mark.parametrize("init", ["mixture", "noise"])
 def test_every_state_meets_the_mixture_exactly(init):
     priors = zero_mean_set((1.0, 0.25, 0.5), (0.5, 0.25, 1.0))
