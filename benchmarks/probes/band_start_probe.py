@@ -11,6 +11,8 @@ For each 4-s band excerpt the prior set's mask search runs from:
   does a prior refinement improve on them?
 * ``search``: the result of the set's own default search (``priorset.json``, from the mixture):
   a second stage with other settings (``--set``) after it.
+* ``blendA`` (``--blend A ...``): the truth blended with the mixture start, A * s + (1 - A) * m w / |w|^2:
+  how close to the truth must a start be for the search to reach the truth's mode?
 
 Each start runs the same schedule (the set's ``priorset.json`` settings, overridden by
 ``--set key=value``), on whole excerpts (not the 16384-sample chunks of ``bench band``), all
@@ -67,8 +69,36 @@ def parse_settings(pairs: list[str]) -> dict:
     return out
 
 
+def summarize(records: list[dict], title: str = "") -> dict:
+    """Per start: median [interquartile range] SI-SDRi over (excerpt, source) of the start and the
+    result, and the median over excerpts of the log densities per sample minus the truth's."""
+    out = {}
+    for name in (n for n, v in records[0].items() if isinstance(v, dict) and "searched" in v):
+        row = {"n": len(records)}
+        for key in ("start", "searched"):
+            v = np.concatenate([r[name][key] for r in records])
+            row[key] = [round(float(x), 2) for x in (np.median(v), *np.percentile(v, [25, 75]))]
+        if all("log_density" in r[name] for r in records):
+            row["density_over_truth"] = [round(float(np.median([r[name]["log_density"][j] - r["truth_log_density"]
+                                                                 for r in records])), 2) for j in (0, 1)]
+        out[name] = row
+        print(f"{title}{name:>8} ({len(records)} excerpts): start {row['start'][0]:.2f} -> searched "
+              f"{row['searched'][0]:.2f} [{row['searched'][1]:.2f}, {row['searched'][2]:.2f}]"
+              + (f"; log density over the truth's {row['density_over_truth'][0]:+.2f} -> "
+                 f"{row['density_over_truth'][1]:+.2f} nats/sample" if "density_over_truth" in row else ""))
+    return out
+
+
 def main(args: argparse.Namespace) -> list[dict]:
+    if args.summarize:
+        for path in args.summarize:
+            with open(path) as f:
+                summarize([json.loads(line) for line in f if line.strip()], f"{path}: ")
+        return []
+    if not args.root:
+        raise SystemExit("--root is required (unless --summarize)")
     torch.set_num_threads(args.threads)
+    args.starts = list(args.starts) + [f"blend{a:g}" for a in args.blend]
     priors = priorsep.load_priors(args.priors)
     settings = parse_settings(args.set)
     config = make_config({**settings, "init": "variational"}, priors.sampler)
@@ -85,6 +115,9 @@ def main(args: argparse.Namespace) -> list[dict]:
                 starts.append(minimum_norm_split(mix[None], priors.weights)[0])
             elif name == "oracle":
                 starts.append(torch.from_numpy(truth))
+            elif name.startswith("blend"):
+                a = float(name[len("blend"):])
+                starts.append(a * torch.from_numpy(truth) + (1 - a) * minimum_norm_split(mix[None], priors.weights)[0])
             elif name == "search":
                 with torch.no_grad():
                     starts.append(anneal(priors, mix[None], default, seeded_generator(args.seed * 1000 + i))[0])
@@ -98,40 +131,44 @@ def main(args: argparse.Namespace) -> list[dict]:
             found = anneal(priors, mixes, config, seeded_generator(args.seed * 1000 + i), init_fn=lambda _: starts)
         seconds = time.perf_counter() - t0
         masked = as_masks(starts, mixes, priors.weights, config)
-        sigma = config.schedule.sigma_min  # the densities the search ends at, per sample, summed over sources
-        density = lambda s: (_log_densities(priors, s, sigma).sum(1) / s.shape[-1]).numpy()  # noqa: E731
-        lp_start, lp_found, lp_truth = density(masked), density(found), density(torch.from_numpy(truth)[None])
+        sigma = config.schedule.sigma_min  # the densities the search ends at, per sample
+        per_source = lambda s: (_log_densities(priors, s, sigma) / s.shape[-1]).numpy()  # noqa: E731
+        src_start, src_found = per_source(masked), per_source(found)
+        src_truth = per_source(torch.from_numpy(truth)[None])
+        lp_start, lp_found, lp_truth = src_start.sum(1), src_found.sum(1), src_truth.sum(1)
         rec = {"priors": args.priors, "root": args.root, "item": i, "settings": settings, "sources": priors.names,
-               "seconds": round(seconds, 1), "truth_log_density": round(float(lp_truth[0]), 3)}
+               "seconds": round(seconds, 1), "truth_log_density": round(float(lp_truth[0]), 3),
+               "truth_source_log_density": src_truth[0].round(3).tolist()}
         for j, name in enumerate(args.starts):
             before = si_sdr_improvement(masked[j].numpy(), truth, data.mixes[i])
             after = si_sdr_improvement(found[j].numpy(), truth, data.mixes[i])
             rec[name] = {"start": np.round(before, 2).tolist(), "searched": np.round(after, 2).tolist(),
-                         "log_density": [round(float(lp_start[j]), 3), round(float(lp_found[j]), 3)]}
+                         "log_density": [round(float(lp_start[j]), 3), round(float(lp_found[j]), 3)],
+                         "source_log_density": src_found[j].round(3).tolist()}
             print(f"item {i} {name:>8}: start {np.round(before, 1)} -> searched {np.round(after, 1)}; log density "
                   f"per sample {lp_start[j]:.3f} -> {lp_found[j]:.3f} (truth {lp_truth[0]:.3f})", flush=True)
         if args.log:
             append_log(args.log, [rec])
         out.append(rec)
-    for name in args.starts:
-        b = np.median([r[name]["start"] for r in out])
-        a = np.median([r[name]["searched"] for r in out])
-        print(f"median over {len(out)} items x {len(priors.names)} sources, {name}: start {b:.2f} -> searched {a:.2f}")
+    summarize(out)
     return out
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--root", required=True, help="band data folder with test/<track>/<source>.wav")
+    p.add_argument("--root", help="band data folder with test/<track>/<source>.wav")
     p.add_argument("--priors", default="band")
     p.add_argument("--baseline", default="waveunet-band")
-    p.add_argument("--starts", nargs="+", choices=STARTS, default=list(STARTS[:3]))
+    p.add_argument("--starts", nargs="*", choices=STARTS, default=list(STARTS[:3]))
+    p.add_argument("--blend", type=float, nargs="*", default=[], metavar="A",
+                   help="also start from A * truth + (1 - A) * the mixture start, for each A in (0, 1)")
     p.add_argument("--n", type=int, default=4, help="excerpts")
     p.add_argument("--seconds", type=float, default=4.0)
     p.add_argument("--seed", type=int, default=0, help="excerpt positions and the search's noise")
     p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="sampler settings over the set's")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--log", default="", help="append one JSON line per excerpt here")
+    p.add_argument("--summarize", nargs="+", metavar="LOG", help="only print the summaries of these logs")
     return p
 
 

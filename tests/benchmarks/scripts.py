@@ -33,6 +33,7 @@ SMOKE_TESTS = {
     "tools/langevin_sweep.py": ["test_tools.py::test_langevin_sweep_script"],
     "tools/variational_toy.py": ["test_tools.py::test_variational_toy_script"],
     "tools/write_teacher_labels.py": ["test_tools.py::test_write_teacher_labels_script"],
+    "probes/band_start_probe.py": ["test_probes.py::test_band_start_probe_script"],
     "probes/factorgan_discriminator_check.py": ["test_probes.py::test_factorgan_discriminator_check_script"],
     "probes/factorgan_generator_probe.py": ["test_probes.py::test_factorgan_generator_probe_script"],
     "probes/factorgan_training_probe.py": [
@@ -41,6 +42,7 @@ SMOKE_TESTS = {
         "test_probes.py::test_factorgan_training_probe_starts_from_a_mask_encoder",
         "test_probes.py::test_factorgan_scripts_parse_config_overrides",
     ],
+    "probes/leakage_probe.py": ["test_probes.py::test_leakage_probe_script"],
     "probes/mode_ranking_probe.py": ["test_probes.py::test_mode_ranking_probe_script"],
     "probes/period_discrimination.py": ["test_probes.py::test_period_discrimination_script"],
     "probes/prior_samples.py": ["test_probes.py::test_prior_samples_script"],

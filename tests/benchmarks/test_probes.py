@@ -207,3 +207,22 @@ def test_band_start_probe_script(tmp_path):
         ["--root", str(root), "--n", "1", "--seconds", "0.5", "--threads", "1", "--starts", "search",
          "--set", "n_levels=1", "steps_per_level=1", "mask_volume=1.0"]))
     assert again["settings"]["mask_volume"] == 1.0 and len(again["search"]["searched"]) == 4
+    assert np.isclose(sum(again["search"]["source_log_density"]), again["search"]["log_density"][1], atol=0.01)
+    summary = probe.summarize(recs + recs)
+    assert summary["oracle"]["n"] == 2
+    assert summary["oracle"]["searched"][0] == round(float(np.median(rec["oracle"]["searched"])), 2)
+    assert len(summary["mixture"]["density_over_truth"]) == 2
+
+
+def test_leakage_probe_script(tmp_path):
+    import leakage_probe as probe
+
+    from priorsep.data.band import make_band_dataset
+
+    root = make_band_dataset(tmp_path / "band", tracks=0, test_tracks=1, seconds=2.0, seed=5)
+    log = tmp_path / "leak.jsonl"
+    rec = probe.main(probe.build_parser().parse_args(
+        ["--root", str(root), "--n", "1", "--seconds", "0.5", "--threads", "1", "--log", str(log)]))
+    leak, total = np.array(rec["leak"]), np.array(rec["total"])
+    assert leak.shape == total.shape == (4, 4) and np.all(np.diag(leak) == 0) and np.isfinite(total).all()
+    assert np.all(np.array(rec["level"]) != 0) and json.loads(log.read_text())["sources"] == rec["sources"]
