@@ -1,4 +1,4 @@
-"""Is the band search limited by its priors or by where it starts? The same mask search from three starts.
+"""Is the band search limited by its priors or by where it starts? The same search from several starts.
 
 For each 4-s band excerpt the prior set's mask search runs from:
 
@@ -15,11 +15,12 @@ For each 4-s band excerpt the prior set's mask search runs from:
   how close to the truth must a start be for the search to reach the truth's mode?
 
 Each start runs the same schedule (the set's ``priorset.json`` settings, overridden by
-``--set key=value``), on whole excerpts (not the 16384-sample chunks of ``bench band``), all
-starts of an excerpt in one batch. Prints and logs, per start, the SI-SDRi of the start itself
-(as the soft mask the search starts from) and of the search's result, and the total log density
-per sample (at the schedule's last sigma) of the start, the result and the truth: a result rated
-above the truth means the priors, not the search, put the mode elsewhere:
+``--set key=value``; ``--set space=signal`` runs signal-space Langevin instead), on whole
+excerpts (not the 16384-sample chunks of ``bench band``), all starts of an excerpt in one batch.
+Prints and logs, per start, the SI-SDRi of the start itself (as the soft mask the search starts
+from) and of the search's result, and the total log density per sample (at the schedule's last
+sigma) of the start, the result and the truth: a result rated above the truth means the priors,
+not the search, put the mode elsewhere:
 
     python benchmarks/probes/band_start_probe.py --root priors-work/band-data-multi/gmbank --n 4
 """
