@@ -82,11 +82,19 @@ def summarize(records: list[dict], title: str = "") -> dict:
         if all("log_density" in r[name] for r in records):
             row["density_over_truth"] = [round(float(np.median([r[name]["log_density"][j] - r["truth_log_density"]
                                                                  for r in records])), 2) for j in (0, 1)]
+        row["searched_per_source"] = np.median([r[name]["searched"] for r in records], 0).round(2).tolist()
+        if all("source_log_density" in r[name] for r in records):  # per source: which prior's rating is off
+            row["source_density_over_truth"] = np.median(
+                [np.subtract(r[name]["source_log_density"], r["truth_source_log_density"]) for r in records],
+                0).round(2).tolist()
         out[name] = row
         print(f"{title}{name:>8} ({len(records)} excerpts): start {row['start'][0]:.2f} -> searched "
               f"{row['searched'][0]:.2f} [{row['searched'][1]:.2f}, {row['searched'][2]:.2f}]"
               + (f"; log density over the truth's {row['density_over_truth'][0]:+.2f} -> "
-                 f"{row['density_over_truth'][1]:+.2f} nats/sample" if "density_over_truth" in row else ""))
+                 f"{row['density_over_truth'][1]:+.2f} nats/sample" if "density_over_truth" in row else "")
+              + f"; per source ({', '.join(records[0]['sources'])}): SI-SDRi {row['searched_per_source']}"
+              + (f", density over the truth's {row['source_density_over_truth']}"
+                 if "source_density_over_truth" in row else ""))
     return out
 
 

@@ -212,6 +212,7 @@ def test_band_start_probe_script(tmp_path):
     assert summary["oracle"]["n"] == 2
     assert summary["oracle"]["searched"][0] == round(float(np.median(rec["oracle"]["searched"])), 2)
     assert len(summary["mixture"]["density_over_truth"]) == 2
+    assert len(summary["mixture"]["source_density_over_truth"]) == 4
 
 
 def test_leakage_probe_script(tmp_path):
