@@ -118,15 +118,16 @@ def main(args: argparse.Namespace) -> list[dict]:
     out = []
     for i in range(len(data.mixes)):
         mix, truth = torch.from_numpy(data.mixes[i]), data.sources[i][order]
+        split = minimum_norm_split(mix[None], priors.weights)[0]  # the search's default start
         starts = []
         for name in args.starts:
             if name == "mixture":
-                starts.append(minimum_norm_split(mix[None], priors.weights)[0])
+                starts.append(split)
             elif name == "oracle":
                 starts.append(torch.from_numpy(truth))
             elif name.startswith("blend"):
                 a = float(name[len("blend"):])
-                starts.append(a * torch.from_numpy(truth) + (1 - a) * minimum_norm_split(mix[None], priors.weights)[0])
+                starts.append(a * torch.from_numpy(truth) + (1 - a) * split)
             elif name == "search":
                 with torch.no_grad():
                     starts.append(anneal(priors, mix[None], default, seeded_generator(args.seed * 1000 + i))[0])

@@ -186,7 +186,6 @@ def test_factorgan_scripts_parse_config_overrides():
         config_overrides(["disc_level"])
 
 
-
 def test_band_start_probe_script(tmp_path):
     import band_start_probe as probe
 
