@@ -23,7 +23,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt Makefile
 	$(PY) -m pip install -q --upgrade pip
 	# torch first, pinned: an unpinned torch pulls gigabytes of CUDA wheels
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -c constraints.txt -e ".[test]"
+	$(PY) -m pip install -q -c constraints.txt -e ".[test,peers]"
 	@touch $@
 
 demo: install

@@ -3,7 +3,7 @@
 Renders one test track (FluidSynth; by default with the MuseScore SoundFont, other instrument
 recordings than the FluidR3 ones the priors were trained on), takes an excerpt where every
 instrument plays, separates it with annealed Langevin under the band priors and with the
-supervised Wave-U-Net for reference, prints SI-SDRi per source and writes the wavs and a
+bundled supervised baselines for reference, prints SI-SDRi per source and writes the wavs and a
 spectrogram figure (mix, references, estimates) to ``--out``.
 
     python examples/band_demo.py --out demo_output/band
@@ -25,7 +25,7 @@ import priorsep  # noqa: E402
 import priorsep.baselines  # noqa: E402
 from priorsep.data.audio import write_audio  # noqa: E402
 from priorsep.data.band import BAND_SOURCES, make_band_dataset  # noqa: E402
-from priorsep.evaluation.band_benchmark import band_benchmark_set  # noqa: E402
+from priorsep.evaluation.band_benchmark import band_benchmark_set, default_band_baselines  # noqa: E402
 from priorsep.evaluation.metrics import si_sdr_improvement  # noqa: E402
 
 
@@ -80,12 +80,12 @@ def main(args: argparse.Namespace) -> dict:
         plot_spectrograms(mix, refs, estimates, rate, out / "band_spectrograms.png")
 
     print(f"\nband excerpt: {args.seconds:g} s @ {rate} Hz, test track rendered with {args.soundfont}; SI-SDRi in dB")
-    print(f"{'method':<16}" + "".join(f"{n:>9}" for n in BAND_SOURCES) + f"{'median':>9}{'seconds':>9}")
+    print(f"{'method':<18}" + "".join(f"{n:>9}" for n in BAND_SOURCES) + f"{'median':>9}{'seconds':>9}")
     scores = {}
     for method, e in estimates.items():
         s = si_sdr_improvement(e, refs, mix)
         scores[method] = s
-        print(f"{method:<16}" + "".join(f"{v:>9.2f}" for v in s) + f"{np.median(s):>9.2f}{timings[method]:>9.1f}")
+        print(f"{method:<18}" + "".join(f"{v:>9.2f}" for v in s) + f"{np.median(s):>9.2f}{timings[method]:>9.1f}")
     print(f"wrote wavs and band_spectrograms.png to {out}/")
     return {"si_sdri": scores, "seconds": timings}
 
@@ -94,7 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", default="demo_output/band")
     p.add_argument("--priors", default="band", help="bundled prior set or folder")
-    p.add_argument("--baselines", nargs="*", default=["waveunet-band"], help="bundled baselines for reference")
+    p.add_argument("--baselines", nargs="*", default=default_band_baselines(),
+                   help="bundled baselines for reference (default: every bundled band baseline installed)")
     p.add_argument("--soundfont", default="musescore", help="SoundFont of the rendered test track")
     p.add_argument("--seconds", type=float, default=4.0, help="length of the excerpt")
     p.add_argument("--track-seconds", type=float, default=12.0, help="length of the rendered track")

@@ -18,6 +18,7 @@ OutputConflictError         an output that would overwrite an input (or a fine-t
 ConfigError                 invalid settings: sampler parameters, batch sizes, model hyper-parameters
 DataError                   training data that cannot be used: empty folders, mismatched rates, too short
 NumericalError              a diverging sampler or training run (non-finite values): lower the step size
+MissingExtraError           a model from an optional extra (``pip install 'priorsep[peers]'``) that is not installed
 ==========================  ==========================================================================
 """
 from __future__ import annotations
@@ -92,3 +93,7 @@ __all__ = ["brief",
     "CheckpointError", "CheckpointNotFoundError", "UnknownNameError", "UnknownNameNotFoundError",
     "OutputConflictError", "ConfigError", "DataError", "DataNotFoundError", "NumericalError",
 ]
+
+
+class MissingExtraError(PriorsepError, ImportError):
+    """A model that needs an optional extra (e.g. ``demucs`` of ``priorsep[peers]``) that is not installed."""

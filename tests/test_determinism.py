@@ -6,7 +6,7 @@ import priorsep
 from priorsep.baselines.waveunet import WaveUNet
 from priorsep.data.toy import ToyMixCrops, ToySourceCrops, toy_eval_set
 from priorsep.training.prior import train_prior
-from priorsep.training.waveunet import train_waveunet
+from priorsep.training.supervised import train_supervised
 
 from .conftest import tiny_flow
 
@@ -33,7 +33,7 @@ def test_waveunet_training_is_reproducible_by_seed(tmp_path):
         model = WaveUNet(dict(sources=["sine", "square", "sawtooth", "triangle"], sample_rate=14700,
                               mix_weights=[0.25] * 4, levels=2, features=4, output_length=64))
         data = ToyMixCrops(model.input_length, seed=0)
-        train_waveunet(model, data, ToyMixCrops(model.input_length, seed=9, size=4), tmp_path / name, steps=3,
+        train_supervised(model, data, ToyMixCrops(model.input_length, seed=9, size=4), tmp_path / name, steps=3,
                        batch_size=4, checkpoint_every=3, quiet=True)
         runs.append(_params(model))
     assert all(torch.equal(x, y) for x, y in zip(*runs))

@@ -13,11 +13,14 @@ BUNDLED_DIR = Path(__file__).resolve().parent / "bundled"
 
 def baseline_kinds() -> dict[str, type[BaselineSeparator]]:
     """``kind -> class`` of every baseline model registered (:mod:`priorsep.registry`), the built-in
-    Wave-U-Net and FactorGAN included (imported here, on first use)."""
+    Wave-U-Net, FactorGAN, Demucs and the multitask separator included (imported here, on first use; Demucs needs
+    ``priorsep[peers]`` only to be built)."""
     from .factorgan import FactorGAN
+    from .multitask import SharedEncoderSeparator
+    from .peer_demucs import DemucsSeparator
     from .waveunet import WaveUNet
 
-    for cls in (WaveUNet, FactorGAN):
+    for cls in (WaveUNet, FactorGAN, DemucsSeparator, SharedEncoderSeparator):
         register("baseline")(cls)
     return kinds("baseline")
 

@@ -1,4 +1,5 @@
-"""``priorsep train-baseline``: train a baseline separator (Wave-U-Net or FactorGAN)."""
+"""``priorsep train-baseline``: train a baseline separator (Wave-U-Net, Demucs, the shared-encoder multitask
+separator interleaved or simultaneous, or FactorGAN)."""
 from __future__ import annotations
 
 import argparse
@@ -10,12 +11,20 @@ from ..errors import ConfigError, OutputConflictError
 
 # train-baseline's architecture flags (unset flags keep the model's defaults)
 BASELINE_ARCH_ARGS: dict[str, dict] = {
-    "levels": dict(type=int, help="U-Net levels (factorgan: the generator's frequency poolings)"),
-    "features": dict(type=int, help="waveunet: extra filters per level (F_c); factorgan: generator channels"),
-    "output_length": dict(type=int, help="waveunet: output samples per training crop (plus context)"),
+    "levels": dict(type=int, help="U-Net levels (demucs: its depth; interleaved, simultaneous: the encoder's "
+                   "downsampling stages; factorgan: the generator's frequency poolings)"),
+    "features": dict(type=int, help="waveunet: extra filters per level (F_c); demucs, interleaved, simultaneous: "
+                     "first layer's channels; "
+                     "factorgan: generator channels"),
+    "output_length": dict(type=int, help="waveunet, demucs: output samples per training crop (waveunet: plus "
+                          "context)"),
     "norm": dict(choices=["none", "batch"], help="waveunet: normalisation after each convolution"),
 }
 
+
+# --model values that train the shared-encoder multitask separator (its training_mode), and their kind
+MULTITASK_MODES = ("interleaved", "simultaneous")
+MODEL_KIND = {mode: "multitask" for mode in MULTITASK_MODES}
 
 # train-baseline's per-model defaults (flags left unset). factorgan: the recipe of the bundled
 # factorgan-toy (benchmarks/recipes/train_toy_factorgan.sh), a supervised warm start and a supervised anchor
@@ -23,15 +32,25 @@ BASELINE_ARCH_ARGS: dict[str, dict] = {
 # --supervised-weight 0 --d-warmup 0) collapsed on the toy data (benchmarks/results/baselines/README.md).
 TRAIN_BASELINE_DEFAULTS: dict[str, dict] = {
     "waveunet": dict(steps=4000, lr=5e-4),
+    "demucs": dict(steps=4000, lr=3e-4),
+    "interleaved": dict(steps=4000, lr=2e-4),
+    "simultaneous": dict(steps=4000, lr=2e-4),
     "factorgan": dict(steps=3000, lr=5e-5, d_lr=4e-4, aux_negatives=0.5, d_warmup=100,
                       supervised_steps=2000, supervised_lr=1e-3, supervised_weight=100.0),
 }
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("train-baseline", help="train a baseline separator (Wave-U-Net or FactorGAN)")
-    wun, fg = TRAIN_BASELINE_DEFAULTS["waveunet"], TRAIN_BASELINE_DEFAULTS["factorgan"]
-    p.add_argument("--model", required=True, choices=["waveunet", "factorgan"])
+    p = sub.add_parser("train-baseline", help="train a baseline separator (Wave-U-Net, Demucs, multitask, FactorGAN)")
+    wun, dm, fg = (TRAIN_BASELINE_DEFAULTS[k] for k in ("waveunet", "demucs", "factorgan"))
+    p.add_argument("--model", required=True, choices=["waveunet", "demucs", "interleaved", "simultaneous", "factorgan"],
+                   help="demucs: the demucs package's model (pip install 'priorsep[peers]'); interleaved, "
+                   "simultaneous: the shared-encoder multitask separator trained on per-source databases of "
+                   "(mix, one target) alternately, or on every target of each mix at once")
+    p.add_argument("--source-databases", choices=["disjoint", "shared"], default="disjoint",
+                   help="interleaved: 'disjoint' draws source k's (mix, target) pairs from every K-th track only (no "
+                   "mix has two stems in the training data); 'shared' draws every source's from all tracks, each "
+                   "with its own crops (the paper's setup)")
     p.add_argument("--data", required=True, choices=["toy", "musdb"],
                    help="'toy' or 'musdb' (a folder in the MUSDB wav layout, see --musdb-root)")
     p.add_argument("--musdb-root", help="root of root/{train,test}/<track>/{mixture,SOURCE...}.wav")
@@ -40,17 +59,20 @@ def add_parser(sub) -> None:
     p.add_argument("--sample-rate", type=int, help="--data musdb: resample to this rate (default: the files')")
     p.add_argument("--out", required=True, help="checkpoint stem (runs/wun -> runs/wun.pt + .json) or folder")
     p.add_argument("--steps", type=int,
-                   help=f"training steps (default: waveunet {wun['steps']}, factorgan {fg['steps']})")
+                   help=f"training steps (default: waveunet {wun['steps']}, demucs {dm['steps']}, "
+                   f"factorgan {fg['steps']})")
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--lr", type=float,
-                   help=f"learning rate (default: waveunet {wun['lr']}; factorgan {fg['lr']}, its adversarial "
-                   "generator updates)")
+                   help=f"learning rate (default: waveunet {wun['lr']}; demucs {dm['lr']}; factorgan {fg['lr']}, its "
+                   "adversarial generator updates)")
     p.add_argument("--paired", type=int, default=None,
                    help="number of distinct paired (mix, stems) items training may use (default: unlimited)")
     p.add_argument("--val-items", type=int, default=64,
-                   help="held-out paired items: waveunet's early stopping; factorgan keeps the best-scoring checkpoint "
+                   help="held-out paired items: waveunet's and demucs's early stopping; factorgan keeps the "
+                   "best-scoring checkpoint "
                    "(0: the latest)")
-    p.add_argument("--patience", type=int, default=10, help="waveunet: validations without improvement before stopping")
+    p.add_argument("--patience", type=int, default=10,
+                   help="waveunet, demucs: validations without improvement before stopping")
     _add_factorgan_args(p, fg)
     arch = p.add_argument_group("architecture (default: the model's defaults)")
     for key, kwargs in BASELINE_ARCH_ARGS.items():
@@ -110,23 +132,40 @@ def next_stage(args: argparse.Namespace, config: dict, sources: list[str], out):
     if same_checkpoint(args.init, out):
         raise OutputConflictError("--init and --out are the same checkpoint; a new stage never overwrites its input")
     model = load_baseline(args.init)
-    if model.kind != args.model or model.names != sources:
-        raise ConfigError(f"--init checkpoint is a {model.kind} for {model.names}, not a {args.model} for {sources}")
+    kind = MODEL_KIND.get(args.model, args.model)
+    if model.kind != kind or model.names != sources or model.config.get("training_mode", args.model) != args.model:
+        raise ConfigError(f"--init checkpoint is a {model.label} for {model.names}, not a {args.model} for {sources}")
     begin_stage(model.config, config["training"])
     model.train()
     return model
 
 
-def fit_waveunet(args: argparse.Namespace, model, paired_set, out, paired: int) -> None:
-    from ..training.waveunet import train_waveunet
+def fit_supervised(args: argparse.Namespace, model, paired_set, out, paired: int) -> None:
+    from ..training.supervised import train_supervised
 
     train_set = paired_set(model.input_length, "train", paired)
     val_set = paired_set(model.input_length, "valid", args.val_items)
     model.config["training_data"] = train_set.describe()
     model.config["validation_data"] = val_set.describe()
-    train_waveunet(model, train_set, val_set, out, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
+    train_supervised(model, train_set, val_set, out, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
                    seed=args.seed, checkpoint_every=args.checkpoint_every, patience=args.patience,
                    quiet=args.quiet)
+
+
+def fit_multitask(args: argparse.Namespace, model, paired_set, sources: list[str], out) -> None:
+    from ..data.select import source_databases
+    from ..training.multitask import train_multitask
+
+    c = model.config
+    crop = c["patch_frames"] * c["hop"] + c["n_fft"]  # a few frames more than a patch: random patch offsets
+    layout = args.source_databases if args.model == "interleaved" else "paired"
+    common = dict(seed=args.seed, layout=layout, musdb_root=args.musdb_root, sample_rate=args.sample_rate)
+    train = source_databases(args.data, sources, paired_set, crop, "train", args.paired or 10**9, **common)
+    val = source_databases(args.data, sources, paired_set, crop, "valid", args.val_items, **common)
+    c["training_data"] = "; ".join(db.describe() for db in train)
+    c["validation_data"] = "; ".join(db.describe() for db in val)
+    train_multitask(model, train, val, out, steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
+                    checkpoint_every=args.checkpoint_every, patience=args.patience, quiet=args.quiet)
 
 
 def fit_factorgan(args: argparse.Namespace, model, paired_set, sources: list[str], out, paired: int) -> None:
@@ -164,10 +203,15 @@ def run(args: argparse.Namespace) -> int:
                                                       sample_rate=args.sample_rate)
     config = baseline_config(args, sources, rate, weights)
     torch.manual_seed(args.seed)
-    model = next_stage(args, config, sources, out) if args.init else baseline_kinds()[args.model](config)
+    if args.model in MULTITASK_MODES:
+        config["training_mode"] = args.model
+    kind = MODEL_KIND.get(args.model, args.model)
+    model = next_stage(args, config, sources, out) if args.init else baseline_kinds()[kind](config)
     paired = args.paired or 10**9
-    if args.model == "waveunet":
-        fit_waveunet(args, model, paired_set, out, paired)
+    if args.model in ("waveunet", "demucs"):
+        fit_supervised(args, model, paired_set, out, paired)
+    elif args.model in MULTITASK_MODES:
+        fit_multitask(args, model, paired_set, sources, out)
     else:
         fit_factorgan(args, model, paired_set, sources, out, paired)
     best = load_baseline(out)

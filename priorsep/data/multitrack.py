@@ -36,12 +36,14 @@ class MultitrackCrops(torch.utils.data.Dataset):
     keeps the mixing model exact. ``split`` picks every track (``"all"``), or deterministically all
     but every ``valid_every``-th track (``"train"``) or only those (``"valid"``). ``gain_range``
     scales each source by a random factor (Wave-U-Net's augmentation, 0.7-1.0); validation sets use
-    ``None``.
+    ``None``. ``part=(j, n)`` keeps every ``n``-th of those tracks from the ``j``-th: ``n`` parts share
+    no track (per-source databases that never hold two stems of one mix).
     """
 
     def __init__(self, root: str | Path, sources: tuple[str, ...] = MUSDB_SOURCES, length: int = 16384,
                  seed: int = 0, sample_rate: int | None = None, subset: str = "train", split: str = "all",
-                 valid_every: int = 5, gain_range: tuple[float, float] | None = None, size: int = 10**9):
+                 valid_every: int = 5, gain_range: tuple[float, float] | None = None, size: int = 10**9,
+                 part: tuple[int, int] | None = None):
         if split not in ("all", "train", "valid"):
             raise ConfigError(f"split must be 'all', 'train' or 'valid', got {split!r}")
         tracks = multitrack_tracks(root, subset, tuple(sources))
@@ -50,6 +52,12 @@ class MultitrackCrops(torch.utils.data.Dataset):
         if split != "all" and len(tracks) >= 2:
             valid = set(tracks[valid_every - 1::valid_every] or tracks[-1:])
             tracks = [t for t in tracks if (t in valid) == (split == "valid")]
+        if part is not None:
+            j, n = part
+            if not 0 <= j < n or not tracks[j::n]:
+                raise DataError(f"part {part} of {len(tracks)} {split} tracks in {root} is empty; need 0 <= j < n "
+                                "<= the number of tracks")
+            tracks = tracks[j::n]
         self.tracks, self.names, self.length, self.seed = tracks, tuple(sources), length, seed
         self.gain_range, self.size = gain_range, size
         self.weights = mixing_weights("sum", len(self.names))
@@ -60,7 +68,7 @@ class MultitrackCrops(torch.utils.data.Dataset):
         self.file_rate = {t: i.samplerate for t, i in zip(tracks, info)}
         self.frames = {t: i.frames for t, i in zip(tracks, info)}
         self.sample_rate = int(sample_rate or rates.pop())
-        self.root, self.subset, self.split = Path(root), subset, split
+        self.root, self.subset, self.split, self.part = Path(root), subset, split, part
 
     def __len__(self) -> int:
         return self.size
@@ -84,7 +92,8 @@ class MultitrackCrops(torch.utils.data.Dataset):
         return torch.from_numpy(mix(sources, self.weights)), torch.from_numpy(sources)
 
     def describe(self) -> str:
-        return (f"multitrack folder {self.root}/{self.subset} ({self.split} split, {len(self.tracks)} tracks, "
+        part = "" if self.part is None else f", part {self.part[0]} of {self.part[1]}"
+        return (f"multitrack folder {self.root}/{self.subset} ({self.split} split{part}, {len(self.tracks)} tracks, "
                 f"sources {list(self.names)}), mono crops of {self.length} samples at {self.sample_rate} Hz")
 
 
@@ -102,6 +111,25 @@ class MixturesOnly:
 
     def describe(self) -> str:
         return "mixtures only (no stems) of " + (self.paired.describe() if hasattr(self.paired, "describe") else "")
+
+
+class SourceTargets(torch.utils.data.Dataset):
+    """Source ``k``'s database of (mixture, target) pairs from a paired dataset: item ``i`` is
+    ``(mix (T,), sources[k] (T,))`` of paired item ``i`` (what the interleaved multitask training reads)."""
+
+    def __init__(self, paired, k: int):
+        self.paired, self.k = paired, k
+        self.sample_rate = paired.sample_rate
+
+    def __len__(self) -> int:
+        return len(self.paired)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
+        mix_, sources = self.paired[i]
+        return mix_, sources[self.k]
+
+    def describe(self) -> str:
+        return f"mixtures with source {self.paired.names[self.k]!r} only, of {self.paired.describe()}"
 
 
 class SoloView(torch.utils.data.Dataset):

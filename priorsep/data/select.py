@@ -65,6 +65,39 @@ def paired_crops(data: str, sources: Sequence[str], seed: int, musdb_root: str |
     raise UnknownNameError(f"--data {data!r} is not supported; expected 'toy' or 'musdb'")
 
 
+def source_databases(data: str, sources: Sequence[str], paired_set: PairedSet, length: int, split: str,
+                     size: int, seed: int, layout: str, musdb_root: str | None = None,
+                     sample_rate: int | None = None) -> list:
+    """One database of ``size`` (mixture, one source's target) crops per source (the multitask
+    separator's data). ``layout``:
+
+    * ``"paired"``: views of the same paired crops of ``paired_set`` (every target of each mix, what
+      simultaneous training needs);
+    * ``"shared"``: source k's crops drawn on their own (seed + k) from every track (the paper's
+      independent databases built from one multitrack set);
+    * ``"disjoint"``: as ``"shared"`` but from every K-th track only (musdb; toy mixes are fresh draws
+      anyway), so no two databases share a mix: per-source databases that never hold a full set of stems.
+    """
+    from .multitrack import MultitrackCrops, SourceTargets
+
+    if layout not in ("paired", "shared", "disjoint"):
+        raise ConfigError(f"layout must be 'paired', 'shared' or 'disjoint', got {layout!r}")
+    k_sources = len(sources)
+    if layout == "paired":
+        paired = paired_set(length, split, size)
+        return [SourceTargets(paired, k) for k in range(k_sources)]
+    if data == "toy":
+        from .toy import ToyMixCrops
+
+        offset = 10_000 if split == "valid" else 0
+        return [SourceTargets(ToyMixCrops(length, seed=seed + offset + 100 * k, size=size), k)
+                for k in range(k_sources)]
+    return [SourceTargets(MultitrackCrops(musdb_root, tuple(sources), length, seed=seed + k, sample_rate=sample_rate,
+                                          split=split, gain_range=(0.7, 1.0) if split == "train" else None,
+                                          size=size, part=(k, k_sources) if layout == "disjoint" else None), k)
+            for k in range(k_sources)]
+
+
 def unpaired_solo_crops(data: str, sources: Sequence[str], paired_set: PairedSet, crop: int, seed: int) -> list:
     """One dataset of solo crops per source, drawn independently (FactorGAN's unpaired data): the toy
     oscillators, or source k of independently drawn crops of ``paired_set``."""

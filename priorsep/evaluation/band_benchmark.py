@@ -85,11 +85,19 @@ def default_band_prior_sets() -> list[str]:
     return [name for name in ("band", "band-wavenet") if name in bundled_prior_sets()]
 
 
+#: the bundled baselines trained on the band stems, in table order, with the package each needs beyond the core
+BAND_BASELINES = {"waveunet-band": None, "demucs-band": "demucs", "interleaved-band": None, "simultaneous-band": None}
+
+
 def default_band_baselines() -> list[str]:
-    """The bundled baselines trained on band stems."""
+    """The bundled baselines trained on band stems whose packages are installed (``demucs-band`` needs
+    ``priorsep[peers]``)."""
+    from importlib.util import find_spec
+
     from ..baselines.io import bundled_baselines
 
-    return [name for name in ("waveunet-band",) if name in bundled_baselines()]
+    return [name for name, package in BAND_BASELINES.items()
+            if name in bundled_baselines() and (package is None or find_spec(package) is not None)]
 
 
 def bench_band(root: str | Path, separators: list[Separator] | None = None, n: int | None = 16, seconds: float = 4.0,

@@ -7,7 +7,7 @@ from priorsep.baselines import load, load_baseline, save_baseline
 from priorsep.baselines.waveunet import WaveUNet, _decimate, _upsample
 from priorsep.data.toy import TOY_SOURCES, ToyMixCrops
 from priorsep.mixing import mix
-from priorsep.training.waveunet import train_waveunet, validation_loss
+from priorsep.training.supervised import train_supervised, validation_loss
 
 WEIGHTS = [0.25] * 4
 
@@ -82,7 +82,8 @@ def test_training_lowers_validation_loss_and_keeps_the_best(tmp_path):
     model = tiny()
     data = ToyMixCrops(model.input_length, seed=0, size=4)
     start = validation_loss(model, data)
-    train_waveunet(model, data, data, tmp_path / "w", steps=40, batch_size=4, lr=3e-3, checkpoint_every=10, quiet=True)
+    train_supervised(model, data, data, tmp_path / "w", steps=40, batch_size=4, lr=3e-3, checkpoint_every=10,
+                     quiet=True)
     best = load_baseline(tmp_path / "w")
     assert best.config["best_val_loss"] < 0.7 * start
     assert validation_loss(best, data) == pytest.approx(best.config["best_val_loss"], rel=1e-5)
@@ -109,13 +110,13 @@ def test_training_resumes_exactly_after_a_crash(tmp_path):
     data = ToyMixCrops(tiny().input_length, seed=0)
     val = ToyMixCrops(tiny().input_length, seed=1, size=2)
     straight = tiny()
-    train_waveunet(straight, data, val, tmp_path / "a", steps=4, batch_size=2, checkpoint_every=2, quiet=True)
+    train_supervised(straight, data, val, tmp_path / "a", steps=4, batch_size=2, checkpoint_every=2, quiet=True)
     with pytest.raises(KeyboardInterrupt):  # dies in step 3, after the step-2 checkpoint
-        train_waveunet(tiny(), _CrashAt(data, 5), val, tmp_path / "b", steps=4, batch_size=2, checkpoint_every=2,
+        train_supervised(tiny(), _CrashAt(data, 5), val, tmp_path / "b", steps=4, batch_size=2, checkpoint_every=2,
                        quiet=True)
     resumed = tiny()  # as in a fresh process: new model, other RNG state, same stem
     torch.manual_seed(123)
-    train_waveunet(resumed, data, val, tmp_path / "b", steps=4, batch_size=2, checkpoint_every=2, quiet=True)
+    train_supervised(resumed, data, val, tmp_path / "b", steps=4, batch_size=2, checkpoint_every=2, quiet=True)
     for p, q in zip(straight.parameters(), resumed.parameters()):
         assert torch.allclose(p, q, atol=1e-6)
 
@@ -123,7 +124,7 @@ def test_training_resumes_exactly_after_a_crash(tmp_path):
 def test_training_rejects_crops_of_the_wrong_length(tmp_path):
     model = tiny()
     with pytest.raises(ValueError, match="takes"):
-        train_waveunet(model, ToyMixCrops(100), ToyMixCrops(100), tmp_path / "w", steps=1, quiet=True)
+        train_supervised(model, ToyMixCrops(100), ToyMixCrops(100), tmp_path / "w", steps=1, quiet=True)
 
 
 def test_save_load_round_trip_and_load_by_stem(tmp_path):

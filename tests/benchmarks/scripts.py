@@ -61,6 +61,8 @@ DRY_RUNS = {
     "recipes/make_band_data_multi.sh": [{}],
     "recipes/train_band_priors.sh": [{}],
     "recipes/train_band_waveunet.sh": [{}],
+    "recipes/train_band_demucs.sh": [{}],
+    "recipes/train_band_multitask.sh": [{}],
     "recipes/train_toy_encoder.sh": [{}],
     "recipes/train_toy_factorgan.sh": [{}],
     "recipes/train_toy_priors.sh": [{}],

@@ -1,6 +1,9 @@
-"""Supervised training of Wave-U-Net on paired (mix, stems) crops, with early stopping.
+"""Supervised training of a waveform separator (Wave-U-Net, Demucs) on paired (mix, stems) crops,
+with early stopping.
 
-Files for ``--out runs/waveunet``: ``waveunet.pt`` + ``.json`` (the model with the best
+The model maps ``mix (B, C, input_length)`` to ``sources (B, K, C, output_length)`` (the centre of
+the input; equal lengths for a model without valid-convolution context) and says its ``context``
+``(before, after)`` in samples. Files for ``--out runs/waveunet``: ``waveunet.pt`` + ``.json`` (the model with the best
 validation loss so far: the usable separator), ``waveunet.train.pt`` (latest model, optimiser,
 scheduler, step and early-stopping state, to resume), ``waveunet.log.jsonl`` (losses).
 """
@@ -13,7 +16,7 @@ import torch.nn.functional as F
 
 from .. import distributed
 from ..baselines.io import save_baseline
-from ..baselines.waveunet import WaveUNet
+from ..baselines.base import BaselineSeparator
 from ..errors import DataError
 from .loop import ResumableTraining, Step, descend
 from .lr_schedule import cosine_decay
@@ -47,7 +50,7 @@ def _batch(dataset, start: int, n: int) -> tuple[torch.Tensor, torch.Tensor]:
     return mixes, sources
 
 
-def validation_loss(model: WaveUNet, val_set, batch_size: int = 16) -> float:
+def validation_loss(model: BaselineSeparator, val_set, batch_size: int = 16) -> float:
     """Mean squared error of the centre outputs on every item of ``val_set``."""
     model.eval()
     total, count = 0.0, 0
@@ -69,8 +72,8 @@ def _centre(x: torch.Tensor, length: int) -> torch.Tensor:
     return x[..., start:start + length]
 
 
-def train_waveunet(
-    model: WaveUNet,
+def train_supervised(
+    model: BaselineSeparator,
     train_set,
     val_set,
     out: str | Path,
@@ -96,9 +99,10 @@ def train_waveunet(
     for name, ds in (("training", train_set), ("validation", val_set)):
         mix0, _ = ds[0]
         if mix0.shape[-1] != model.input_length:
-            raise DataError(f"{name} crops have {mix0.shape[-1]} samples; this Wave-U-Net takes "
+            raise DataError(f"{name} crops have {mix0.shape[-1]} samples; this {model.label} takes "
                              f"{model.input_length} (output {model.output_length} + context)")
-    loop = ResumableTraining(out, steps=steps, checkpoint_every=checkpoint_every, quiet=quiet, desc="train waveunet")
+    loop = ResumableTraining(out, steps=steps, checkpoint_every=checkpoint_every, quiet=quiet,
+                             desc=f"train {model.kind}")
     d = distributed.current()
     part = d.shard(batch_size)
     model.to(d.device)
