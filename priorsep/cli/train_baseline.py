@@ -16,9 +16,12 @@ BASELINE_ARCH_ARGS: dict[str, dict] = {
     "features": dict(type=int, help="waveunet: extra filters per level (F_c); demucs, interleaved, simultaneous: "
                      "first layer's channels; "
                      "factorgan: generator channels"),
-    "output_length": dict(type=int, help="waveunet, demucs: output samples per training crop (waveunet: plus "
-                          "context)"),
+    "output_length": dict(type=int, help="waveunet, demucs, metatasnet: output samples per training crop (waveunet: "
+                          "plus context)"),
     "norm": dict(choices=["none", "batch"], help="waveunet: normalisation after each convolution"),
+    "independent": dict(action="store_true", default=None,
+                        help="metatasnet: each instrument owns its masking weights (the paper's ablation; no "
+                        "generator)"),
 }
 
 
@@ -33,6 +36,7 @@ MODEL_KIND = {mode: "multitask" for mode in MULTITASK_MODES}
 TRAIN_BASELINE_DEFAULTS: dict[str, dict] = {
     "waveunet": dict(steps=4000, lr=5e-4),
     "demucs": dict(steps=4000, lr=3e-4),
+    "metatasnet": dict(steps=4000, lr=1e-3),
     "interleaved": dict(steps=4000, lr=2e-4),
     "simultaneous": dict(steps=4000, lr=2e-4),
     "factorgan": dict(steps=3000, lr=5e-5, d_lr=4e-4, aux_negatives=0.5, d_warmup=100,
@@ -43,8 +47,10 @@ TRAIN_BASELINE_DEFAULTS: dict[str, dict] = {
 def add_parser(sub) -> None:
     p = sub.add_parser("train-baseline", help="train a baseline separator (Wave-U-Net, Demucs, multitask, FactorGAN)")
     wun, dm, fg = (TRAIN_BASELINE_DEFAULTS[k] for k in ("waveunet", "demucs", "factorgan"))
-    p.add_argument("--model", required=True, choices=["waveunet", "demucs", "interleaved", "simultaneous", "factorgan"],
-                   help="demucs: the demucs package's model (pip install 'priorsep[peers]'); interleaved, "
+    p.add_argument("--model", required=True,
+                   choices=["waveunet", "demucs", "metatasnet", "interleaved", "simultaneous", "factorgan"],
+                   help="demucs: the demucs package's model (pip install 'priorsep[peers]'); metatasnet: Conv-TasNet "
+                   "extractors with generated masking weights (SI-SNR + auxiliary losses); interleaved, "
                    "simultaneous: the shared-encoder multitask separator trained on per-source databases of "
                    "(mix, one target) alternately, or on every target of each mix at once")
     p.add_argument("--source-databases", choices=["disjoint", "shared"], default="disjoint",
@@ -208,7 +214,7 @@ def run(args: argparse.Namespace) -> int:
     kind = MODEL_KIND.get(args.model, args.model)
     model = next_stage(args, config, sources, out) if args.init else baseline_kinds()[kind](config)
     paired = args.paired or 10**9
-    if args.model in ("waveunet", "demucs"):
+    if args.model in ("waveunet", "demucs", "metatasnet"):
         fit_supervised(args, model, paired_set, out, paired)
     elif args.model in MULTITASK_MODES:
         fit_multitask(args, model, paired_set, sources, out)

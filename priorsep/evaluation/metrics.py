@@ -9,6 +9,8 @@ import warnings
 from typing import Any, Mapping, Sequence
 
 import numpy as np
+import torch
+
 from ..errors import ConfigError, InvalidAudioError
 
 BSS_METRICS = ("SDR", "SIR", "SAR", "ISR")
@@ -17,8 +19,6 @@ BSS_METRICS = ("SDR", "SIR", "SAR", "ISR")
 def _as_numpy(x, name: str = "signal", finite: bool = True) -> np.ndarray:
     """float64 numpy copy of a numpy array, torch tensor or nested sequence of real numbers
     (``finite``: refuse NaN and inf)."""
-    import torch
-
     if isinstance(x, torch.Tensor):
         x = x.detach().cpu()
         x = (x.double() if x.is_floating_point() else x).numpy()
@@ -52,13 +52,20 @@ def si_sdr(estimate, reference, eps: float = 1e-8) -> np.ndarray:
         raise InvalidAudioError(f"estimate and reference shapes do not broadcast: {e}") from None
     if est.ndim == 0 or est.shape[-1] == 0:
         raise InvalidAudioError(f"si_sdr needs signals with a non-empty time axis, got shape {est.shape}")
-    est = est - est.mean(-1, keepdims=True)
-    ref = ref - ref.mean(-1, keepdims=True)
-    alpha = (est * ref).sum(-1, keepdims=True) / ((ref**2).sum(-1, keepdims=True) + eps)
+    value = si_sdr_tensor(torch.from_numpy(np.ascontiguousarray(est)), torch.from_numpy(np.ascontiguousarray(ref)), eps)
+    return np.asarray(value.numpy())
+
+
+def si_sdr_tensor(estimate: torch.Tensor, reference: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
+    """:func:`si_sdr` on tensors of the same shape ``(..., T)``, differentiable (a training loss:
+    Meta-TasNet's SI-SNR); no input checks. Returns ``(...)`` in dB."""
+    est = estimate - estimate.mean(-1, keepdim=True)
+    ref = reference - reference.mean(-1, keepdim=True)
+    alpha = (est * ref).sum(-1, keepdim=True) / ((ref**2).sum(-1, keepdim=True) + eps)
     target = alpha * ref
     noise = est - target
     ratio = (target**2).sum(-1) / ((noise**2).sum(-1) + eps)
-    return np.asarray(10.0 * np.log10(ratio + eps))
+    return 10.0 * torch.log10(ratio + eps)
 
 
 def si_sdr_improvement(estimate, reference, mix, eps: float = 1e-8) -> np.ndarray:

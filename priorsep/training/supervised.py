@@ -50,8 +50,18 @@ def _batch(dataset, start: int, n: int) -> tuple[torch.Tensor, torch.Tensor]:
     return mixes, sources
 
 
+def _objective(model, net, mixes: torch.Tensor, sources: torch.Tensor) -> tuple[torch.Tensor, dict]:
+    """The model's own ``training_loss(mix, sources)`` where it has one (Meta-TasNet: SI-SNR and its
+    auxiliary terms), else the MSE of the centre outputs (through ``net``, the DDP wrapper)."""
+    if hasattr(model, "training_loss"):
+        return model.training_loss(mixes, sources)
+    est = net(mixes)
+    return F.mse_loss(est, _centre(sources, est.shape[-1])), {}
+
+
 def validation_loss(model: BaselineSeparator, val_set, batch_size: int = 16) -> float:
-    """Mean squared error of the centre outputs on every item of ``val_set``."""
+    """The training objective (MSE of the centre outputs, or the model's ``training_loss``) averaged
+    over every item of ``val_set``."""
     model.eval()
     total, count = 0.0, 0
     with torch.no_grad():
@@ -60,6 +70,10 @@ def validation_loss(model: BaselineSeparator, val_set, batch_size: int = 16) -> 
             mixes, sources = _batch(val_set, start, n)
             device = next(model.parameters()).device
             mixes, sources = mixes.to(device), sources.to(device)
+            if hasattr(model, "training_loss"):  # a batch mean: weighted by the batch's items
+                total += model.training_loss(mixes, sources)[0].item() * n
+                count += n
+                continue
             est = model(mixes)
             total += F.mse_loss(est, _centre(sources, est.shape[-1]), reduction="sum").item()
             count += est.numel()
@@ -87,7 +101,8 @@ def train_supervised(
     edge_prob: float = 0.25,
     quiet: bool = False,
 ) -> list[dict]:
-    """MSE on the centre output of crops ``train_set[i] = (mix (T,) or (C, T), sources (K, T) or
+    """The model's ``training_loss(mix, sources)`` where it defines one, else the MSE on the centre
+    output of crops ``train_set[i] = (mix (T,) or (C, T), sources (K, T) or
     (K, C, T))`` of the model's input length; batch ``b`` uses items ``b * batch_size ...`` so a
     resumed run sees the same data. Every ``checkpoint_every`` steps the validation MSE decides
     which model is kept; training stops after ``patience`` validations without improvement.
@@ -123,10 +138,12 @@ def train_supervised(
         mixes, sources = _batch(train_set, i * batch_size, batch_size)
         _edge_silence(mixes, sources, before, after, edge_prob, g)
         mixes, sources = mixes[part].to(d.device), sources[part].to(d.device)
-        est = net(mixes)
-        loss = F.mse_loss(est, _centre(sources, est.shape[-1]))
-        return Step({"loss": d.mean(loss.item())}, {"loss": loss}, postfix={"loss": f"{loss.item():.2e}",
-                    "best_val": f"{best:.2e}"}, update=lambda: descend(loss, opt, model.parameters(), sched))
+        loss, terms = _objective(model, net, mixes, sources)
+        # a model's own training_loss bypasses the DDP wrapper: its gradients are averaged over ranks by hand
+        own = hasattr(model, "training_loss") and d.world > 1
+        return Step({"loss": d.mean(loss.item()), **terms}, {"loss": loss},
+                    postfix={"loss": f"{loss.item():.2e}", "best_val": f"{best:.2e}"},
+                    update=lambda: descend(loss, opt, model.parameters(), sched, average=own))
 
     def validate(done: int, records: list[dict]) -> bool:
         """The validation MSE (averaged over ranks: every rank decides alike); whether it is the best yet."""

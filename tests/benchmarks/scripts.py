@@ -62,6 +62,7 @@ DRY_RUNS = {
     "recipes/train_band_priors.sh": [{}],
     "recipes/train_band_waveunet.sh": [{}],
     "recipes/train_band_demucs.sh": [{}],
+    "recipes/train_band_metatasnet.sh": [{}, {"INDEPENDENT": "1"}],
     "recipes/train_band_multitask.sh": [{}],
     "recipes/train_toy_encoder.sh": [{}],
     "recipes/train_toy_factorgan.sh": [{}],
