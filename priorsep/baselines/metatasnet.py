@@ -51,6 +51,19 @@ def _gln(x: torch.Tensor, gain: torch.Tensor, bias: torch.Tensor) -> torch.Tenso
     return (x - mean) / torch.sqrt(var + 1e-8) * gain[:, None] + bias[:, None]
 
 
+def mix_consistent_gains(est: torch.Tensor, mix: torch.Tensor, weights: list[float]) -> torch.Tensor:
+    """Per-source gains ``(B, K)`` that make ``sum_k w_k g_k est_k`` closest to ``mix (B, T)`` in least
+    squares (``est (B, K, T)``), lightly regularised towards 0 for silent or collinear estimates.
+    A scale-invariant objective leaves each estimate's scale free; BSSEval's SDR and a user's ears
+    are not scale-invariant (the paper rescales its estimates for BSSEval too), and these gains use
+    the mixture only, no reference."""
+    a = est * torch.as_tensor(weights, dtype=est.dtype)[:, None]  # (B, K, T)
+    gram = a @ a.transpose(1, 2)  # (B, K, K)
+    ridge = 1e-6 * gram.diagonal(dim1=1, dim2=2).mean(-1).clamp_min(1e-12)[:, None, None]
+    eye = torch.eye(a.shape[1], dtype=est.dtype)
+    return torch.linalg.solve(gram + ridge * eye, (a @ mix[:, :, None]))[..., 0]
+
+
 class _Generated(nn.Module):
     """Per-instrument parameter vectors ``theta (K, size)``: ``W P e_i`` (a generator) or free (independent)."""
 
@@ -173,11 +186,12 @@ class MetaTasNet(BaselineSeparator):
         return F.pad(mix, (0, -t % self.stride)), t
 
     def forward(self, mix: torch.Tensor) -> torch.Tensor:
-        """``mix (B, 1, T)`` -> sources ``(B, K, 1, T)``."""
+        """``mix (B, 1, T)`` -> sources ``(B, K, 1, T)``, each rescaled by :func:`mix_consistent_gains`
+        (the SI-SNR objective leaves the estimates' scale free)."""
         x, t = self._padded(mix[:, 0])
         h = self.encode(x)
-        est = torch.stack([self.decode(h * self._tcn(h, i)) for i in range(len(self.names))], dim=1)
-        return est[..., :t].unsqueeze(2)
+        est = torch.stack([self.decode(h * self._tcn(h, i)) for i in range(len(self.names))], dim=1)[..., :t]
+        return (est * mix_consistent_gains(est, mix[:, 0], self.weights)[..., None]).unsqueeze(2)
 
     def separate_tensor(self, mix: torch.Tensor) -> torch.Tensor:
         """Any length: segments of ``segment`` samples (the global layer norms make a segment's output
