@@ -6,6 +6,7 @@ import json
 import math
 
 import numpy as np
+import pytest
 
 
 def test_langevin_sweep_script(tiny_toy_priors, tmp_path):
@@ -65,3 +66,22 @@ def test_compare_tables_script(tmp_path, capsys):
     assert not compare_tables.main(parse([str(before), str(moved), "--rename", "old=new"]))
     assert not compare_tables.main(parse([str(before), str(same)]))  # no rename: the row is missing
     assert "missing" in capsys.readouterr().out
+
+
+def test_paired_rows_script(tmp_path, capsys):
+    import paired_rows
+
+    items = lambda values: [{"si_sdri": v} for v in values]  # noqa: E731
+    rows = {"ref": {"items": items([[1.0, 2.0], [3.0, 4.0], [0.0, 0.0]])},
+            "better": {"items": items([[2.0, 3.0], [4.0, 5.0], [1.0, 1.0]])},
+            "mixed": {"items": items([[0.0, 3.0], [3.0, 4.0], [1.0, -1.0]])},
+            "oracle": {"si_sdri": {"overall": 9.0}}}  # a row without items is skipped
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps({"methods": rows}))
+    out = paired_rows.main(paired_rows.build_parser().parse_args([str(path), "--reference", "ref"]))
+    assert set(out) == {"better", "mixed"}
+    assert out["better"]["median_diff"] == 1.0 and out["better"]["ci95"] == [1.0, 1.0] and out["better"]["wins"] == 1
+    assert out["mixed"]["median_diff"] == 0.0 and out["mixed"]["wins"] == 2 / 6 and out["mixed"]["estimates"] == 6
+    assert "better" in capsys.readouterr().out
+    with pytest.raises(SystemExit, match="no row"):
+        paired_rows.main(paired_rows.build_parser().parse_args([str(path), "--reference", "nope"]))
