@@ -171,3 +171,21 @@ def test_cli_trains_interleaved_and_simultaneous_and_refuses_a_mismatched_init(t
     capsys.readouterr()
     assert main([*common, "--model", "simultaneous", "--init", str(tmp_path / "i"), "--out", str(tmp_path / "x")]) == 2
     assert "not a simultaneous" in capsys.readouterr().err
+
+
+def test_source_database_layouts(tmp_path):
+    from priorsep.data.select import paired_crops, source_databases
+
+    root = str(_multitrack(tmp_path))
+    paired_set, sources, _, _ = paired_crops("musdb", ["a", "b"], 0, musdb_root=root)
+    common = dict(seed=0, musdb_root=root)
+    disjoint = source_databases("musdb", sources, paired_set, 100, "train", 5, layout="disjoint", **common)
+    shared = source_databases("musdb", sources, paired_set, 100, "train", 5, layout="shared", **common)
+    views = source_databases("musdb", sources, paired_set, 100, "train", 5, layout="paired", **common)
+    assert not set(disjoint[0].paired.tracks) & set(disjoint[1].paired.tracks)
+    assert shared[0].paired.tracks == shared[1].paired.tracks and shared[0].paired.seed != shared[1].paired.seed
+    assert views[0].paired is views[1].paired and [db.k for db in views] == [0, 1] and len(views[0]) == 5
+    mix, target = disjoint[1][0]
+    assert mix.shape == target.shape == (100,)
+    with pytest.raises(ConfigError, match="layout"):
+        source_databases("musdb", sources, paired_set, 100, "train", 5, layout="mixed", **common)
