@@ -33,9 +33,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..dsp.overlap_add import overlap_add
+from ..dsp.si_sdr import si_sdr_tensor
 from ..dsp.stft import stft
 from ..errors import ConfigError
-from ..evaluation.metrics import si_sdr_tensor
 from .base import BaselineSeparator
 
 DEFAULTS = dict(window=32, heads=3, latent=64, stft_features=32, n_fft=256, bottleneck=32, hidden=64,

@@ -11,6 +11,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import torch
 
+from ..dsp.si_sdr import si_sdr_tensor
 from ..errors import ConfigError, InvalidAudioError
 
 BSS_METRICS = ("SDR", "SIR", "SAR", "ISR")
@@ -54,18 +55,6 @@ def si_sdr(estimate, reference, eps: float = 1e-8) -> np.ndarray:
         raise InvalidAudioError(f"si_sdr needs signals with a non-empty time axis, got shape {est.shape}")
     value = si_sdr_tensor(torch.from_numpy(np.ascontiguousarray(est)), torch.from_numpy(np.ascontiguousarray(ref)), eps)
     return np.asarray(value.numpy())
-
-
-def si_sdr_tensor(estimate: torch.Tensor, reference: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
-    """:func:`si_sdr` on tensors of the same shape ``(..., T)``, differentiable (a training loss:
-    Meta-TasNet's SI-SNR); no input checks. Returns ``(...)`` in dB."""
-    est = estimate - estimate.mean(-1, keepdim=True)
-    ref = reference - reference.mean(-1, keepdim=True)
-    alpha = (est * ref).sum(-1, keepdim=True) / ((ref**2).sum(-1, keepdim=True) + eps)
-    target = alpha * ref
-    noise = est - target
-    ratio = (target**2).sum(-1) / ((noise**2).sum(-1) + eps)
-    return 10.0 * torch.log10(ratio + eps)
 
 
 def si_sdr_improvement(estimate, reference, mix, eps: float = 1e-8) -> np.ndarray:

@@ -9,7 +9,8 @@ from priorsep.baselines import load, save_baseline
 from priorsep.baselines.metatasnet import MetaTasNet
 from priorsep.data.toy import TOY_SOURCES
 from priorsep.errors import ConfigError
-from priorsep.evaluation.metrics import si_sdr, si_sdr_tensor
+from priorsep.dsp.si_sdr import si_sdr_tensor
+from priorsep.evaluation.metrics import si_sdr
 from priorsep.training.supervised import train_supervised, validation_loss
 
 SMALL = dict(window=8, heads=2, latent=8, stft_features=4, n_fft=32, bottleneck=4, hidden=8, blocks=2, repeats=1,
