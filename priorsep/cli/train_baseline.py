@@ -46,7 +46,37 @@ TRAIN_BASELINE_DEFAULTS: dict[str, dict] = {
 
 def add_parser(sub) -> None:
     p = sub.add_parser("train-baseline", help="train a baseline separator (Wave-U-Net, Demucs, multitask, FactorGAN)")
-    wun, dm, fg = (TRAIN_BASELINE_DEFAULTS[k] for k in ("waveunet", "demucs", "factorgan"))
+    fg = TRAIN_BASELINE_DEFAULTS["factorgan"]
+    _add_model_args(p)
+    p.add_argument("--data", required=True, choices=["toy", "musdb"],
+                   help="'toy' or 'musdb' (a folder in the MUSDB wav layout, see --musdb-root)")
+    p.add_argument("--musdb-root", help="root of root/{train,test}/<track>/{mixture,SOURCE...}.wav")
+    p.add_argument("--sources", nargs="+", default=["vocals", "drums", "bass", "other"],
+                   help="--data musdb: the stems to separate (mixed by their sum)")
+    p.add_argument("--sample-rate", type=int, help="--data musdb: resample to this rate (default: the files')")
+    p.add_argument("--out", required=True, help="checkpoint stem (runs/wun -> runs/wun.pt + .json) or folder")
+    p.add_argument("--steps", type=int, help="training steps (default: " + ", ".join(
+        f"{model} {d['steps']}" for model, d in TRAIN_BASELINE_DEFAULTS.items()) + ")")
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--lr", type=float, help="learning rate (default: " + ", ".join(
+        f"{model} {d['lr']}" for model, d in TRAIN_BASELINE_DEFAULTS.items()) + "; factorgan's: its adversarial "
+        "generator updates)")
+    p.add_argument("--paired", type=int, default=None,
+                   help="number of distinct paired (mix, stems) items training may use (default: unlimited)")
+    p.add_argument("--val-items", type=int, default=64,
+                   help="held-out paired items: early stopping of every model but factorgan, which keeps the "
+                   "best-scoring checkpoint (0: the latest)")
+    p.add_argument("--patience", type=int, default=10,
+                   help="validations without improvement before stopping (all but factorgan)")
+    _add_factorgan_args(p, fg)
+    arch = p.add_argument_group("architecture (default: the model's defaults)")
+    for key, kwargs in BASELINE_ARCH_ARGS.items():
+        arch.add_argument("--" + key.replace("_", "-"), **kwargs)
+    add_training_args(p, checkpoint_every=200,
+                      init_help="start from this checkpoint stem (a further training stage, e.g. lower lr)")
+
+
+def _add_model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", required=True,
                    choices=["waveunet", "demucs", "metatasnet", "interleaved", "simultaneous", "factorgan"],
                    help="demucs: the demucs package's model (pip install 'priorsep[peers]'); metatasnet: Conv-TasNet "
@@ -57,34 +87,6 @@ def add_parser(sub) -> None:
                    help="interleaved: 'disjoint' draws source k's (mix, target) pairs from every K-th track only (no "
                    "mix has two stems in the training data); 'shared' draws every source's from all tracks, each "
                    "with its own crops (the paper's setup)")
-    p.add_argument("--data", required=True, choices=["toy", "musdb"],
-                   help="'toy' or 'musdb' (a folder in the MUSDB wav layout, see --musdb-root)")
-    p.add_argument("--musdb-root", help="root of root/{train,test}/<track>/{mixture,SOURCE...}.wav")
-    p.add_argument("--sources", nargs="+", default=["vocals", "drums", "bass", "other"],
-                   help="--data musdb: the stems to separate (mixed by their sum)")
-    p.add_argument("--sample-rate", type=int, help="--data musdb: resample to this rate (default: the files')")
-    p.add_argument("--out", required=True, help="checkpoint stem (runs/wun -> runs/wun.pt + .json) or folder")
-    p.add_argument("--steps", type=int,
-                   help=f"training steps (default: waveunet {wun['steps']}, demucs {dm['steps']}, "
-                   f"factorgan {fg['steps']})")
-    p.add_argument("--batch-size", type=int, default=16)
-    p.add_argument("--lr", type=float,
-                   help=f"learning rate (default: waveunet {wun['lr']}; demucs {dm['lr']}; factorgan {fg['lr']}, its "
-                   "adversarial generator updates)")
-    p.add_argument("--paired", type=int, default=None,
-                   help="number of distinct paired (mix, stems) items training may use (default: unlimited)")
-    p.add_argument("--val-items", type=int, default=64,
-                   help="held-out paired items: waveunet's and demucs's early stopping; factorgan keeps the "
-                   "best-scoring checkpoint "
-                   "(0: the latest)")
-    p.add_argument("--patience", type=int, default=10,
-                   help="waveunet, demucs: validations without improvement before stopping")
-    _add_factorgan_args(p, fg)
-    arch = p.add_argument_group("architecture (default: the model's defaults)")
-    for key, kwargs in BASELINE_ARCH_ARGS.items():
-        arch.add_argument("--" + key.replace("_", "-"), **kwargs)
-    add_training_args(p, checkpoint_every=200,
-                      init_help="start from this checkpoint stem (a further training stage, e.g. lower lr)")
 
 
 def _add_factorgan_args(p: argparse.ArgumentParser, fg: dict) -> None:
