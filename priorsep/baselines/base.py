@@ -48,3 +48,21 @@ class BaselineSeparator(nn.Module, Separator):
     def paired_items(self) -> int:
         """Paired (mix, stems) items it was trained on (its training record)."""
         return int(self.config.get("paired_items", self.config.get("paired", 0)))
+
+
+class SameLengthSeparator(BaselineSeparator):
+    """A network whose output is as long as its input (it pads internally; no valid-convolution
+    context): trained on crops of ``config["output_length"]`` samples by
+    :func:`priorsep.training.supervised.train_supervised` (Demucs, Meta-TasNet)."""
+
+    @property
+    def input_length(self) -> int:
+        return int(self.config["output_length"])
+
+    @property
+    def output_length(self) -> int:
+        return int(self.config["output_length"])
+
+    @property
+    def context(self) -> tuple[int, int]:
+        return 0, 0

@@ -36,7 +36,7 @@ from ..dsp.overlap_add import overlap_add
 from ..dsp.si_sdr import si_sdr_tensor
 from ..dsp.stft import stft
 from ..errors import ConfigError
-from .base import BaselineSeparator
+from .base import SameLengthSeparator
 
 DEFAULTS = dict(window=32, heads=3, latent=64, stft_features=32, n_fft=256, bottleneck=32, hidden=64,
                 kernel=3, blocks=4, repeats=2, embedding=16, generator_rank=8, independent=False,
@@ -82,7 +82,7 @@ class _Generated(nn.Module):
         return self.theta if self.independent else embeddings @ self.P.T @ self.W.T
 
 
-class MetaTasNet(BaselineSeparator):
+class MetaTasNet(SameLengthSeparator):
     """``forward(mix (B, 1, T)) -> (B, K, 1, T)``; ``training_loss(mix, sources)`` is its objective."""
 
     kind = "metatasnet"
@@ -132,18 +132,6 @@ class MetaTasNet(BaselineSeparator):
     @property
     def label(self) -> str:
         return "Meta-TasNet (independent)" if self.config["independent"] else "Meta-TasNet"
-
-    @property
-    def input_length(self) -> int:
-        return int(self.config["output_length"])
-
-    @property
-    def output_length(self) -> int:
-        return int(self.config["output_length"])
-
-    @property
-    def context(self) -> tuple[int, int]:
-        return 0, 0
 
     # -- encoder / decoder -------------------------------------------------------------------
     def encode(self, x: torch.Tensor) -> torch.Tensor:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import torch
 
 from ..errors import ConfigError, MissingExtraError
-from .base import BaselineSeparator
+from .base import SameLengthSeparator
 
 DEFAULTS = dict(levels=4, features=24, output_length=16384, channels=1, lstm_layers=0, dconv_lstm=3,
                 dconv_attn=99, segment_seconds=4.0, overlap=0.25)
@@ -35,7 +35,7 @@ def _demucs():
     return demucs
 
 
-class DemucsSeparator(BaselineSeparator):
+class DemucsSeparator(SameLengthSeparator):
     """``forward(mix (B, C, T)) -> (B, K, C, T)`` for crops of ``output_length`` samples (any length
     works; training uses that one). ``separate_tensor`` uses Demucs's own ``apply_model``."""
 
@@ -54,19 +54,6 @@ class DemucsSeparator(BaselineSeparator):
             list(self.names), audio_channels=self.channels, channels=c["features"], depth=c["levels"],
             lstm_layers=c["lstm_layers"], dconv_lstm=c["dconv_lstm"], dconv_attn=c["dconv_attn"],
             resample=False, samplerate=self.sample_rate, segment=c["segment_seconds"])
-
-    @property
-    def input_length(self) -> int:
-        return int(self.config["output_length"])
-
-    @property
-    def output_length(self) -> int:
-        return int(self.config["output_length"])
-
-    @property
-    def context(self) -> tuple[int, int]:
-        """No valid-convolution context: Demucs pads internally and returns the input's length."""
-        return 0, 0
 
     def forward(self, mix: torch.Tensor) -> torch.Tensor:
         """``mix (B, C, T)`` -> sources ``(B, K, C, T)``."""

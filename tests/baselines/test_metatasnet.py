@@ -13,6 +13,8 @@ from priorsep.dsp.si_sdr import si_sdr_tensor
 from priorsep.evaluation.metrics import si_sdr
 from priorsep.training.supervised import train_supervised, validation_loss
 
+from .paired_data import ScaledCopies
+
 SMALL = dict(window=8, heads=2, latent=8, stft_features=4, n_fft=32, bottleneck=4, hidden=8, blocks=2, repeats=1,
              embedding=4, generator_rank=2, output_length=512, segment=1024)
 
@@ -91,23 +93,6 @@ def test_bad_configs_are_refused():
                 dict(channels=2)):
         with pytest.raises(ConfigError):
             tiny(**bad)
-
-
-class ScaledCopies(torch.utils.data.Dataset):
-    """Paired items whose source k is ``(k + 1) / 10`` of a mix (a random low sine): a target a working training
-    learns fast."""
-
-    def __init__(self, length: int, size: int):
-        self.length, self.size = length, size
-
-    def __len__(self):
-        return self.size
-
-    def __getitem__(self, i):
-        g = torch.Generator().manual_seed(int(i))
-        f, phase, gain = torch.rand(3, generator=g)
-        mix = gain * torch.sin(0.05 * f * torch.arange(self.length) + 6.3 * phase)
-        return mix, mix * torch.arange(1, 5)[:, None] / 10
 
 
 def test_training_lowers_the_objective_and_round_trips(tmp_path):

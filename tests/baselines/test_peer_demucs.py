@@ -11,6 +11,8 @@ from priorsep.data.toy import TOY_SOURCES
 from priorsep.errors import ConfigError, MissingExtraError
 from priorsep.training.supervised import train_supervised, validation_loss
 
+from .paired_data import ScaledCopies
+
 pytest.importorskip("demucs", reason="the Demucs baseline needs the peers extra: pip install 'priorsep[peers]'")
 
 
@@ -19,23 +21,6 @@ def tiny(**kw) -> DemucsSeparator:
     return DemucsSeparator(dict(sources=list(TOY_SOURCES), sample_rate=14700, mix_weights=[0.25] * 4,
                                 **{**dict(levels=2, features=4, output_length=2048, dconv_lstm=1, segment_seconds=0.2),
                                    **kw}))
-
-
-class ScaledCopies(torch.utils.data.Dataset):
-    """Paired items whose source k is ``(k + 1) / 10`` of a mix (a random low sine): a target a working training
-    learns fast."""
-
-    def __init__(self, length: int, size: int):
-        self.length, self.size = length, size
-
-    def __len__(self):
-        return self.size
-
-    def __getitem__(self, i):
-        g = torch.Generator().manual_seed(int(i))
-        f, phase, gain = torch.rand(3, generator=g)
-        mix = gain * torch.sin(0.05 * f * torch.arange(self.length) + 6.3 * phase)
-        return mix, mix * torch.arange(1, 5)[:, None] / 10
 
 
 def test_shapes_any_length_and_same_output_twice():
