@@ -14,6 +14,7 @@ from .checkpoint import checkpoint_paths
 from .errors import ConfigError, UnknownNameNotFoundError
 from .priors.io import PriorSet, bundled_prior_sets, load_priors
 from .separation.config import make_config
+from .separation.draws import DrawSettings
 from .separation.separators import LangevinSeparator, VariationalSeparator
 from .separator import Separator
 
@@ -46,7 +47,8 @@ def _is_baseline(spec) -> bool:
 
 
 def load_separator(spec: str | Path | PriorSet | Separator, method: str | None = None, *, encoder=None,
-                   seed: int | None = 0, progress: bool = False, **settings) -> Separator:
+                   seed: int | None = 0, progress: bool = False, draws: DrawSettings | dict | None = None,
+                   **settings) -> Separator:
     """A :class:`~priorsep.separator.Separator` from ``spec``, its settings validated before any audio is read.
 
     spec: a bundled prior set (``"toy"``, ``"toy-wavenet"``, ``"band"``), a folder of prior
@@ -58,19 +60,22 @@ def load_separator(spec: str | Path | PriorSet | Separator, method: str | None =
     (the encoder's posterior means) or ``"hybrid"`` (the annealing started from them at
     ``sigma_max <= HYBRID_SIGMA_MAX``). encoder: an encoder module or stem instead of the set's own.
     seed: the search's seed (same seed, same output). settings: any
-    :class:`~priorsep.separation.config.SamplerConfig` field, over the set's own.
+    :class:`~priorsep.separation.config.SamplerConfig` field, over the set's own. draws (langevin,
+    hybrid): how posterior draws are made, a :class:`~priorsep.separation.draws.DrawSettings` or a
+    dict of its fields.
     """
     if not isinstance(spec, (str, PriorSet, Separator)) and not hasattr(spec, "__fspath__"):
         raise ConfigError(f"expected a bundled name, a folder or checkpoint stem, a PriorSet or a Separator; "
                           f"got {type(spec).__name__}")
     if isinstance(spec, Separator):
-        if method is not None or settings or encoder is not None:
-            raise ConfigError("a built separator takes no method, encoder or settings")
+        if method is not None or settings or encoder is not None or draws is not None:
+            raise ConfigError("a built separator takes no method, encoder, draws or settings")
         return spec
     if method == "baseline" or (method is None and not isinstance(spec, PriorSet) and _is_baseline(spec)):
-        if settings or encoder is not None:
-            raise ConfigError(f"{spec} is a baseline separator; sampler settings and encoders apply to prior sets "
-                              f"only (got {sorted(settings) + (['encoder'] if encoder is not None else [])})")
+        if settings or encoder is not None or draws is not None:
+            given = sorted(settings) + [k for k, v in (("encoder", encoder), ("draws", draws)) if v is not None]
+            raise ConfigError(f"{spec} is a baseline separator; sampler settings, draws and encoders apply to prior "
+                              f"sets only (got {given})")
         return load_baseline(spec)
     if method is None and not isinstance(spec, PriorSet) and not Path(spec).is_dir() \
             and str(spec) not in bundled_prior_sets():
@@ -82,9 +87,9 @@ def load_separator(spec: str | Path | PriorSet | Separator, method: str | None =
     if method not in PRIOR_METHODS:
         raise ConfigError(f"unknown method {method!r}; expected 'baseline' or, for a prior set, one of "
                           f"{list(PRIOR_METHODS)}")
-    if method == "variational" and settings:
-        raise ConfigError(f"variational separation is one encoder pass; it takes no sampler settings "
-                          f"(got {sorted(settings)})")
+    if method == "variational" and (settings or draws is not None):
+        raise ConfigError(f"variational separation is one encoder pass; it takes no sampler settings or draw "
+                          f"settings (got {sorted(settings) + (['draws'] if draws is not None else [])})")
     priors = spec if isinstance(spec, PriorSet) else load_priors(spec)
     if method == "variational":
         return VariationalSeparator(priors, encoder, seed=seed)
@@ -92,7 +97,9 @@ def load_separator(spec: str | Path | PriorSet | Separator, method: str | None =
         settings = {**settings, "init": "variational",
                     "sigma_max": min(HYBRID_SIGMA_MAX, settings.get("sigma_max", HYBRID_SIGMA_MAX))}
     config = make_config(settings, base=priors.sampler)
-    return LangevinSeparator(priors, config, seed=seed, encoder=encoder, progress=progress)
+    if isinstance(draws, dict):
+        draws = DrawSettings(**draws)
+    return LangevinSeparator(priors, config, seed=seed, encoder=encoder, progress=progress, draws=draws)
 
 
 def prior_set_separators(spec, *, encoder=None, seed: int | None = 0, **settings) -> list[Separator]:
@@ -117,7 +124,8 @@ def benchmark_separators(prior_sets: list, baselines: list, *, encoder=None, see
 
 
 def langevin_separate(mix, priors: PriorSet | str | Path | None = None, *, seed: int | None = None,
-                      progress: bool = False, encoder=None, **settings) -> dict:
+                      progress: bool = False, encoder=None, samples: int = 1, draws: DrawSettings | dict | None = None,
+                      **settings):
     """Separate a mixture under independently trained priors; by default this runs the prior set's
     benchmarked annealed procedure, which for every bundled set is the mask-space search (a MAP-like
     estimate), and ``space="signal"`` runs signal-space annealed Langevin dynamics.
@@ -126,11 +134,17 @@ def langevin_separate(mix, priors: PriorSet | str | Path | None = None, *, seed:
     independently). priors: a :class:`PriorSet`, bundled name or folder (``None``: ``"toy"``).
     settings: any :class:`~priorsep.separation.config.SamplerConfig` field over the set's own.
     ``init="variational"`` starts from an encoder's posterior means (``encoder``: module or stem,
-    default the set's own). Returns ``{source name: array shaped like mix}``.
+    default the set's own). Returns ``{source name: array shaped like mix}``; with ``samples > 1`` the
+    pair ``(means, draws)``: ``draws[source]`` shaped ``(samples, *mix.shape)``, posterior draws by
+    signal-space Langevin dynamics under the exact mixing constraint started from the search's estimate
+    and its restarts (:mod:`priorsep.separation.draws`; ``draws``: their other settings), ``means`` their
+    mean. :func:`priorsep.separation.uncertainty.confidence_db` turns a source's draws into one number.
     """
     sep = load_separator(priors if priors is not None else "toy", "langevin", encoder=encoder, seed=seed,
-                         progress=progress, **settings)
-    return sep.separate(mix)
+                         progress=progress, draws=draws, **settings)
+    if isinstance(samples, (int, np.integer)) and not isinstance(samples, bool) and samples == 1:
+        return sep.separate(mix)
+    return sep.separate_with_draws(mix, samples)
 
 
 def variational_separate(mix, priors: PriorSet | str | Path | None = None, *, encoder=None, seed: int | None = None,

@@ -49,6 +49,13 @@ class BaselineSeparator(nn.Module, Separator):
         """Paired (mix, stems) items it was trained on (its training record)."""
         return int(self.config.get("paired_items", self.config.get("paired", 0)))
 
+    @property
+    def paired_tracks(self) -> int | None:
+        """Multitrack recordings its paired items were cropped from, where training was limited to a
+        few (``train-baseline --paired-tracks``); None: not limited."""
+        tracks = self.config.get("paired_tracks")
+        return None if tracks is None else int(tracks)
+
 
 class SameLengthSeparator(BaselineSeparator):
     """A network whose output is as long as its input (it pads internally; no valid-convolution

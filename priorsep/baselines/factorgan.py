@@ -91,8 +91,11 @@ class FactorGAN(BaselineSeparator):
     @property
     def label(self) -> str:
         """Benchmark row name: ``FactorGAN+supervised`` when training also fitted the paired stems
-        (supervised warm start or anchor, as ``factorgan-toy``), ``FactorGAN`` when it was adversarial only."""
+        (supervised warm start or anchor, as ``factorgan-toy``), ``FactorGAN`` when it was adversarial only,
+        ``FactorGAN generator, supervised`` when it had no adversarial step (the thesis's comparison)."""
         t = self.config.get("training", {})
+        if t.get("steps") is not None and t.get("supervised_steps", 0) + t.get("d_warmup", 0) >= t["steps"]:
+            return "FactorGAN generator, supervised"
         return "FactorGAN+supervised" if t.get("supervised_steps") or t.get("supervised_weight") else "FactorGAN"
 
     @property

@@ -63,6 +63,10 @@ def add_parser(sub) -> None:
         "generator updates)")
     p.add_argument("--paired", type=int, default=None,
                    help="number of distinct paired (mix, stems) items training may use (default: unlimited)")
+    p.add_argument("--paired-tracks", type=int, default=None,
+                   help="--data musdb, all but interleaved/simultaneous: only the first N training tracks are "
+                   "paired data; factorgan's unpaired solo stems come from the other training tracks (default: "
+                   "every training track is both)")
     p.add_argument("--val-items", type=int, default=64,
                    help="held-out paired items: early stopping of every model but factorgan, which keeps the "
                    "best-scoring checkpoint (0: the latest)")
@@ -124,7 +128,9 @@ def baseline_config(args: argparse.Namespace, sources: list[str], rate: int, wei
     this run's training."""
     config = dict(sources=sources, sample_rate=rate, mix_weights=weights,
                   training=dict(steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
-                                paired=args.paired))
+                                paired=args.paired, paired_tracks=args.paired_tracks))
+    if args.paired_tracks is not None:  # top level, as paired_items: the benchmark's "paired" column
+        config["paired_tracks"] = args.paired_tracks
     for key in BASELINE_ARCH_ARGS:
         if getattr(args, key) is not None:
             config[key] = getattr(args, key)
@@ -164,6 +170,9 @@ def fit_multitask(args: argparse.Namespace, model, paired_set, sources: list[str
     from ..data.select import source_databases
     from ..training.multitask import train_multitask
 
+    if args.paired_tracks is not None:
+        raise ConfigError("--paired-tracks does not apply to the multitask separator (its per-source databases "
+                          "choose their tracks: --source-databases)")
     c = model.config
     crop = c["patch_frames"] * c["hop"] + c["n_fft"]  # a few frames more than a patch: random patch offsets
     layout = args.source_databases if args.model == "interleaved" else "paired"
@@ -208,7 +217,7 @@ def run(args: argparse.Namespace) -> int:
     out = output_stem(args.out, f"{args.model}-{args.data}")
     check_output(out, args.resume, args.init)
     paired_set, sources, rate, weights = paired_crops(args.data, args.sources, args.seed, musdb_root=args.musdb_root,
-                                                      sample_rate=args.sample_rate)
+                                                      sample_rate=args.sample_rate, paired_tracks=args.paired_tracks)
     config = baseline_config(args, sources, rate, weights)
     torch.manual_seed(args.seed)
     if args.model in MULTITASK_MODES:

@@ -37,13 +37,15 @@ class MultitrackCrops(torch.utils.data.Dataset):
     but every ``valid_every``-th track (``"train"``) or only those (``"valid"``). ``gain_range``
     scales each source by a random factor (Wave-U-Net's augmentation, 0.7-1.0); validation sets use
     ``None``. ``part=(j, n)`` keeps every ``n``-th of those tracks from the ``j``-th: ``n`` parts share
-    no track (per-source databases that never hold two stems of one mix).
+    no track (per-source databases that never hold two stems of one mix). ``track_range=(start, stop)``
+    keeps ``tracks[start:stop]`` of them (``stop`` None: to the end), e.g. the first few as paired
+    tracks and the rest as unpaired stems (FactorGAN's regime).
     """
 
     def __init__(self, root: str | Path, sources: tuple[str, ...] = MUSDB_SOURCES, length: int = 16384,
                  seed: int = 0, sample_rate: int | None = None, subset: str = "train", split: str = "all",
                  valid_every: int = 5, gain_range: tuple[float, float] | None = None, size: int = 10**9,
-                 part: tuple[int, int] | None = None):
+                 part: tuple[int, int] | None = None, track_range: tuple[int, int | None] | None = None):
         if split not in ("all", "train", "valid"):
             raise ConfigError(f"split must be 'all', 'train' or 'valid', got {split!r}")
         tracks = multitrack_tracks(root, subset, tuple(sources))
@@ -58,6 +60,12 @@ class MultitrackCrops(torch.utils.data.Dataset):
                 raise DataError(f"part {part} of {len(tracks)} {split} tracks in {root} is empty; need 0 <= j < n "
                                 "<= the number of tracks")
             tracks = tracks[j::n]
+        if track_range is not None:
+            start, stop = track_range
+            if not tracks[start:stop]:
+                raise DataError(f"tracks {start}:{stop} of the {len(tracks)} {split} tracks in {root} are none; "
+                                "ask for fewer paired tracks")
+            tracks = tracks[start:stop]
         self.tracks, self.names, self.length, self.seed = tracks, tuple(sources), length, seed
         self.gain_range, self.size = gain_range, size
         self.weights = mixing_weights("sum", len(self.names))
@@ -69,6 +77,7 @@ class MultitrackCrops(torch.utils.data.Dataset):
         self.frames = {t: i.frames for t, i in zip(tracks, info)}
         self.sample_rate = int(sample_rate or rates.pop())
         self.root, self.subset, self.split, self.part = Path(root), subset, split, part
+        self.track_range = track_range
 
     def __len__(self) -> int:
         return self.size
@@ -93,6 +102,9 @@ class MultitrackCrops(torch.utils.data.Dataset):
 
     def describe(self) -> str:
         part = "" if self.part is None else f", part {self.part[0]} of {self.part[1]}"
+        if self.track_range is not None:
+            start, stop = self.track_range
+            part += f", tracks {start}:{'' if stop is None else stop}"
         return (f"multitrack folder {self.root}/{self.subset} ({self.split} split{part}, {len(self.tracks)} tracks, "
                 f"sources {list(self.names)}), mono crops of {self.length} samples at {self.sample_rate} Hz")
 

@@ -14,7 +14,8 @@ from ..mixing import mixing_weights
 TOY_PRIOR_NAMES = ("sine", "square", "sawtooth", "triangle")
 
 # paired_set(length, split, size) -> a dataset of (mix, stems) crops of ``length`` samples from ``split``
-# ("train" or "valid"), at most ``size`` distinct items
+# ("train", "valid", or "unpaired": the training tracks that are not paired ones, whose stems a
+# FactorGAN may use unpaired), at most ``size`` distinct items
 PairedSet = Callable[[int, str, int], object]
 
 
@@ -38,10 +39,16 @@ def solo_crops(data: str, source: str, crop: int, seed: int, musdb_root: str | N
 
 
 def paired_crops(data: str, sources: Sequence[str], seed: int, musdb_root: str | None = None,
-                 sample_rate: int | None = None) -> tuple[PairedSet, list[str], int, list[float]]:
+                 sample_rate: int | None = None,
+                 paired_tracks: int | None = None) -> tuple[PairedSet, list[str], int, list[float]]:
     """A baseline's paired (mix, stems) training data: ``(paired_set, sources, sample_rate, mix_weights)``.
     ``toy`` separates the toy sources (``sources`` is ignored); ``musdb`` the given stems, mixed by their sum,
-    train crops with random gains in [0.7, 1]."""
+    train crops with random gains in [0.7, 1]. ``paired_tracks`` (musdb only): the training split's first
+    that many tracks are the paired ones, the rest the ``"unpaired"`` split (default: every training
+    track is both)."""
+    if paired_tracks is not None and (data != "musdb" or paired_tracks < 1):
+        raise ConfigError(f"--paired-tracks needs --data musdb and at least 1 track, got --data {data} "
+                          f"--paired-tracks {paired_tracks}")
     if data == "toy":
         from .toy import TOY_MIXING, TOY_SAMPLE_RATE, TOY_SOURCES, ToyMixCrops
 
@@ -57,8 +64,12 @@ def paired_crops(data: str, sources: Sequence[str], seed: int, musdb_root: str |
         sources = list(sources)
 
         def paired_set(length, split, size):
+            track_range = None
+            if paired_tracks is not None and split in ("train", "unpaired"):
+                track_range = (0, paired_tracks) if split == "train" else (paired_tracks, None)
             return MultitrackCrops(musdb_root, tuple(sources), length, seed=seed, sample_rate=sample_rate,
-                                   split=split, gain_range=(0.7, 1.0) if split == "train" else None, size=size)
+                                   split="valid" if split == "valid" else "train", size=size,
+                                   gain_range=None if split == "valid" else (0.7, 1.0), track_range=track_range)
 
         probe = paired_set(16, "train", 1)
         return paired_set, sources, probe.sample_rate, mixing_weights("sum", len(sources))
@@ -100,14 +111,14 @@ def source_databases(data: str, sources: Sequence[str], paired_set: PairedSet, l
 
 def unpaired_solo_crops(data: str, sources: Sequence[str], paired_set: PairedSet, crop: int, seed: int) -> list:
     """One dataset of solo crops per source, drawn independently (FactorGAN's unpaired data): the toy
-    oscillators, or source k of independently drawn crops of ``paired_set``."""
+    oscillators, or source k of independently drawn crops of ``paired_set``'s ``"unpaired"`` tracks."""
     if data == "toy":
         from .toy import ToySourceCrops
 
         return [ToySourceCrops(name, crop, seed=seed) for name in sources]
     from .multitrack import SoloView
 
-    return [SoloView(paired_set(crop, "train", 10**9), k, offset=k * 10**8) for k in range(len(sources))]
+    return [SoloView(paired_set(crop, "unpaired", 10**9), k, offset=k * 10**8) for k in range(len(sources))]
 
 
 def mixture_crops(data: str, crop: int, seed: int, prior_names: Sequence[str], prior_rate: int):

@@ -33,15 +33,18 @@ SeparateFn = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (mix (T,), source
 @dataclass
 class Method:
     """One row of the table: a separation function and the number of paired (mix, stems) items it
-    was trained on (``None`` for the oracle, which uses the true sources)."""
+    was trained on (``None`` for the oracle, which uses the true sources), and the number of
+    multitrack recordings they came from where training was limited to a few (else ``None``)."""
 
     run: SeparateFn
     paired_items: int | None = 0
+    paired_tracks: int | None = None
 
 
 def benchmark_methods(separators: list[Separator], names: list[str], weights: list[float]) -> dict[str, Method]:
     """The rows of a table for sources ``names`` mixed with ``weights``: one per separator (named by
-    its ``label``; repeated labels get primes), then the references (mixture-as-estimate, oracle IRM)."""
+    its ``label``, plus ", N tracks" for one trained on N paired tracks only; repeated names get
+    primes), then the references (mixture-as-estimate, oracle IRM)."""
     methods: dict[str, Method] = {}
 
     def add(name, method):
@@ -59,7 +62,8 @@ def benchmark_methods(separators: list[Separator], names: list[str], weights: li
             est = sep.separate(m)
             return np.stack([est[n] for n in names])
 
-        add(sep.label, Method(run, sep.paired_items))
+        tracks = getattr(sep, "paired_tracks", None)
+        add(sep.label if tracks is None else f"{sep.label}, {tracks} tracks", Method(run, sep.paired_items, tracks))
     add("mixture-as-estimate", Method(lambda m, s: mixture_as_estimate(m, weights)))
     add("oracle IRM", Method(lambda m, s: ideal_ratio_mask(s, weights), None))
     return methods
@@ -102,6 +106,7 @@ def run_benchmark(methods: dict[str, Method], data: EvalSet, bss: bool = True, q
             "seconds_per_second": seconds / (n * length / data.sample_rate),
             "seconds_per_mix": seconds / n,
             "paired_items": method.paired_items,
+            "paired_tracks": method.paired_tracks,
             **summarize(per_item),
         }
     return results
@@ -152,11 +157,13 @@ def format_table(results: dict) -> str:
         if has_bss:
             row += "".join(f"{r[k]['overall']:>7.2f}" if k in r else f"{'-':>7}" for k in ("SDR", "SIR", "SAR"))
         paired = r.get("paired_items")
-        row += (f"{r['seconds_per_second']:>8.2f}{r['seconds_per_mix']:>8.2f}"
-                f"{'oracle' if paired is None else _count(paired):>9}")
+        paired = "oracle" if paired is None else _count(paired)
+        if r.get("paired_tracks") is not None:
+            paired = f"{r['paired_tracks']} tr"
+        row += f"{r['seconds_per_second']:>8.2f}{r['seconds_per_mix']:>8.2f}{paired:>9}"
         lines.append(row)
     lines.append("s/s, s/mix = seconds of compute per second of audio / per mix on this machine; "
-                 "paired = paired (mix, stems) training items")
+                 "paired = paired (mix, stems) training items ('N tr': crops of N paired multitrack recordings)")
     return "\n".join(lines)
 
 

@@ -18,6 +18,7 @@ from ..priors.io import PriorSet
 from ..seeding import seeded_generator
 from ..separator import Separator
 from .config import SamplerConfig, make_config
+from .draws import DrawSettings, separate_with_draws
 from .langevin import separate_tensor as anneal_chunks
 
 
@@ -55,30 +56,53 @@ class LangevinSeparator(_PriorSetSeparator):
     ``config``: the settings (default: the set's benchmarked ones, ``priors.sampler``). ``seed``:
     every call to :meth:`separate` starts from this seed (``None``: fresh entropy each call).
     ``encoder`` (for ``init="variational"``, the hybrid): an encoder module or stem, default the
-    set's own. ``progress``: the search's progress bar.
+    set's own. ``progress``: the search's progress bar. ``draws``: how
+    :meth:`separate_with_draws` makes posterior draws (default :class:`~.draws.DrawSettings`).
     """
 
     def __init__(self, priors: PriorSet, config: SamplerConfig | None = None, *, seed: int | None = 0,
-                 encoder=None, progress: bool = False):
+                 encoder=None, progress: bool = False, draws: DrawSettings | None = None):
         super().__init__(priors)
         self.config = config if config is not None else make_config({}, base=priors.sampler)
         seeded_generator(seed)  # a bad seed is an error now, before any audio is read
         self.seed, self.progress = seed, progress
         self.encoder = resolve_encoder(priors, encoder) if self.config.init == "variational" else None
+        self.draws = draws if draws is not None else DrawSettings()
 
     @property
     def label(self) -> str:
         method = "mask-search" if self.config.space == "mask" else "Langevin"
         return f"{method}-{self.priors.kind}" + ("+var. init" if self.encoder is not None else "")
 
+    def _init_fn(self):
+        if self.encoder is None:
+            return None
+        return lambda x: encoder_means(self.encoder, x)
+
     def separate_tensor(self, mixes: torch.Tensor) -> torch.Tensor:
         generator = seeded_generator(self.seed)
-        init_fn = None
-        if self.encoder is not None:
-            init_fn = lambda x: encoder_means(self.encoder, x)  # noqa: E731
+        init_fn = self._init_fn()
         with torch.no_grad():
             return _folded(lambda x: anneal_chunks(self.priors, x, self.config, generator, self.progress, init_fn),
                            mixes)
+
+    def separate_with_draws(self, mix, samples: int | None = None
+                            ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """``(means, draws)`` for ``mix (T,)`` or ``(C, T)``: ``draws[source]`` ``(samples, *mix.shape)``
+        posterior draws (:mod:`~priorsep.separation.draws`; ``samples`` default ``self.draws.samples``),
+        ``means[source]`` their mean. The plain search's estimate is what :meth:`separate` returns
+        (same seed); the draws' spread (:mod:`~priorsep.separation.uncertainty`) says how far to trust it."""
+        settings = self.draws
+        if samples is not None:
+            _check_samples(samples)
+            settings = DrawSettings(**{**vars(settings), "samples": int(samples),
+                                       "restarts": min(settings.restarts, int(samples))})
+        arr = validate_mix(mix)
+        x = torch.from_numpy(np.atleast_2d(arr).copy())  # (C, T): channels separated on their own
+        with torch.no_grad():
+            _, d = separate_with_draws(self.priors, x, self.config, settings, seeded_generator(self.seed),
+                                       self.progress, self._init_fn())
+        return _means_and_draws(d, self.names, arr.shape)
 
 
 class VariationalSeparator(_PriorSetSeparator):
@@ -104,8 +128,7 @@ class VariationalSeparator(_PriorSetSeparator):
     def separate_with_draws(self, mix, samples: int) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         """``(means, draws)`` for ``mix (T,)`` or ``(C, T)``: ``means[source]`` shaped like the mix,
         ``draws[source]`` ``(samples, *mix.shape)``. Their spread shows where the separation is unsure."""
-        if not isinstance(samples, (int, np.integer)) or isinstance(samples, bool) or samples < 1:
-            raise ConfigError(f"samples must be an integer >= 1, got {samples!r}")
+        _check_samples(samples)
         arr = validate_mix(mix)
         loc, scale = encoder_posterior(self.encoder, torch.from_numpy(np.atleast_2d(arr).copy()))
         means = {name: loc[:, k].numpy().reshape(arr.shape) for k, name in enumerate(self.names)}
@@ -113,3 +136,16 @@ class VariationalSeparator(_PriorSetSeparator):
         draws = loc + scale * eps
         return means, {name: draws[:, :, k].numpy().reshape(samples, *arr.shape)
                        for k, name in enumerate(self.names)}
+
+
+def _check_samples(samples) -> None:
+    if not isinstance(samples, (int, np.integer)) or isinstance(samples, bool) or samples < 1:
+        raise ConfigError(f"samples must be an integer >= 1, got {samples!r}")
+
+
+def _means_and_draws(draws: torch.Tensor, names: list[str], shape: tuple
+                     ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """``draws (S, C, K, T)`` -> ``({source: mean shaped like the mix}, {source: (S, *shape)})``."""
+    d = draws.numpy().astype(np.float32)
+    out = {name: d[:, :, k].reshape(d.shape[0], *shape) for k, name in enumerate(names)}
+    return {name: x.mean(0) for name, x in out.items()}, out

@@ -65,6 +65,7 @@ DRY_RUNS = {
     "recipes/train_band_demucs.sh": [{}],
     "recipes/train_band_metatasnet.sh": [{}, {"INDEPENDENT": "1"}],
     "recipes/train_band_multitask.sh": [{}],
+    "recipes/train_band_factorgan.sh": [{}, {"MODE": "supervised", "PAIRED_TRACKS": "2"}],
     "recipes/train_toy_encoder.sh": [{}],
     "recipes/train_toy_factorgan.sh": [{}],
     "recipes/train_toy_priors.sh": [{}],

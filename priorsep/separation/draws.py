@@ -1,0 +1,101 @@
+"""Langevin posterior draws started where the search ends.
+
+The annealed search (:mod:`priorsep.separation.langevin`, mask space for every bundled set) finds a
+high-density state of the posterior p(s | m) under the priors, a point estimate. Draws of that
+posterior come from signal-space Langevin dynamics under the exact (Dirac) constraint
+sum_k w_k s_k = m, run at the priors' smallest noise levels (from ``sigma`` down to the search's
+``sigma_min``), started from the search's estimate: there the posterior is a stable mode and the
+chains explore its width. To let draws fall in *other* modes where the priors allow them, the
+search is restarted ``restarts`` times (the same procedure, the generator's next random state) and
+the chains start from the restarts' estimates in turn: draw j from restart j mod ``restarts``.
+
+What the draws are: samples of the posterior under the priors at noise level ``sigma_min`` (a
+prior at sigma is the clean prior convolved with N(0, sigma^2 I); no last denoising step, which
+would turn each draw into a posterior mean), by the unadjusted Langevin algorithm with step
+eta = step_size * sigma^2 (a bias of order eta in the variance; the Gaussian tests bound it), within
+the modes the restarts found, each restart's mode weighted equally, not by its posterior mass
+(Langevin chains at small sigma do not cross between modes). Every draw meets the mix exactly.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from ..errors import ConfigError
+from ..priors.io import PriorSet
+from ..dsp.overlap_add import overlap_add
+from .config import SamplerConfig
+from .langevin import _anneal, _prior_threads, _project, _scores, anneal
+
+
+@dataclass(frozen=True)
+class DrawSettings:
+    """How posterior draws are made (see the module docstring). ``samples``: draws per mix;
+    ``restarts``: searches whose estimates start the chains (the first is the plain search);
+    ``sigma``: the chains' first noise level (0: 3 x the search's ``sigma_min``), down to
+    ``sigma_min`` over ``levels`` geometric levels of ``steps`` Langevin steps each."""
+
+    samples: int = 8
+    restarts: int = 2
+    sigma: float = 0.0
+    levels: int = 3
+    steps: int = 8
+
+    def __post_init__(self):
+        bad = [f"{name} >= 1 (got {value!r})" for name, value in
+               (("samples", self.samples), ("restarts", self.restarts), ("levels", self.levels),
+                ("steps", self.steps)) if not isinstance(value, int) or isinstance(value, bool) or value < 1]
+        if self.sigma < 0:
+            bad.append(f"sigma >= 0 (got {self.sigma})")
+        if self.restarts > self.samples:
+            bad.append(f"restarts <= samples (got {self.restarts} > {self.samples}: a restart no draw starts from)")
+        if bad:
+            raise ConfigError("posterior draws need " + "; ".join(bad))
+
+
+def chain_config(config: SamplerConfig, draws: DrawSettings) -> SamplerConfig:
+    """The draws' sampler: signal-space Langevin under the Dirac constraint from the given start,
+    ``draws.levels`` levels from ``draws.sigma`` to ``config``'s ``sigma_min``, no denoising."""
+    sigma_min = config.schedule.sigma_min
+    sigma = draws.sigma or 3 * sigma_min
+    if sigma < sigma_min:
+        raise ConfigError(f"the draws' sigma {sigma} is below the search's sigma_min {sigma_min}")
+    return config.updated(space="signal", init="variational", sigma_max=sigma, sigma_min=sigma_min,
+                          n_levels=draws.levels, steps_per_level=draws.steps, denoise=False, n_chains=1,
+                          constraint="dirac", predictor=False, polish_rounds=0, finish_steps=0)
+
+
+def search_and_draw(priors: PriorSet, mixes: torch.Tensor, config: SamplerConfig, draws: DrawSettings,
+                    generator: torch.Generator, init_fn=None) -> tuple[torch.Tensor, torch.Tensor]:
+    """``mixes (B, T)`` (T a multiple of ``priors.length_multiple``) -> ``(search (B, K, T), draws
+    (S, B, K, T))``: the plain search's estimate (the first restart) and ``draws.samples`` posterior
+    draws, each meeting its mix exactly. ``init_fn``: as for :func:`~.langevin.anneal`."""
+    b, t = mixes.shape
+    starts = [anneal(priors, mixes, config, generator, init_fn=init_fn) for _ in range(draws.restarts)]
+    s = draws.samples
+    start = torch.stack([starts[j % draws.restarts] for j in range(s)]).reshape(s * b, len(priors), t)
+    m = mixes.repeat(s, 1)  # draw-major: row j * B + i is draw j of mix i
+    w = torch.tensor(priors.weights, dtype=mixes.dtype)
+    with _prior_threads(len(priors)) as pool:
+        scores = lambda x, sigma: _scores(priors, x, sigma, pool, config.score_precision == "bfloat16")  # noqa: E731
+        chains = _anneal(priors, m, chain_config(config, draws), generator, False, scores, lambda _: start)
+    chains = _project(chains, w, m)  # exactly on the plane (rounding of the projected steps accumulates)
+    return starts[0], chains.reshape(s, b, len(priors), t)
+
+
+def separate_with_draws(priors: PriorSet, mixes: torch.Tensor, config: SamplerConfig, draws: DrawSettings,
+                        generator: torch.Generator, progress: bool = False,
+                        init_fn=None) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`search_and_draw` for ``mixes (B, T)`` of any length: half-overlapping chunks of
+    ``config.chunking.chunk`` samples cross-faded by overlap-add (a cross-fade of two draws that meet
+    the mix meets it too). Returns ``(search (B, K, T), draws (S, B, K, T))``."""
+    k, s = len(priors), draws.samples
+
+    def chunk(x: torch.Tensor) -> torch.Tensor:  # (N, L) -> (N, (1 + S) K, L): the search, then the draws
+        search, d = search_and_draw(priors, x, config, draws, generator, init_fn)
+        return torch.cat([search, d.transpose(0, 1).reshape(x.shape[0], s * k, -1)], dim=1)
+
+    both = overlap_add(chunk, mixes, config.chunking.chunk, priors.length_multiple, config.chunking.batch, progress)
+    b, t = mixes.shape
+    return both[:, :k], both[:, k:].reshape(b, s, k, t).transpose(0, 1)

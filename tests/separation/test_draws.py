@@ -1,0 +1,138 @@
+"""Langevin posterior draws: on Gaussian priors, where the posterior is known in closed form, their
+mean, (co)variance and interval coverage; they meet the mix; same seed, same draws."""
+import numpy as np
+import pytest
+import torch
+
+import priorsep
+from priorsep.errors import ConfigError
+from priorsep.priors.gaussian import GaussianPrior
+from priorsep.priors.io import PriorSet
+from priorsep.separation.config import SamplerConfig
+from priorsep.separation.draws import DrawSettings, chain_config, separate_with_draws
+from priorsep.separation.langevin import separate_tensor
+from priorsep.separation.uncertainty import confidence_db, spread_track
+
+MEANS, VARIANCES = (0.5, -0.2), (1.0, 0.25)
+SIGMA = 0.3  # the priors' smallest noise level in these tests: the draws sample the posterior under N(mu, v + SIGMA^2)
+# the search that starts the chains: signal-space Langevin at SIGMA (a mask search needs > n_fft / 2 samples)
+SEARCH = SamplerConfig().updated(space="signal", sigma_max=1.0, sigma_min=SIGMA, n_levels=5, steps_per_level=10)
+# one level at SIGMA, long enough to forget the start; step_size 0.2: the unadjusted Langevin
+# algorithm's variance bias is about eta / (2 v_post) = 0.2 * 0.09 / (2 * 0.26) = 3.5 %
+LONG = DrawSettings(samples=64, restarts=1, sigma=SIGMA, levels=1, steps=300)
+
+
+def gaussian_set(weights=(1.0, 1.0)) -> PriorSet:
+    return PriorSet([GaussianPrior(dict(source=n, sample_rate=8000, mean=mu, variance=v, mix_weight=w))
+                     for n, mu, v, w in zip("ab", MEANS, VARIANCES, weights)])
+
+
+def posterior(m: np.ndarray, weights) -> list[tuple[np.ndarray, float]]:
+    """Mean ``(T,)`` and variance of s_k | m for s_k ~ N(mu_k, v_k + SIGMA^2), m = sum_k w_k s_k exactly."""
+    v = np.array(VARIANCES) + SIGMA**2
+    w, mu = np.array(weights), np.array(MEANS)
+    total = (w**2 * v).sum()
+    return [(mu[k] + v[k] * w[k] * (m - (w * mu).sum()) / total, v[k] - (v[k] * w[k]) ** 2 / total) for k in range(2)]
+
+
+def truth_and_draws(weights, seed=0, n=4096):
+    """Sources drawn from the priors at SIGMA, their mix, and 64 draws ``(S, K, T)`` for it."""
+    g = np.random.default_rng(seed)
+    s = np.stack([mu + np.sqrt(v + SIGMA**2) * g.standard_normal(n) for mu, v in zip(MEANS, VARIANCES)])
+    m = torch.from_numpy((np.array(weights)[:, None] * s).sum(0))[None]  # (1, T) float64
+    config = SEARCH.updated(step_size=0.2, chunk=n)
+    _, d = separate_with_draws(gaussian_set(weights), m, config, LONG, torch.Generator().manual_seed(seed))
+    return s, m[0].numpy(), d[:, 0].numpy()
+
+
+@pytest.mark.parametrize("weights", [(1.0, 1.0), (0.5, 0.25)])
+def test_draws_follow_the_exact_gaussian_posterior(weights):
+    """Pins the noise scale, the step and the projection: mean, variances and the cross-covariance
+    (-w_a / w_b times a's variance on the plane) of the draws against the closed form."""
+    _, m, d = truth_and_draws(weights)
+    expected = posterior(m, weights)
+    for k, (mean, var) in enumerate(expected):
+        # the mean of 64 draws at each of 4096 samples misses the posterior mean by N(0, var / 64)
+        z = (d[:, k].mean(0) - mean) / np.sqrt(var / 64)
+        assert abs(z.mean()) < 0.1 and 0.9 < z.std() < 1.15, (z.mean(), z.std())
+        np.testing.assert_allclose(d[:, k].var(0).mean(), var, rtol=0.06)
+    cov = ((d[:, 0] - d[:, 0].mean(0)) * (d[:, 1] - d[:, 1].mean(0))).mean(0).mean()
+    np.testing.assert_allclose(cov, -weights[0] / weights[1] * expected[0][1], rtol=0.06)
+    np.testing.assert_allclose((np.array(weights)[None, :, None] * d).sum(1), np.broadcast_to(m, (64, len(m))),
+                               atol=1e-9)
+
+
+def test_90_percent_intervals_cover_the_truth_90_percent_of_the_time():
+    """Calibration: per sample, mean +- 1.645 std of the draws; over 2 x 4096 samples x 2 sources."""
+    covered = []
+    for seed in (1, 2):
+        s, _, d = truth_and_draws((1.0, 1.0), seed=seed)
+        mean, std = d.mean(0), d.std(0, ddof=1)
+        covered.append(np.abs(s - mean) <= 1.645 * std)
+    coverage = np.mean(covered)
+    assert 0.87 <= coverage <= 0.93, coverage
+
+
+def test_draws_meet_the_mix_and_the_seed_fixes_them():
+    priors = gaussian_set((0.5, 0.25))
+    mix = np.random.default_rng(3).standard_normal((2, 3000)).astype(np.float32)  # two channels, any length
+    kw = dict(samples=3, draws=dict(restarts=2), space="signal", sigma_max=1.0, sigma_min=SIGMA, n_levels=3,
+              steps_per_level=5, chunk=1024)
+    means, draws = priorsep.langevin_separate(mix, priors, seed=7, **kw)
+    assert draws["a"].shape == (3, 2, 3000) and means["b"].shape == (2, 3000)
+    np.testing.assert_allclose(0.5 * draws["a"] + 0.25 * draws["b"], np.broadcast_to(mix, (3, 2, 3000)), atol=1e-5)
+    np.testing.assert_allclose(means["a"], draws["a"].mean(0), atol=1e-6)
+    again = priorsep.langevin_separate(mix, priors, seed=7, **kw)[1]
+    other = priorsep.langevin_separate(mix, priors, seed=8, **kw)[1]
+    assert np.array_equal(draws["a"], again["a"]) and not np.allclose(draws["a"], other["a"])
+    assert not np.allclose(draws["a"][0], draws["a"][1])  # distinct chains
+
+
+def test_the_first_restart_is_the_plain_search():
+    priors = gaussian_set()
+    m = torch.randn(2, 2048, dtype=torch.float64)
+    config = SEARCH.updated(chunk=1024)
+    plain = separate_tensor(priors, m, config, torch.Generator().manual_seed(5))
+    search, draws = separate_with_draws(priors, m, config, DrawSettings(samples=4, restarts=2, levels=2, steps=3),
+                                        torch.Generator().manual_seed(5))
+    torch.testing.assert_close(search, plain, rtol=0, atol=0)
+    assert draws.shape == (4, 2, 2, 2048)
+
+
+def test_chain_config_is_low_noise_dirac_langevin_without_denoising():
+    c = chain_config(SamplerConfig(), DrawSettings(levels=4, steps=5))  # the toy search: sigma_min 0.01
+    assert (c.space, c.init, c.experimental.constraint, c.signal.denoise) == ("signal", "variational", "dirac", False)
+    assert (c.schedule.sigma_max, c.schedule.sigma_min, c.schedule.n_levels, c.schedule.steps_per_level) == (
+        pytest.approx(0.03), 0.01, 4, 5)
+    with pytest.raises(ConfigError, match="below the search's sigma_min"):
+        chain_config(SamplerConfig(), DrawSettings(sigma=0.001))
+
+
+@pytest.mark.parametrize("bad,msg", [(dict(samples=0), "samples >= 1"), (dict(restarts=3, samples=2), "restarts <="),
+                                     (dict(sigma=-1.0), "sigma >= 0"), (dict(steps=1.5), "steps >= 1")])
+def test_bad_draw_settings_are_rejected(bad, msg):
+    with pytest.raises(ConfigError, match=msg):
+        DrawSettings(**bad)
+
+
+def test_bad_samples_and_draws_for_other_methods_are_rejected():
+    mix = np.zeros(2048, np.float32)
+    with pytest.raises(ConfigError, match="samples must be an integer >= 1"):
+        priorsep.langevin_separate(mix, gaussian_set(), samples=0, space="signal")
+    with pytest.raises(ConfigError, match="draw settings"):
+        priorsep.load_separator("toy", "variational", draws=dict(restarts=1))
+    with pytest.raises(ConfigError, match="draws"):
+        priorsep.load_separator("waveunet-toy", draws=dict(restarts=1))
+
+
+def test_confidence_reads_like_an_sdr_and_the_spread_track_is_relative():
+    g = np.random.default_rng(0)
+    clean = np.sin(np.arange(4000) / 7)
+    draws = clean + 0.1 * g.standard_normal((16, 4000))  # draws 10x below the signal's amplitude
+    # |mean|^2 / spread: 0.5 / 0.01 (the mean absorbs 1/16 of the spread) -> about 17 dB
+    assert confidence_db(draws) == pytest.approx(10 * np.log10(0.5 / (0.01 * 15 / 16)), abs=0.3)
+    track = spread_track(draws, 400)
+    assert track.shape == (10,) and np.allclose(track, 0.1 / np.sqrt(0.5), rtol=0.15)
+    assert confidence_db(np.stack([clean, clean])) > 150  # identical draws
+    with pytest.raises(ConfigError, match="S >= 2"):
+        confidence_db(clean[None])
