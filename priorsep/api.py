@@ -102,24 +102,26 @@ def load_separator(spec: str | Path | PriorSet | Separator, method: str | None =
     return LangevinSeparator(priors, config, seed=seed, encoder=encoder, progress=progress, draws=draws)
 
 
-def prior_set_separators(spec, *, encoder=None, seed: int | None = 0, **settings) -> list[Separator]:
+def prior_set_separators(spec, *, encoder=None, seed: int | None = 0, draws: DrawSettings | dict | None = None,
+                         **settings) -> list[Separator]:
     """The benchmark rows of a prior set: its annealed separator, and where it has an encoder (its
-    own or ``encoder``) the variational and hybrid separators."""
+    own or ``encoder``) the variational and hybrid separators (``draws``: the annealed ones' draw settings)."""
     from .encoders import own_encoder
 
     priors = spec if isinstance(spec, PriorSet) else load_priors(spec)
-    rows = [load_separator(priors, "langevin", seed=seed, **settings)]
+    rows = [load_separator(priors, "langevin", seed=seed, draws=draws, **settings)]
     if encoder is not None or own_encoder(priors) is not None:
         rows.append(load_separator(priors, "variational", encoder=encoder, seed=seed))
-        rows.append(load_separator(priors, "hybrid", encoder=encoder, seed=seed, **settings))
+        rows.append(load_separator(priors, "hybrid", encoder=encoder, seed=seed, draws=draws, **settings))
     return rows
 
 
 def benchmark_separators(prior_sets: list, baselines: list, *, encoder=None, seed: int | None = 0,
-                         **settings) -> list[Separator]:
+                         draws: DrawSettings | dict | None = None, **settings) -> list[Separator]:
     """The rows of a benchmark: every prior set's rows (:func:`prior_set_separators`, with the
-    sampler ``settings`` and ``seed``), then every baseline (names, stems or loaded separators)."""
-    rows = [sep for spec in prior_sets for sep in prior_set_separators(spec, encoder=encoder, seed=seed, **settings)]
+    sampler ``settings``, ``draws`` and ``seed``), then every baseline (names, stems or loaded separators)."""
+    rows = [sep for spec in prior_sets
+            for sep in prior_set_separators(spec, encoder=encoder, seed=seed, draws=draws, **settings)]
     return rows + [load_separator(spec) for spec in baselines]
 
 

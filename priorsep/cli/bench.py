@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .common import add_langevin_args, langevin_settings, load_separator, separator_spec
+from .common import add_draw_args, add_langevin_args, langevin_settings, load_separator, separator_spec
 from ..errors import ConfigError
 
 
@@ -38,6 +38,7 @@ def add_parser(sub) -> None:
     p.add_argument("--json", help="toy, band: also write all scores to this JSON file")
     p.add_argument("--no-bss", action="store_true", help="toy, band: skip museval BSSEval (faster)")
     p.add_argument("--quiet", action="store_true")
+    add_draw_args(p)
     add_langevin_args(p)
 
 
@@ -51,10 +52,11 @@ def bench_band(args: argparse.Namespace, settings: dict) -> tuple[dict, list, li
     seed = args.seed if args.seed is not None else 0
     priors = default_band_prior_sets() if args.priors is None else args.priors
     baselines = default_band_baselines() if args.baselines is None else args.baselines
-    separators = benchmark_separators(priors, baselines, encoder=args.encoder, seed=seed, **settings)
+    separators = benchmark_separators(priors, baselines, encoder=args.encoder, seed=seed, draws=_draws(args),
+                                      **settings)
     n = args.n if args.n is not None or args.whole_tracks else 8
     results = run_band(args.root, separators, n=n, seconds=args.seconds, seed=seed, bss=not args.no_bss,
-                       quiet=args.quiet, whole_tracks=args.whole_tracks)
+                       quiet=args.quiet, whole_tracks=args.whole_tracks, samples=args.samples)
     return results, priors, baselines
 
 
@@ -65,10 +67,20 @@ def bench_toy(args: argparse.Namespace, settings: dict) -> tuple[dict, list, lis
 
     priors = default_toy_prior_sets() if args.priors is None else args.priors
     baselines = default_toy_baselines() if args.baselines is None else args.baselines
-    separators = benchmark_separators(priors, baselines, encoder=args.encoder, seed=0, **settings)
+    separators = benchmark_separators(priors, baselines, encoder=args.encoder, seed=0, draws=_draws(args), **settings)
     results = run_toy(separators, n=8 if args.n is None else args.n, length=args.length,
-                      seed=args.seed if args.seed is not None else 2026, bss=not args.no_bss, quiet=args.quiet)
+                      seed=args.seed if args.seed is not None else 2026, bss=not args.no_bss, quiet=args.quiet,
+                      samples=args.samples)
     return results, priors, baselines
+
+
+def _draws(args: argparse.Namespace) -> dict | None:
+    """The Langevin rows' draw settings (``--samples`` > 1)."""
+    if args.samples == 1:
+        return None
+    if args.samples < 2:
+        raise ConfigError(f"--samples must be 1 (no draws) or at least 2, got {args.samples}")
+    return dict(samples=args.samples, restarts=min(args.restarts, args.samples))
 
 
 def bench_musdb(args: argparse.Namespace) -> int:
@@ -102,6 +114,8 @@ def run(args: argparse.Namespace) -> int:
         return bench_musdb(args)
     results, priors, baselines = (bench_band if args.benchmark == "band" else bench_toy)(args, settings)
     results.update(prior_sets=list(priors), baselines=list(baselines), langevin_settings=settings)
+    if args.samples > 1:
+        results["draws"] = _draws(args)
     print(format_table(results))
     if args.json:
         save_json(results, args.json)

@@ -117,9 +117,30 @@ def separator_spec(args: argparse.Namespace) -> str:
     return args.priors or (DEFAULT_VARIATIONAL_SET if args.method == "variational" else "toy")
 
 
+def add_draw_args(p: argparse.ArgumentParser) -> None:
+    """``--samples`` and ``--restarts``: posterior draws (:mod:`priorsep.separation.draws`)."""
+    from ..separation.draws import DrawSettings
+
+    g = p.add_argument_group("posterior draws (--method langevin or variational)")
+    g.add_argument("--samples", type=int, default=1,
+                   help="posterior draws per mix (1: the point estimate only); the estimate is then their mean, "
+                   "and each source's confidence (dB) says how much they agree")
+    g.add_argument("--restarts", type=int, default=DrawSettings.restarts,
+                   help="langevin: searches (different random states) whose estimates start the draws' chains in "
+                   f"turn (default {DrawSettings.restarts}; at most --samples)")
+
+
+def draw_settings(args: argparse.Namespace) -> dict | None:
+    """The draw settings of ``--samples``/``--restarts`` for a Langevin separator, else None."""
+    samples = getattr(args, "samples", 1)
+    if samples == 1 or args.method not in ("langevin", "hybrid"):
+        return None
+    return dict(samples=samples, restarts=min(args.restarts, samples))
+
+
 def load_separator(args: argparse.Namespace, spec: str):
-    """The separator ``spec`` with ``--method``, ``--encoder``, ``--seed`` and the sampler flags."""
+    """The separator ``spec`` with ``--method``, ``--encoder``, ``--seed``, the sampler and draw flags."""
     from ..api import load_separator as load
 
     return load(spec, args.method, encoder=args.encoder, seed=args.seed or 0, progress=not args.quiet,
-                **langevin_settings(args))
+                draws=draw_settings(args), **langevin_settings(args))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from .common import add_langevin_args, load_separator, separator_spec
+from .common import add_draw_args, add_langevin_args, load_separator, separator_spec
 
 
 def add_parser(sub) -> None:
@@ -18,12 +18,14 @@ def add_parser(sub) -> None:
                    "stem (default: the prior set's own)")
     p.add_argument("--model", help="--method baseline: bundled baseline name (waveunet-toy) or checkpoint stem")
     p.add_argument("--out", required=True, help="output folder: SOURCE.wav per source for a single file, "
-                   "else NAME/SOURCE.wav per input; inputs whose outputs exist are skipped")
+                   "else NAME/SOURCE.wav per input (--samples > 1: also SOURCE.spread.wav, the draws' standard "
+                   "deviation, uncertainty.json and uncertainty.png); inputs whose outputs exist are skipped")
     p.add_argument("--jobs", type=int, default=1, help="worker processes (each gets an equal share of the cores); "
                    "under torchrun, per rank")
     p.add_argument("--resample", action="store_true", help="resample the mix to the priors' rate")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--quiet", action="store_true")
+    add_draw_args(p)
     add_langevin_args(p)
 
 
@@ -32,7 +34,8 @@ def run(args: argparse.Namespace) -> int:
     from ..separation.files import separate_files
 
     separator = load_separator(args, separator_spec(args))
-    counts = separate_files(args.mix, args.out, separator, resample=args.resample, jobs=args.jobs, quiet=args.quiet)
+    counts = separate_files(args.mix, args.out, separator, resample=args.resample, jobs=args.jobs, quiet=args.quiet,
+                            samples=args.samples)
     d = distributed.current()
     rank = f" (rank {d.rank} of {d.world})" if d.enabled else ""
     print(f"separated {counts['separated']} input(s) into {args.out}, skipped {counts['skipped']} finished{rank}")

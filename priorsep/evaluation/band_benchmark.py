@@ -102,15 +102,17 @@ def default_band_baselines() -> list[str]:
 
 
 def bench_band(root: str | Path, separators: list[Separator] | None = None, n: int | None = 16, seconds: float = 4.0,
-               seed: int = 0, bss: bool = True, quiet: bool = False, whole_tracks: bool = False) -> dict:
+               seed: int = 0, bss: bool = True, quiet: bool = False, whole_tracks: bool = False,
+               samples: int = 1) -> dict:
     """The band table of ``separators`` (default: every bundled band method, sampler seed ``seed``)
     on ``n`` excerpts of ``seconds`` of ``root``'s test tracks (excerpt seed ``seed``), or,
     ``whole_tracks``, on the first ``n`` (None: all) whole test tracks over windows of ``seconds``
-    every ``seconds / 2``."""
+    every ``seconds / 2``. ``samples`` > 1: posterior draws (:func:`.benchmark.benchmark_methods`)."""
     if separators is None:
         from ..api import benchmark_separators
 
         separators = benchmark_separators(default_band_prior_sets(), default_band_baselines(), seed=seed)
     data = (band_track_set(root, window_seconds=seconds, hop_seconds=seconds / 2, n=n) if whole_tracks
             else band_benchmark_set(root, seconds, n, seed=seed))
-    return bench_table(data, mixing_weights(BAND_MIXING, len(BAND_SOURCES)), separators, bss=bss, quiet=quiet)
+    return bench_table(data, mixing_weights(BAND_MIXING, len(BAND_SOURCES)), separators, bss=bss, quiet=quiet,
+                       samples=samples)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Callable
 
@@ -27,7 +28,9 @@ from .oracle import ideal_ratio_mask, mixture_as_estimate
 from ..errors import ConfigError
 from ..separator import Separator
 
-SeparateFn = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (mix (T,), sources (K, T)) -> (K, T)
+# (mix (T,), sources (K, T)) -> estimate (K, T), or (estimate, extras) with extras "confidence_db" (K,)
+# (posterior draws' agreement per source) and/or "search" (K, T) (the point estimate the draws started from)
+SeparateFn = Callable[[np.ndarray, np.ndarray], np.ndarray | tuple[np.ndarray, dict]]
 
 
 @dataclass
@@ -41,10 +44,14 @@ class Method:
     paired_tracks: int | None = None
 
 
-def benchmark_methods(separators: list[Separator], names: list[str], weights: list[float]) -> dict[str, Method]:
+def benchmark_methods(separators: list[Separator], names: list[str], weights: list[float],
+                      samples: int = 1) -> dict[str, Method]:
     """The rows of a table for sources ``names`` mixed with ``weights``: one per separator (named by
     its ``label``, plus ", N tracks" for one trained on N paired tracks only; repeated names get
-    primes), then the references (mixture-as-estimate, oracle IRM)."""
+    primes), then the references (mixture-as-estimate, oracle IRM). ``samples`` > 1: separators with
+    posterior draws (Langevin, variational) are scored on the mean of that many draws, with each
+    source's confidence (:func:`~priorsep.separation.uncertainty.confidence_db`), and a Langevin row
+    also on the search estimate its draws started from; their rows say ", N draws"."""
     methods: dict[str, Method] = {}
 
     def add(name, method):
@@ -62,11 +69,29 @@ def benchmark_methods(separators: list[Separator], names: list[str], weights: li
             est = sep.separate(m)
             return np.stack([est[n] for n in names])
 
+        label = sep.label
+        if samples > 1 and hasattr(sep, "separate_with_draws"):
+            run, label = partial(_run_with_draws, sep, names, samples), f"{label}, {samples} draws"
         tracks = getattr(sep, "paired_tracks", None)
-        add(sep.label if tracks is None else f"{sep.label}, {tracks} tracks", Method(run, sep.paired_items, tracks))
+        add(label if tracks is None else f"{label}, {tracks} tracks", Method(run, sep.paired_items, tracks))
     add("mixture-as-estimate", Method(lambda m, s: mixture_as_estimate(m, weights)))
     add("oracle IRM", Method(lambda m, s: ideal_ratio_mask(s, weights), None))
     return methods
+
+
+def _run_with_draws(sep: Separator, names: list[str], samples: int, m: np.ndarray, _sources) -> tuple[np.ndarray, dict]:
+    """The draws' mean ``(K, T)`` and extras (confidence; the search estimate where there is one)."""
+    from ..separation.uncertainty import summarize_draws
+
+    extras = {}
+    if hasattr(sep, "search_and_draws"):
+        search, means, draws = sep.search_and_draws(m, samples)
+        extras["search"] = np.stack([search[n] for n in names])
+    else:
+        means, draws = sep.separate_with_draws(m, samples)
+    confidence = summarize_draws(draws)
+    extras["confidence_db"] = np.array([confidence[n] for n in names])
+    return np.stack([means[n] for n in names]), extras
 
 
 @dataclass
@@ -94,9 +119,13 @@ def run_benchmark(methods: dict[str, Method], data: EvalSet, bss: bool = True, q
         per_item, seconds = [], 0.0
         for i in tqdm(range(n), desc=name, disable=quiet, leave=False):
             t0 = time.perf_counter()
-            est = method.run(data.mixes[i], data.sources[i])
+            est, extras = _estimate_and_extras(method.run(data.mixes[i], data.sources[i]))
             seconds += time.perf_counter() - t0
             item = _si_sdri(est, data, i)
+            if "search" in extras:
+                item["search_si_sdri"] = _si_sdri(extras["search"], data, i)["si_sdri"]
+            if "confidence_db" in extras:
+                item["confidence_db"] = np.asarray(extras["confidence_db"], dtype=float).tolist()
             if bss:
                 b = bss_eval(data.sources[i], est, data.sample_rate)
                 item.update({k: np.asarray(b[k]).tolist() for k in ("SDR", "SIR", "SAR")})
@@ -110,6 +139,10 @@ def run_benchmark(methods: dict[str, Method], data: EvalSet, bss: bool = True, q
             **summarize(per_item),
         }
     return results
+
+
+def _estimate_and_extras(out) -> tuple[np.ndarray, dict]:
+    return out if isinstance(out, tuple) else (out, {})
 
 
 def _si_sdri(est: np.ndarray, data: EvalSet, i: int) -> dict:
@@ -126,7 +159,7 @@ def summarize(per_item: list[dict]) -> dict:
     """Medians (and the overall interquartile range) over items per source and over all (item,
     source) pairs; SI-SDRi of windowed items over all their scored (window, source) pairs."""
     out = {}
-    for key in ("si_sdri", "SDR", "SIR", "SAR"):
+    for key in ("si_sdri", "SDR", "SIR", "SAR", "search_si_sdri", "confidence_db"):
         if key not in per_item[0]:
             continue
         rows = [row for it in per_item for row in it["window_si_sdri"]] if (
@@ -145,6 +178,9 @@ def format_table(results: dict) -> str:
     head = f"{'method':<{width}}" + "".join(f"{n[:8]:>9}" for n in names) + f"{'SI-SDRi':>9}"
     if has_bss:
         head += f"{'SDR':>7}{'SIR':>7}{'SAR':>7}"
+    has_draws = any("confidence_db" in m for m in results["methods"].values())
+    if has_draws:
+        head += f"{'search':>8}{'conf':>7}"
     head += f"{'s/s':>8}{'s/mix':>8}{'paired':>9}"
     scored = ("SI-SDRi in dB, medians" if "windows" not in results else
               "SI-SDRi in dB, medians over {:g}-s windows every {:g} s with >= 2 active sources".format(
@@ -156,12 +192,18 @@ def format_table(results: dict) -> str:
                + f"{r['si_sdri']['overall']:>9.2f}")
         if has_bss:
             row += "".join(f"{r[k]['overall']:>7.2f}" if k in r else f"{'-':>7}" for k in ("SDR", "SIR", "SAR"))
+        if has_draws:
+            row += "".join(f"{r[k]['overall']:{w}.2f}" if k in r else f"{'-':{w}}"
+                           for k, w in (("search_si_sdri", ">8"), ("confidence_db", ">7")))
         paired = r.get("paired_items")
         paired = "oracle" if paired is None else _count(paired)
         if r.get("paired_tracks") is not None:
             paired = f"{r['paired_tracks']} tr"
         row += f"{r['seconds_per_second']:>8.2f}{r['seconds_per_mix']:>8.2f}{paired:>9}"
         lines.append(row)
+    if has_draws:
+        lines.append("rows with draws: SI-SDRi of the draws' mean; search = SI-SDRi of the search estimate they "
+                     "started from; conf = median confidence (dB, the draws' agreement)")
     lines.append("s/s, s/mix = seconds of compute per second of audio / per mix on this machine; "
                  "paired = paired (mix, stems) training items ('N tr': crops of N paired multitrack recordings)")
     return "\n".join(lines)
@@ -176,8 +218,10 @@ def save_json(results: dict, path: str | Path) -> None:
 
 
 def bench_table(data: EvalSet, weights: list[float], separators: list[Separator], *, bss: bool = True,
-                quiet: bool = False) -> dict:
-    """The table of every separator on ``data``, with the separators' labels."""
-    results = run_benchmark(benchmark_methods(separators, list(data.names), weights), data, bss=bss, quiet=quiet)
+                quiet: bool = False, samples: int = 1) -> dict:
+    """The table of every separator on ``data``, with the separators' labels (``samples``: see
+    :func:`benchmark_methods`)."""
+    results = run_benchmark(benchmark_methods(separators, list(data.names), weights, samples), data, bss=bss,
+                            quiet=quiet)
     results["separators"] = [sep.label for sep in separators]
     return results

@@ -28,14 +28,14 @@ def default_toy_baselines() -> list[str]:
 
 
 def bench_toy(separators: list[Separator] | None = None, n: int = 8, length: int = 16384, seed: int = 2026,
-              bss: bool = True, quiet: bool = False) -> dict:
+              bss: bool = True, quiet: bool = False, samples: int = 1) -> dict:
     """The toy table of ``separators`` (default: every bundled toy method, sampler seed 0) on ``n``
-    fresh mixes of data seed ``seed``."""
+    fresh mixes of data seed ``seed`` (``samples`` > 1: posterior draws, :func:`.benchmark.benchmark_methods`)."""
     if separators is None:
         from ..api import benchmark_separators
 
         separators = benchmark_separators(default_toy_prior_sets(), default_toy_baselines())
     results = bench_table(toy_benchmark_set(n, length, seed), mixing_weights(TOY_MIXING, len(TOY_SOURCES)),
-                          separators, bss=bss, quiet=quiet)
+                          separators, bss=bss, quiet=quiet, samples=samples)
     results["seed"] = seed
     return results

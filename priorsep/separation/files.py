@@ -7,8 +7,9 @@ same seed whichever worker takes it, so the outputs do not depend on ``jobs`` or
 """
 from __future__ import annotations
 
-import multiprocessing
 import copy
+import json
+import multiprocessing
 from pathlib import Path
 
 import numpy as np
@@ -59,58 +60,102 @@ def separate_array(separator: Separator, mix: np.ndarray, rate: int, name: str =
     """Separate ``mix (T,)`` or ``(C, T)`` at ``rate`` Hz. With ``resample_to_model`` a mix at
     another rate than the separator's is resampled to it, and the estimates back to ``rate`` and
     the mix's length; otherwise that is a :class:`SampleRateError`."""
+    model_mix, back = _at_model_rate(separator, mix, rate, name, resample_to_model)
+    return {k: back(a) for k, a in separator.separate(model_mix, name=name).items()}
+
+
+def separate_array_with_draws(separator: Separator, mix: np.ndarray, rate: int, samples: int, name: str = "mix", *,
+                              resample_to_model: bool = False) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """:func:`separate_array` for a separator with posterior draws (Langevin, variational):
+    ``(means, draws)``, ``draws[source]`` shaped ``(samples, *mix.shape)``."""
+    if not hasattr(separator, "separate_with_draws"):
+        raise ConfigError(f"{separator.label} gives no posterior draws; --samples needs --method langevin or "
+                          "variational")
+    model_mix, back = _at_model_rate(separator, mix, rate, name, resample_to_model)
+    means, draws = separator.separate_with_draws(model_mix, samples)
+    return ({k: back(a) for k, a in means.items()},
+            {k: np.stack([back(x) for x in a]) for k, a in draws.items()})
+
+
+def _at_model_rate(separator: Separator, mix: np.ndarray, rate: int, name: str, resample_to_model: bool):
+    """``(mix at the separator's rate, back)``: ``back(estimate)`` returns an estimate to ``rate`` and
+    the mix's length."""
     expected = separator.sample_rate
     length = mix.shape[-1]
-    if rate != expected:
-        if not resample_to_model:
-            who = "the priors expect" if hasattr(separator, "priors") else "the model expects"
-            raise SampleRateError(f"{name} is at {rate} Hz but {who} {expected} Hz; "
-                                  "resample it first or pass --resample")
-        mix = resample(mix, rate, expected)
-    est = separator.separate(mix, name=name)
-    if rate != expected:
-        est = {k: fit_length(resample(a, expected, rate), length) for k, a in est.items()}  # resampling rounds up
-    return est
+    if rate == expected:
+        return mix, lambda a: a
+    if not resample_to_model:
+        who = "the priors expect" if hasattr(separator, "priors") else "the model expects"
+        raise SampleRateError(f"{name} is at {rate} Hz but {who} {expected} Hz; resample it first or pass --resample")
+    return resample(mix, rate, expected), lambda a: fit_length(resample(a, expected, rate), length)  # rounds up
 
 
-def _separate_one(separator: Separator, path: Path, targets: dict[str, Path], resample_to_model: bool) -> None:
-    """Separate one file into ``targets`` (at the file's rate)."""
+def _separate_one(separator: Separator, path: Path, targets: dict[str, Path], resample_to_model: bool,
+                  samples: int = 1) -> None:
+    """Separate one file into ``targets`` (at the file's rate). ``samples`` > 1: the draws' means, and
+    first (an input is done when its SOURCE.wav files exist) each source's ``SOURCE.spread.wav`` (the
+    draws' standard deviation, sample by sample), ``uncertainty.json`` (confidence per source, dB)
+    and ``uncertainty.png`` (:func:`~.uncertainty.plot_uncertainty`) beside them."""
     mix, rate = read_audio(path)
-    est = separate_array(separator, mix[0] if mix.shape[0] == 1 else mix, rate, name=str(path),
-                         resample_to_model=resample_to_model)
+    mix = mix[0] if mix.shape[0] == 1 else mix
+    if samples == 1:
+        est = separate_array(separator, mix, rate, name=str(path), resample_to_model=resample_to_model)
+    else:
+        est, draws = separate_array_with_draws(separator, mix, rate, samples, name=str(path),
+                                               resample_to_model=resample_to_model)
+        _write_uncertainty(draws, rate, targets)
     for name, target in targets.items():
         target.parent.mkdir(parents=True, exist_ok=True)
         write_audio(target, est[name], rate)
 
 
+def _write_uncertainty(draws: dict[str, np.ndarray], rate: int, targets: dict[str, Path]) -> None:
+    from .uncertainty import plot_uncertainty, summarize_draws
+
+    folder = next(iter(targets.values())).parent
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, target in targets.items():
+        write_audio(target.with_suffix(".spread.wav"), draws[name].std(0), rate)
+    record = {"confidence_db": summarize_draws(draws), "samples": len(next(iter(draws.values()))),
+              "confidence": "10 log10(|mean|^2 / mean squared deviation of the draws): high where the draws agree"}
+    tmp = folder / "uncertainty.json.tmp"
+    tmp.write_text(json.dumps(record, indent=1))
+    tmp.replace(folder / "uncertainty.json")
+    plot_uncertainty(draws, rate, folder / "uncertainty.png")
+
+
 _WORKER: dict = {}
 
 
-def _worker_init(separator: Separator, resample_to_model: bool, threads: int) -> None:
+def _worker_init(separator: Separator, resample_to_model: bool, threads: int, samples: int) -> None:
     import torch
 
     torch.set_num_threads(threads)
-    _WORKER.update(separator=separator, resample=resample_to_model)
+    _WORKER.update(separator=separator, resample=resample_to_model, samples=samples)
 
 
 def _worker_run(job: tuple[Path, dict[str, Path]]) -> str:
     path, targets = job
-    _separate_one(_WORKER["separator"], path, targets, _WORKER["resample"])
+    _separate_one(_WORKER["separator"], path, targets, _WORKER["resample"], _WORKER["samples"])
     return str(path)
 
 
 def separate_files(inputs: list[str | Path], out: str | Path, separator: Separator, *, resample: bool = False,
-                   jobs: int = 1, quiet: bool = False) -> dict[str, int]:
+                   jobs: int = 1, quiet: bool = False, samples: int = 1) -> dict[str, int]:
     """Separate every input file (or folder of files) into ``out`` with a built ``separator``;
     returns counts ``{"separated", "skipped", "total"}`` for this process (this rank under ``torchrun``).
 
     ``resample``: files at another rate are resampled to the separator's and back. ``jobs`` > 1
     runs that many worker processes (each gets a copy of the separator and an equal share of the
     cores). Under ``torchrun`` rank r takes every world-th file; combine with ``jobs`` for several
-    workers per rank.
+    workers per rank. ``samples`` > 1: posterior draws per input, written as the draws' means plus
+    the uncertainty files of :func:`_separate_one` (Langevin and variational separators).
     """
     if jobs < 1:
         raise ConfigError(f"--jobs must be >= 1, got {jobs}")
+    if samples != 1 and (samples < 2 or not hasattr(separator, "separate_with_draws")):
+        raise ConfigError(f"--samples {samples}: needs at least 2 draws and --method langevin or variational "
+                          f"(this is {separator.label})")
     files = collect_inputs(list(inputs))
     out = Path(out)
     flat = len(inputs) == 1 and Path(inputs[0]).is_file()
@@ -127,13 +172,14 @@ def separate_files(inputs: list[str | Path], out: str | Path, separator: Separat
         separator.progress = False
     if jobs == 1 or len(todo) <= 1:
         for f, t in tqdm(todo, disable=not show, desc="separate", unit="file"):
-            _separate_one(separator, f, t, resample)
+            _separate_one(separator, f, t, resample, samples)
     else:
         import torch
 
         threads = max(1, torch.get_num_threads() // jobs)
         ctx = multiprocessing.get_context("spawn")  # no fork of a process that holds torch threads
-        with ctx.Pool(min(jobs, len(todo)), initializer=_worker_init, initargs=(separator, resample, threads)) as pool:
+        with ctx.Pool(min(jobs, len(todo)), initializer=_worker_init,
+                      initargs=(separator, resample, threads, samples)) as pool:
             for _ in tqdm(pool.imap_unordered(_worker_run, todo), total=len(todo), disable=not show,
                           desc=f"separate ({jobs} jobs)", unit="file"):
                 pass

@@ -92,6 +92,12 @@ class LangevinSeparator(_PriorSetSeparator):
         posterior draws (:mod:`~priorsep.separation.draws`; ``samples`` default ``self.draws.samples``),
         ``means[source]`` their mean. The plain search's estimate is what :meth:`separate` returns
         (same seed); the draws' spread (:mod:`~priorsep.separation.uncertainty`) says how far to trust it."""
+        return self.search_and_draws(mix, samples)[1:]
+
+    def search_and_draws(self, mix, samples: int | None = None
+                         ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """``(search, means, draws)``: :meth:`separate_with_draws` plus the search estimate the first
+        chains started from (what :meth:`separate` returns)."""
         settings = self.draws
         if samples is not None:
             _check_samples(samples)
@@ -100,9 +106,11 @@ class LangevinSeparator(_PriorSetSeparator):
         arr = validate_mix(mix)
         x = torch.from_numpy(np.atleast_2d(arr).copy())  # (C, T): channels separated on their own
         with torch.no_grad():
-            _, d = separate_with_draws(self.priors, x, self.config, settings, seeded_generator(self.seed),
-                                       self.progress, self._init_fn())
-        return _means_and_draws(d, self.names, arr.shape)
+            search, d = separate_with_draws(self.priors, x, self.config, settings, seeded_generator(self.seed),
+                                            self.progress, self._init_fn())
+        est = search.numpy().astype(np.float32)
+        means, draws = _means_and_draws(d, self.names, arr.shape)
+        return {name: est[:, k].reshape(arr.shape) for k, name in enumerate(self.names)}, means, draws
 
 
 class VariationalSeparator(_PriorSetSeparator):

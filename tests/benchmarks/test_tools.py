@@ -85,3 +85,29 @@ def test_paired_rows_script(tmp_path, capsys):
     assert "better" in capsys.readouterr().out
     with pytest.raises(SystemExit, match="no row"):
         paired_rows.main(paired_rows.build_parser().parse_args([str(path), "--reference", "nope"]))
+
+
+def test_failure_detection_script(tmp_path, capsys):
+    import failure_detection
+
+    def row(conf, score, search=None):
+        items = [{"si_sdri": s, "confidence_db": c} for c, s in zip(conf, score)]
+        for item, s in zip(items, search or []):
+            item["search_si_sdri"] = s
+        return {"items": items}
+
+    rows = {"perfect": row([[30.0, 2.0], [25.0, 1.0]], [[20.0, -3.0], [18.0, 4.0]], [[21.0, -3.0], [18.0, 3.0]]),
+            "backwards": row([[2.0, 30.0], [1.0, 25.0]], [[20.0, -3.0], [18.0, 4.0]]),
+            "plain": {"items": [{"si_sdri": [1.0, 2.0]}]}, "oracle": {"si_sdri": {"overall": 9.0}}}
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps({"methods": rows}))
+    parse = failure_detection.build_parser().parse_args
+    out = failure_detection.main(parse([str(path), "--plot", str(tmp_path / "roc.png"), "--json",
+                                        str(tmp_path / "a.json")]))
+    assert set(out) == {"perfect", "backwards"}
+    assert out["perfect"]["auroc"] == 1.0 and out["backwards"]["auroc"] == 0.0 and out["perfect"]["failed"] == 2
+    assert out["perfect"]["median_mean_minus_search"] == pytest.approx(np.median([20, -3, 18, 4]) - 10.5)
+    assert (tmp_path / "roc.png").stat().st_size > 1000 and "AUROC" in capsys.readouterr().out
+    path.write_text(json.dumps({"methods": {"plain": rows["plain"]}}))
+    with pytest.raises(SystemExit, match="--samples"):
+        failure_detection.main(parse([str(path)]))

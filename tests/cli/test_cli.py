@@ -28,6 +28,25 @@ def test_separate_writes_one_wav_per_source(tiny_toy_priors, mix_wav, tmp_path):
         assert rate == 14700 and audio.shape == (1, 1000) and np.isfinite(audio).all()
 
 
+def test_separate_with_draws_writes_their_mean_and_the_uncertainty(tiny_toy_priors, mix_wav, tmp_path, capsys):
+    out = tmp_path / "sep"
+    argv = ["separate", str(mix_wav), "--priors", str(tiny_toy_priors), "--out", str(out), "--quiet", *FAST,
+            "--samples", "3", "--restarts", "2"]
+    assert main(argv) == 0
+    mix, _ = read_audio(mix_wav)
+    total = sum(read_audio(out / f"{name}.wav")[0] for name in TOY_SOURCES)
+    np.testing.assert_allclose(0.25 * total, mix, atol=1e-4)  # the draws' mean meets the mix (weights 1/4)
+    for name in TOY_SOURCES:
+        spread, rate = read_audio(out / f"{name}.spread.wav")
+        assert rate == 14700 and spread.shape == (1, 1000) and (spread >= 0).all() and spread.max() > 0
+    record = json.loads((out / "uncertainty.json").read_text())
+    assert set(record["confidence_db"]) == set(TOY_SOURCES) and record["samples"] == 3
+    assert (out / "uncertainty.png").stat().st_size > 1000
+    assert main(["separate", str(mix_wav), "--method", "baseline", "--model", "waveunet-toy", "--out",
+                 str(tmp_path / "b"), "--samples", "3", "--quiet"]) == 2
+    assert "--samples 3: needs at least 2 draws and --method langevin or variational" in capsys.readouterr().err
+
+
 def test_separate_refuses_wrong_rate_unless_resampling(tiny_toy_priors, tmp_path, capsys):
     path = tmp_path / "mix16k.wav"
     write_audio(path, np.sin(np.arange(1600) * 0.1).astype(np.float32), 16000)
@@ -118,6 +137,20 @@ def test_bench_toy_prints_table_and_json(tiny_toy_priors, tmp_path, capsys):
     res = json.loads(path.read_text())
     assert abs(res["methods"]["mixture-as-estimate"]["si_sdri"]["overall"]) < 1e-6
     assert res["methods"]["oracle IRM"]["si_sdri"]["overall"] > 5
+
+
+def test_bench_with_draws_scores_their_mean_the_search_and_records_confidence(tiny_toy_priors, tmp_path, capsys):
+    out = tmp_path / "r.json"
+    assert main(["bench", "toy", "--n", "2", "--length", "1024", "--priors", str(tiny_toy_priors), "--baselines",
+                 "--no-bss", "--samples", "3", "--restarts", "2", "--json", str(out), "--quiet", *FAST]) == 0
+    table = capsys.readouterr().out
+    assert "conf" in table.splitlines()[1] and "Langevin-flow, 3 draws" in table
+    results = json.loads(out.read_text())
+    row = results["methods"]["Langevin-flow, 3 draws"]
+    assert len(row["items"]) == 2 and all(len(it["confidence_db"]) == len(it["search_si_sdri"]) == 4
+                                          for it in row["items"])
+    assert results["draws"] == {"samples": 3, "restarts": 2} and "overall" in row["confidence_db"]
+    assert main(["bench", "toy", "--n", "1", "--samples", "0", "--priors", str(tiny_toy_priors), "--quiet"]) == 2
 
 
 def test_bench_has_one_langevin_row_per_prior_set(tiny_toy_priors, tiny_toy_wavenet_priors, capsys):
