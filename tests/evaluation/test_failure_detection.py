@@ -18,7 +18,8 @@ def test_auroc_is_the_mann_whitney_probability_and_the_area_under_the_curve():
     u = mannwhitneyu(confidence[~failed], confidence[failed]).statistic  # good above failed, ties half
     assert a == pytest.approx(u / (failed.sum() * (~failed).sum()))
     fpr, tpr = roc_curve(confidence, score)
-    assert (fpr[0], tpr[0], fpr[-1], tpr[-1]) == (0, 0, 1, 1) and (np.diff(fpr) >= 0).all() and (np.diff(tpr) >= 0).all()
+    assert (fpr[0], tpr[0], fpr[-1], tpr[-1]) == (0, 0, 1, 1)
+    assert (np.diff(fpr) >= 0).all() and (np.diff(tpr) >= 0).all()
     assert np.trapezoid(tpr, fpr) == pytest.approx(a)
     assert 0.7 < a < 0.95
     assert auroc(-confidence, score) == pytest.approx(1 - a)
