@@ -111,3 +111,18 @@ def test_failure_detection_script(tmp_path, capsys):
     path.write_text(json.dumps({"methods": {"plain": rows["plain"]}}))
     with pytest.raises(SystemExit, match="--samples"):
         failure_detection.main(parse([str(path)]))
+
+
+def test_draws_toy_script(tiny_toy_priors, tmp_path, capsys):
+    import draws_toy
+
+    path = tmp_path / "d.json"
+    args = draws_toy.build_parser().parse_args(["--priors", str(tiny_toy_priors), "--n", "2", "--length", "1024",
+                                                "--samples", "2", "--restarts", "1", "--levels", "1", "--steps", "2",
+                                                "--time-search", "--json", str(path), "--quiet"])
+    results = draws_toy.main(args)
+    row = results["methods"]["Langevin-flow, 2 draws"]
+    assert len(row["items"]) == 2 and "confidence_db" in row and "search_si_sdri" in row
+    assert results["draws"]["restarts"] == 1 and results["search_seconds_first_mix"] > 0 and path.is_file()
+    out = capsys.readouterr().out
+    assert "search alone on mix 0" in out and ("AUROC" in out or "no failure detection" in out)
