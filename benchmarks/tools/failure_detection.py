@@ -2,6 +2,7 @@
 
     priorsep bench toy --n 64 --samples 8 --no-bss --json draws.json
     python benchmarks/tools/failure_detection.py draws.json --plot roc.png
+    python benchmarks/tools/failure_detection.py seed1.json seed2.json     # rows of the same name pooled
 
 For every row that recorded a confidence per source (``--samples`` > 1), pools the (item, source)
 estimates, flags those below a confidence threshold and scores that against failure (SI-SDRi below
@@ -26,7 +27,7 @@ def row_arrays(row: dict) -> dict[str, np.ndarray]:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("results", help="a priorsep bench --samples N --json file")
+    p.add_argument("results", nargs="+", help="priorsep bench --samples N --json files (rows of one name pooled)")
     p.add_argument("--below", type=float, default=FAILURE_BELOW_DB, help="an estimate failed below this SI-SDRi (dB)")
     p.add_argument("--plot", help="write the ROC curves to this PNG")
     p.add_argument("--json", help="write the numbers to this JSON file")
@@ -34,9 +35,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(args: argparse.Namespace) -> dict:
-    methods = json.loads(open(args.results).read())["methods"]
-    rows = {name: row_arrays(row) for name, row in methods.items()
-            if row.get("items") and "confidence_db" in row["items"][0]}
+    rows: dict[str, dict[str, np.ndarray]] = {}
+    for path in args.results:
+        for name, row in json.loads(open(path).read())["methods"].items():
+            if row.get("items") and "confidence_db" in row["items"][0]:
+                arrays = row_arrays(row)
+                rows[name] = {k: np.concatenate([rows[name][k], v]) if name in rows else v for k, v in arrays.items()}
     if not rows:
         raise SystemExit(f"no row of {args.results} has confidences; run the benchmark with --samples N > 1")
     out = {}
@@ -47,6 +51,8 @@ def main(args: argparse.Namespace) -> dict:
                          "roc": [x.tolist() for x in roc_curve(r["confidence_db"], r["si_sdri"], args.below)]}
         if "search_si_sdri" in r:
             o["median_mean_minus_search"] = float(np.median(r["si_sdri"]) - np.median(r["search_si_sdri"]))
+            o["median_search"] = float(np.median(r["search_si_sdri"]))
+        o["median_si_sdri"] = float(np.median(r["si_sdri"]))
         gap = f"{o['median_mean_minus_search']:>15.2f}" if "search_si_sdri" in r else f"{'-':>15}"
         print(f"{name:<40}{o['auroc']:>7.3f}{o['failed']:>5}/{o['estimates']:<4}{gap}")
     if args.plot:

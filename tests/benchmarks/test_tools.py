@@ -108,6 +108,8 @@ def test_failure_detection_script(tmp_path, capsys):
     assert out["perfect"]["auroc"] == 1.0 and out["backwards"]["auroc"] == 0.0 and out["perfect"]["failed"] == 2
     assert out["perfect"]["median_mean_minus_search"] == pytest.approx(np.median([20, -3, 18, 4]) - 10.5)
     assert (tmp_path / "roc.png").stat().st_size > 1000 and "AUROC" in capsys.readouterr().out
+    twice = failure_detection.main(parse([str(path), str(path)]))  # two files: rows of one name pooled
+    assert twice["perfect"]["estimates"] == 8 and twice["perfect"]["auroc"] == 1.0
     path.write_text(json.dumps({"methods": {"plain": rows["plain"]}}))
     with pytest.raises(SystemExit, match="--samples"):
         failure_detection.main(parse([str(path)]))
