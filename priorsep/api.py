@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
 from .baselines.io import baseline_kinds, bundled_baselines
 from .baselines.io import load as load_baseline
 from .checkpoint import checkpoint_paths
@@ -15,7 +13,7 @@ from .errors import ConfigError, UnknownNameNotFoundError
 from .priors.io import PriorSet, bundled_prior_sets, load_priors
 from .separation.config import make_config
 from .separation.draws import DrawSettings
-from .separation.separators import LangevinSeparator, VariationalSeparator
+from .separation.separators import LangevinSeparator, VariationalSeparator, check_samples
 from .separator import Separator
 
 #: methods of a prior set: the annealed separator with the set's settings, the encoder's one pass,
@@ -142,9 +140,10 @@ def langevin_separate(mix, priors: PriorSet | str | Path | None = None, *, seed:
     and its restarts (:mod:`priorsep.separation.draws`; ``draws``: their other settings), ``means`` their
     mean. :func:`priorsep.separation.uncertainty.confidence_db` turns a source's draws into one number.
     """
+    check_samples(samples)
     sep = load_separator(priors if priors is not None else "toy", "langevin", encoder=encoder, seed=seed,
                          progress=progress, draws=draws, **settings)
-    if isinstance(samples, (int, np.integer)) and not isinstance(samples, bool) and samples == 1:
+    if samples == 1:
         return sep.separate(mix)
     return sep.separate_with_draws(mix, samples)
 
@@ -158,8 +157,7 @@ def variational_separate(mix, priors: PriorSet | str | Path | None = None, *, en
     ``None`` for the set's own. Returns ``{source: posterior mean shaped like mix}``; with
     ``samples > 1`` the pair ``(means, draws)``, ``draws[source]`` shaped ``(samples, *mix.shape)``.
     """
-    if not isinstance(samples, (int, np.integer)) or isinstance(samples, bool) or samples < 1:
-        raise ConfigError(f"samples must be an integer >= 1, got {samples!r}")
+    check_samples(samples)
     sep = load_separator(priors if priors is not None else DEFAULT_VARIATIONAL_SET, "variational", encoder=encoder,
                          seed=seed)
     if samples == 1:

@@ -8,7 +8,6 @@ same seed whichever worker takes it, so the outputs do not depend on ``jobs`` or
 from __future__ import annotations
 
 import copy
-import json
 import multiprocessing
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .. import distributed
+from ..checkpoint import atomic_json_save
 from ..data.audio import AUDIO_EXTENSIONS, fit_length, read_audio, resample, write_audio
 from ..errors import AudioFileNotFoundError, ConfigError, OutputConflictError, SampleRateError
 from ..separator import Separator
@@ -118,9 +118,7 @@ def _write_uncertainty(draws: dict[str, np.ndarray], rate: int, targets: dict[st
         write_audio(target.with_suffix(".spread.wav"), draws[name].std(0), rate)
     record = {"confidence_db": summarize_draws(draws), "samples": len(next(iter(draws.values()))),
               "confidence": "10 log10(|mean|^2 / mean squared deviation of the draws): high where the draws agree"}
-    tmp = folder / "uncertainty.json.tmp"
-    tmp.write_text(json.dumps(record, indent=1))
-    tmp.replace(folder / "uncertainty.json")
+    atomic_json_save(record, folder / "uncertainty.json")
     plot_uncertainty(draws, rate, folder / "uncertainty.png")
 
 

@@ -100,7 +100,7 @@ class LangevinSeparator(_PriorSetSeparator):
         chains started from (what :meth:`separate` returns)."""
         settings = self.draws
         if samples is not None:
-            _check_samples(samples)
+            check_samples(samples)
             settings = DrawSettings(**{**vars(settings), "samples": int(samples),
                                        "restarts": min(settings.restarts, int(samples))})
         arr = validate_mix(mix)
@@ -136,7 +136,7 @@ class VariationalSeparator(_PriorSetSeparator):
     def separate_with_draws(self, mix, samples: int) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         """``(means, draws)`` for ``mix (T,)`` or ``(C, T)``: ``means[source]`` shaped like the mix,
         ``draws[source]`` ``(samples, *mix.shape)``. Their spread shows where the separation is unsure."""
-        _check_samples(samples)
+        check_samples(samples)
         arr = validate_mix(mix)
         loc, scale = encoder_posterior(self.encoder, torch.from_numpy(np.atleast_2d(arr).copy()))
         means = {name: loc[:, k].numpy().reshape(arr.shape) for k, name in enumerate(self.names)}
@@ -146,7 +146,8 @@ class VariationalSeparator(_PriorSetSeparator):
                        for k, name in enumerate(self.names)}
 
 
-def _check_samples(samples) -> None:
+def check_samples(samples) -> None:
+    """Posterior draws per mix must be an integer >= 1 (a :class:`~priorsep.errors.ConfigError` otherwise)."""
     if not isinstance(samples, (int, np.integer)) or isinstance(samples, bool) or samples < 1:
         raise ConfigError(f"samples must be an integer >= 1, got {samples!r}")
 
