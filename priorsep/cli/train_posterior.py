@@ -33,6 +33,10 @@ def add_parser(sub) -> None:
     p.add_argument("--particles", type=int, default=1, help="ELBO samples per mixture and step")
     p.add_argument("--tie-scale", action="store_true",
                    help="ELBO with q's std tied to sigma: its draws are what the priors at sigma model")
+    p.add_argument("--mask-scale", action="store_true",
+                   help="give a mask encoder (--architecture mask, or --init of one) a per time-frequency-bin "
+                   "scale of its mask logits and train only that, by the mask-space ELBO of --data at the "
+                   "priors' sigma (the means stay as they are); its draws meet the mix")
     _add_encoder_args(p)
     add_training_args(p, checkpoint_every=200, init_help="start from this encoder checkpoint stem (a further stage)")
 
@@ -62,19 +66,24 @@ def training_mixtures(args: argparse.Namespace, priors):
         return mixes, "teacher"
     from ..data.select import mixture_crops
 
-    return mixture_crops(args.data, args.crop, args.seed, priors.names, priors.sample_rate), "elbo"
+    objective = "mask-elbo" if args.mask_scale else "elbo"
+    return mixture_crops(args.data, args.crop, args.seed, priors.names, priors.sample_rate), objective
 
 
 def build_encoder(args: argparse.Namespace, priors):
     """``--init``'s encoder, else a fresh one of ``--architecture``."""
-    from ..encoders import Encoder, MaskEncoder, load_encoder
+    from ..encoders import Encoder, MaskEncoder, load_encoder, with_bin_scale
 
     if args.init:
-        return load_encoder(args.init, priors).train()
-    if args.architecture == "mask":
-        return MaskEncoder(priors.weights, hidden=args.hidden, levels=args.levels, init_scale=args.init_scale,
-                           harmonics=args.harmonics, position=args.position)
-    return Encoder(priors.weights, hidden=args.hidden, levels=args.levels, init_scale=args.init_scale)
+        encoder = load_encoder(args.init, priors).train()
+    elif args.architecture == "mask":
+        encoder = MaskEncoder(priors.weights, hidden=args.hidden, levels=args.levels, init_scale=args.init_scale,
+                              harmonics=args.harmonics, position=args.position)
+    else:
+        encoder = Encoder(priors.weights, hidden=args.hidden, levels=args.levels, init_scale=args.init_scale)
+    if args.mask_scale and getattr(encoder, "scale_head", None) is None:
+        encoder = with_bin_scale(encoder)
+    return encoder
 
 
 def run(args: argparse.Namespace) -> int:
@@ -85,6 +94,8 @@ def run(args: argparse.Namespace) -> int:
 
     if not args.data and not args.teacher:
         raise ConfigError("train-posterior needs --data (toy or a folder of mixtures) or --teacher DIR")
+    if args.mask_scale and args.teacher:
+        raise ConfigError("--mask-scale trains by the mask-space ELBO of --data's mixtures, not by --teacher")
     priors = load_priors(args.priors)
     mixes, objective = training_mixtures(args, priors)
     out = output_stem(args.out, ENCODER_STEM)
@@ -96,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
                           particles=args.particles, seed=args.seed, checkpoint_every=args.checkpoint_every,
                           quiet=args.quiet, objective=objective, tie_scale=args.tie_scale)
     if distributed.current().is_main:
-        key, what = ("elbo", "ELBO") if objective == "elbo" else ("log_q", "log q of the teacher's estimates")
+        key, what = ("log_q", "log q of the teacher's estimates") if objective == "teacher" else ("elbo", "ELBO")
         last = log[-1][key] if log else float("nan")
         print(f"saved {out}.pt and {out}.json; final {what} {last:.3f} nats/sample")
     return 0

@@ -28,11 +28,15 @@ def save_encoder(encoder: Encoder | MaskEncoder, stem, extra: dict | None = None
     save_model(encoder, stem, "encoder", extra, config=config)
 
 
+#: settings added after checkpoints were written: a config without one means the old behaviour
+_LATER_SETTINGS = {"scale": "source"}
+
+
 def _build(cls, config: dict):
     args = {}
     for name in inspect.signature(cls).parameters:
         key = next((k for k in _ARGUMENT_KEYS.get(name, (name,)) if k in config), name)
-        args[name] = config[key]
+        args[name] = config[key] if key in config or name not in _LATER_SETTINGS else _LATER_SETTINGS[name]
     return cls(**args)
 
 

@@ -1,6 +1,7 @@
 """Encoder networks q_phi(s | m): mixtures ``(B, T)`` -> means and scales ``(B, K, T)``."""
 from __future__ import annotations
 
+import inspect
 import math
 
 import torch
@@ -11,6 +12,18 @@ from ..dsp.masks import masked_sources
 from ..dsp.stft import stft
 from ..errors import ConfigError
 from ..nn.harmonic_unet import HarmonicUNet, check_harmonics, harmonic_stack, log_power
+
+
+MASK_SCALES = ("source", "bin")
+#: the per-bin logit std's (soft) upper bound: where a bin's energy is nil no mask is better than
+#: another, the ELBO's entropy would widen q there without end; at std 5 a draw's mask is already
+#: about one-hot at random
+MAX_LOGIT_SCALE = 5.0
+
+
+def _gaussian_draws(loc: torch.Tensor, scale: torch.Tensor, n: int, generator: torch.Generator | None) -> torch.Tensor:
+    """``n`` draws ``(n, *loc.shape)`` of N(loc, diag scale^2)."""
+    return loc + scale * torch.randn((n, *loc.shape), generator=generator, dtype=loc.dtype)
 
 
 class Encoder(nn.Module):
@@ -57,6 +70,10 @@ class Encoder(nn.Module):
         base = self.w[None, :, None] * mix[:, None] / (self.w**2).sum()
         return base + delta, torch.exp(log_scale + self.log_init_scale)
 
+    def draw(self, mix: torch.Tensor, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """``n`` draws ``(n, B, K, T)`` of the diagonal Gaussian q(s | m) for ``mix (B, T)``."""
+        return _gaussian_draws(*self(mix), n, generator)
+
 
 class MaskEncoder(HarmonicUNet):
     """q_phi(s | m) in the mixture's mask space: mixtures ``(B, T)`` -> means and scales ``(B, K, T)``.
@@ -72,17 +89,28 @@ class MaskEncoder(HarmonicUNet):
     ``harmonics``: the input's channels are the log-power at ``h * f`` for each ``h``
     (:func:`~priorsep.harmonic_unet.harmonic_stack`); ``(1.0,)`` is the plain spectrogram.
     ``position``: one more channel, the bin's frequency as a fraction of Nyquist.
+
+    ``scale``: what the posterior's spread is. ``"source"``: one learned std per source in signal
+    space (``forward``'s scales; its draws mu + scale * eps do not meet the mix). ``"bin"``: besides,
+    a *logit* std per source and time-frequency bin, from a small head on the trunk's last hidden
+    layer (:meth:`mask_posterior`): q(theta | m) = N(theta(m), diag tau(m)^2) over the mask logits,
+    whose draws softmax_k(theta + tau * eps) * STFT(m) meet the mix exactly (:meth:`draw`); it is
+    trained by the mask-space ELBO (:func:`~priorsep.encoders.elbo.mask_elbo`).
     """
 
     def __init__(self, weights: list[float], hidden: int = 32, levels: int = 5, n_fft: int = 1024, hop: int = 256,
-                 init_scale: float = 0.1, harmonics: tuple[float, ...] = (1.0,), position: bool = False):
+                 init_scale: float = 0.1, harmonics: tuple[float, ...] = (1.0,), position: bool = False,
+                 scale: str = "source"):
         if hop < 1 or hop > n_fft // 2:
             raise ConfigError(f"need 1 <= hop <= n_fft / 2, got n_fft={n_fft}, hop={hop}")
+        if scale not in MASK_SCALES:
+            raise ConfigError(f"mask encoder scale must be one of {MASK_SCALES}, got {scale!r}")
         check_harmonics(harmonics)
         k = len(weights)
         super().__init__(len(harmonics) + bool(position), k, hidden, levels)
         self.config = dict(weights=list(map(float, weights)), hidden=hidden, levels=levels, n_fft=n_fft, hop=hop,
-                           init_scale=init_scale, harmonics=list(map(float, harmonics)), position=bool(position))
+                           init_scale=init_scale, harmonics=list(map(float, harmonics)), position=bool(position),
+                           scale=scale)
         self.n_fft, self.hop = n_fft, hop
         self.harmonics, self.position = tuple(map(float, harmonics)), bool(position)
         nn.init.zeros_(self.out.weight)
@@ -90,10 +118,44 @@ class MaskEncoder(HarmonicUNet):
         with torch.no_grad():
             self.out.bias.copy_(torch.log(self.w**2))
         self.log_scale = nn.Parameter(torch.full((k,), math.log(init_scale)))
+        self.scale_head = None
+        if scale == "bin":  # starts at tau = init_scale everywhere
+            if not 0 < init_scale < MAX_LOGIT_SCALE:
+                raise ConfigError(f"a per-bin scale needs 0 < init_scale < {MAX_LOGIT_SCALE}, got {init_scale}")
+            self.scale_head = nn.Sequential(nn.Conv2d(hidden, hidden, 3, padding=1), nn.GELU(), nn.Conv2d(hidden, k, 1))
+            nn.init.zeros_(self.scale_head[-1].weight)
+            top = math.log(MAX_LOGIT_SCALE)  # the bias that _bounded maps to log(init_scale)
+            nn.init.constant_(self.scale_head[-1].bias, top - math.log(math.expm1(top - math.log(init_scale))))
 
     @property
     def length_multiple(self) -> int:
         return 1
+
+    def mask_posterior(self, mix: torch.Tensor, fixed_means: bool = False
+                       ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``mix (B, T)`` -> ``(theta, log_tau, spec)``: the logits' means and log stds ``(B, K, F, N)``
+        (``scale="bin"`` only) and the mixtures' STFT ``(B, F, N)``. ``fixed_means``: gradients reach
+        the scale head only (the means and the trunk are computed without them)."""
+        if self.scale_head is None:
+            raise ConfigError("this mask encoder has no per-bin scale (scale='source'); train one with "
+                              "priorsep train-posterior --mask-scale")
+        spec = stft(mix, self.n_fft, self.hop)
+        with torch.set_grad_enabled(torch.is_grad_enabled() and not fixed_means):
+            h = self.features(harmonic_stack(log_power(spec), self.harmonics, self.position))
+            theta = self.out(h)
+        top = math.log(MAX_LOGIT_SCALE)
+        return theta, top - F.softplus(top - self.scale_head(h)), spec
+
+    def draw(self, mix: torch.Tensor, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """``n`` draws ``(n, B, K, T)`` of the sources for ``mix (B, T)``: with ``scale="bin"``, mask-space
+        draws (logits theta + tau * eps, each meeting the mix exactly); else mu + scale * eps."""
+        if self.scale_head is None:
+            return _gaussian_draws(*self(mix), n, generator)
+        theta, log_tau, spec = self.mask_posterior(mix)
+        eps = torch.randn((n, *theta.shape), generator=generator, dtype=theta.dtype)
+        logits = (theta + log_tau.exp() * eps).flatten(0, 1)
+        spec = spec.repeat(n, 1, 1)
+        return masked_sources(logits, spec, self.w, self.n_fft, self.hop, mix.shape[-1]).view(n, *theta.shape[:2], -1)
 
     def logits(self, spec: torch.Tensor) -> torch.Tensor:
         """Mask logits ``(B, K, F, N)`` from the mixtures' complex STFT ``spec (B, F, N)``."""
@@ -106,6 +168,20 @@ class MaskEncoder(HarmonicUNet):
         spec = stft(mix, self.n_fft, self.hop)
         loc = masked_sources(self.logits(spec), spec, self.w, self.n_fft, self.hop, t)
         return loc, torch.exp(self.log_scale)[None, :, None].expand(b, -1, t)
+
+
+def with_bin_scale(encoder: MaskEncoder) -> MaskEncoder:
+    """A copy of a mask encoder with a fresh per-bin logit scale head (``scale="bin"``) and every other
+    weight, so its means are unchanged; the head is then trained by the mask-space ELBO."""
+    if not isinstance(encoder, MaskEncoder):
+        raise ConfigError(f"a per-bin scale needs a mask encoder (--architecture mask), got {type(encoder).__name__}")
+    args = {k: v for k, v in encoder.config.items() if k in inspect.signature(MaskEncoder).parameters}
+    out = MaskEncoder(**{**args, "scale": "bin"})
+    missing, unexpected = out.load_state_dict(encoder.state_dict(), strict=False)
+    if unexpected or any(not name.startswith("scale_head.") for name in missing):
+        raise ConfigError(f"cannot copy the encoder's weights (missing {missing}, unexpected {unexpected})")
+    out.config.update({k: v for k, v in encoder.config.items() if k not in out.config})
+    return out
 
 
 ENCODER_CLASSES = {"Encoder": Encoder, "MaskEncoder": MaskEncoder}

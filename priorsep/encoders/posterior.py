@@ -31,3 +31,20 @@ def encoder_posterior(encoder: Encoder, mixes: torch.Tensor, chunk: int | None =
 def encoder_means(encoder: Encoder, mixes: torch.Tensor) -> torch.Tensor:
     """The posterior means ``(B, K, T)``: the starting point of ``langevin_separate(init="variational")``."""
     return encoder_posterior(encoder, mixes)[0]
+
+
+def encoder_draws(encoder: Encoder, mixes: torch.Tensor, n: int, generator: torch.Generator | None = None,
+                  chunk: int | None = None, batch: int = 4) -> torch.Tensor:
+    """``n`` draws ``(n, B, K, T)`` of q(s | m) (the encoder's ``draw``) for mixes ``(B, T)`` of any
+    length, chunked as in :func:`encoder_posterior` (a cross-fade of two draws that meet the mix meets it)."""
+    chunk = chunk or int(encoder.config.get("window", 2**16))
+    k = len(encoder.config["weights"])
+
+    def run(x: torch.Tensor) -> torch.Tensor:  # (N, L) -> (N, n K, L)
+        return encoder.draw(x, n, generator).transpose(0, 1).reshape(x.shape[0], n * k, -1)
+
+    with torch.no_grad():
+        out = overlap_add(run, mixes.float(), chunk, encoder.length_multiple, batch,
+                          min_length=int(encoder.config.get("window", 1)))
+    b, t = mixes.shape
+    return out.reshape(b, n, k, t).transpose(0, 1)

@@ -71,6 +71,10 @@ class HarmonicUNet(nn.Module):
         return torch.cat([h, h.mean(-1, keepdim=True).expand_as(h)], 1)
 
     def trunk(self, x: torch.Tensor) -> torch.Tensor:
+        return self.out(self.features(x))
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The last hidden layer ``(B, hidden, F, N)``, before ``out``."""
         h = F.gelu(self.start(x))
         skips = []
         for conv in self.down:
@@ -80,4 +84,4 @@ class HarmonicUNet(nn.Module):
             skip = skips.pop()
             h = F.interpolate(h, size=skip.shape[-2:], mode="nearest")
             h = F.gelu(conv(torch.cat([self._with_context(h), skip], 1)))
-        return self.out(h)
+        return h

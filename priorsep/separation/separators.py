@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from ..data.audio import validate_mix
-from ..encoders import encoder_means, encoder_posterior, resolve_encoder
+from ..encoders import encoder_draws, encoder_means, encoder_posterior, resolve_encoder
 from ..errors import ConfigError
 from ..priors.io import PriorSet
 from ..seeding import seeded_generator
@@ -135,13 +135,15 @@ class VariationalSeparator(_PriorSetSeparator):
 
     def separate_with_draws(self, mix, samples: int) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         """``(means, draws)`` for ``mix (T,)`` or ``(C, T)``: ``means[source]`` shaped like the mix,
-        ``draws[source]`` ``(samples, *mix.shape)``. Their spread shows where the separation is unsure."""
+        ``draws[source]`` ``(samples, *mix.shape)``. Their spread shows where the separation is unsure.
+        A mask encoder with a per-bin scale draws in mask space (every draw meets the mix); other
+        encoders draw mu + scale * eps in signal space."""
         check_samples(samples)
         arr = validate_mix(mix)
-        loc, scale = encoder_posterior(self.encoder, torch.from_numpy(np.atleast_2d(arr).copy()))
+        x = torch.from_numpy(np.atleast_2d(arr).copy())
+        loc, _ = encoder_posterior(self.encoder, x)
         means = {name: loc[:, k].numpy().reshape(arr.shape) for k, name in enumerate(self.names)}
-        eps = torch.randn((samples, *loc.shape), generator=seeded_generator(self.seed), dtype=loc.dtype)
-        draws = loc + scale * eps
+        draws = encoder_draws(self.encoder, x, samples, seeded_generator(self.seed))
         return means, {name: draws[:, :, k].numpy().reshape(samples, *arr.shape)
                        for k, name in enumerate(self.names)}
 

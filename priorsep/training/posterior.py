@@ -1,7 +1,8 @@
 """Training an amortised posterior (:class:`~priorsep.encoders.Encoder`) on mixtures
 only, against frozen priors: by stochastic variational inference (Pyro ``Trace_ELBO``), or by the
 wake update of reweighted wake-sleep, fitting q to the Langevin separator's estimates of mixtures
-(``objective="teacher"``, data from :mod:`priorsep.training.teacher`).
+(``objective="teacher"``, data from :mod:`priorsep.training.teacher`), or, for a mask encoder's
+per-bin scale, by the mask-space ELBO with its means fixed (``objective="mask-elbo"``).
 
 Files for ``out = priors/toy/encoder``: ``encoder.pt`` + ``.json`` (the usable encoder),
 ``encoder.train.pt`` (encoder, optimiser, scheduler, step: to resume), ``encoder.log.jsonl``.
@@ -18,13 +19,14 @@ from ..errors import ConfigError
 from ..priors.io import PriorSet
 from ..schedule import geometric_sigmas
 from ..encoders import Encoder, save_encoder
-from ..encoders.elbo import elbo, freeze
+from ..encoders.elbo import elbo, freeze, mask_elbo
 from .loop import ResumableTraining, Step, descend, stage_history
 from .lr_schedule import cosine_decay
 
 OBJECTIVES = {
     "elbo": "ELBO (Trace_ELBO) with frozen priors; mixtures only, no stems",
     "teacher": "log q of the Langevin separator's estimates (wake update of q); mixtures and priors only, no stems",
+    "mask-elbo": "mask-space ELBO of the per-bin logit scale, means fixed, frozen priors; mixtures only, no stems",
 }
 
 
@@ -61,9 +63,15 @@ def train_posterior(
     ground-truth stems) and each step maximises log q(estimates | mix), the wake update of q; the
     records carry ``"log_q"`` (nats per sample) instead of ``"elbo"``, and sigma plays no part.
     ``tie_scale``: q's std is sigma during the ELBO (see :func:`~priorsep.encoders.elbo.guide`).
+    ``objective="mask-elbo"``: the per-bin logit scale of a mask encoder by
+    :func:`~priorsep.encoders.elbo.mask_elbo` at the priors' sigma (no likelihood: the draws meet the
+    mix), the means fixed; gamma plays no part.
     """
     if objective not in OBJECTIVES:
-        raise ConfigError(f"objective must be 'elbo' or 'teacher', got {objective!r}")
+        raise ConfigError(f"objective must be one of {sorted(OBJECTIVES)}, got {objective!r}")
+    if objective == "mask-elbo" and getattr(encoder, "scale_head", None) is None:
+        raise ConfigError("objective 'mask-elbo' trains a mask encoder's per-bin scale; give it one "
+                          "(priorsep.encoders.with_bin_scale, or train-posterior --mask-scale)")
     loop = ResumableTraining(out, steps=steps, checkpoint_every=checkpoint_every, quiet=quiet, desc="train posterior",
                              nonfinite=f"non-finite {objective} objective at step {{step}}; lower --lr")
     d = distributed.current()
@@ -86,22 +94,27 @@ def train_posterior(
         extra["training_history"] = earlier
     net = d.wrap(encoder)
     encoder.train()
-    key = "elbo" if objective == "elbo" else "log_q"
+    key = "log_q" if objective == "teacher" else "elbo"
 
     def step(i: int) -> Step:
         pyro.set_rng_seed(seed * 1_000_003 + i * d.world + d.rank)
         items = [mixes[i * batch_size + j] for j in range(batch_size)]
         sigma = sigmas[i]
+        average = False
         if objective == "elbo":
             batch = torch.stack(items)[part]  # (B, T)
             loss = -elbo(batch, priors, net, sigma, gamma_scale * sigma, particles, tie_scale) / batch.numel()
+        elif objective == "mask-elbo":  # a method other than forward: DDP cannot follow it, average by hand
+            batch = torch.stack(items)[part]
+            loss = -mask_elbo(batch, priors, encoder, sigma, particles) / batch.numel()
+            average = True
         else:
             batch, target = (torch.stack(x)[part] for x in zip(*items))  # (B, T), (B, K, T)
             loc, scale = net(batch)
             loss = -torch.distributions.Normal(loc, scale).log_prob(target).sum() / batch.numel()
         rec = {"sigma": sigma, key: -d.mean(loss.item())}
         return Step(rec, {objective: loss}, postfix={key: f"{rec[key]:.3f}", "sigma": f"{sigma:.3f}"},
-                    update=lambda: descend(loss, opt, encoder.parameters(), sched, clip=5.0))
+                    update=lambda: descend(loss, opt, encoder.parameters(), sched, clip=5.0, average=average))
 
     def save(done: int) -> None:
         save_encoder(encoder, out, {**extra, "trained_steps": done, "sigma": sigmas[done - 1]})
