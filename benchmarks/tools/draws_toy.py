@@ -5,7 +5,7 @@ confidence, and how well low confidence flags the failed estimates.
 
 `priorsep bench toy --samples N` also runs every other row of the table (the hybrid is a second
 search per mix); this runs the prior set's search with draws (a Langevin row) and, where the set
-has an encoder, its variational draws, then :mod:`failure_detection` on them. Timing:
+has an encoder, its variational draws (``--methods`` picks), then :mod:`failure_detection` on them. Timing:
 ``--time-search`` also times the plain search alone on the first mix (seconds per mix).
 """
 from __future__ import annotations
@@ -22,7 +22,7 @@ from priorsep.errors import ConfigError
 from priorsep.evaluation.benchmark import bench_table, format_table, save_json
 from priorsep.evaluation.toy_benchmark import toy_benchmark_set
 from priorsep.mixing import mixing_weights
-from priorsep.separation.draws import DrawSettings
+from priorsep.separation.draws import RESTART_INITS, DrawSettings
 
 import failure_detection
 
@@ -32,15 +32,20 @@ def main(args: argparse.Namespace) -> dict:
         torch.set_num_threads(args.threads)
     priors = priorsep.load_priors(args.priors)
     draws = DrawSettings(samples=args.samples, restarts=args.restarts, sigma=args.sigma, levels=args.levels,
-                         steps=args.steps)
-    separators = [priorsep.load_separator(priors, "langevin", draws=draws)]
-    if own_encoder(priors) is not None:
+                         steps=args.steps, restart_init=args.restart_init)
+    methods = set(args.methods.split(","))
+    if not methods or methods - {"langevin", "variational"}:
+        raise ConfigError(f"--methods takes langevin and/or variational, got {args.methods!r}")
+    separators = [priorsep.load_separator(priors, "langevin", draws=draws)] if "langevin" in methods else []
+    if "variational" in methods and own_encoder(priors) is not None:
         separators.append(priorsep.load_separator(priors, "variational"))
+    if not separators:
+        raise ConfigError(f"nothing to run: {args.priors} has no encoder for --methods variational")
     data = toy_benchmark_set(args.n, args.length, args.seed)
     results = bench_table(data, mixing_weights(TOY_MIXING, len(TOY_SOURCES)), separators, bss=False,
                           quiet=args.quiet, samples=args.samples)
     results.update(prior_sets=[args.priors], draws=vars(draws), seed=args.seed)
-    if args.time_search:
+    if args.time_search and "langevin" in methods:
         t0 = time.perf_counter()
         separators[0].separate(data.mixes[0])
         results["search_seconds_first_mix"] = time.perf_counter() - t0
@@ -68,9 +73,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=2026, help="toy data seed (2026: the held-out benchmark seed)")
     p.add_argument("--samples", type=int, default=d.samples)
     p.add_argument("--restarts", type=int, default=d.restarts)
+    p.add_argument("--restart-init", choices=RESTART_INITS, default=d.restart_init,
+                   help="where the restarts after the first start")
     p.add_argument("--sigma", type=float, default=d.sigma)
     p.add_argument("--levels", type=int, default=d.levels)
     p.add_argument("--steps", type=int, default=d.steps)
+    p.add_argument("--methods", default="langevin,variational",
+                   help="langevin (the search with Langevin draws) and/or variational (the set's encoder, if any)")
     p.add_argument("--below", type=float, default=5.0, help="failed: SI-SDRi below this (dB)")
     p.add_argument("--time-search", action="store_true")
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: leave as is)")

@@ -6,8 +6,10 @@ posterior come from signal-space Langevin dynamics under the exact (Dirac) const
 sum_k w_k s_k = m, run at the priors' smallest noise levels (from ``sigma`` down to the search's
 ``sigma_min``), started from the search's estimate: there the posterior is a stable mode and the
 chains explore its width. To let draws fall in *other* modes where the priors allow them, the
-search is restarted ``restarts`` times (the same procedure, the generator's next random state) and
-the chains start from the restarts' estimates in turn: draw j from restart j mod ``restarts``.
+search is restarted: ``restarts`` searches in all, the first the plain search, the others the same
+annealing from ``restart_init`` (``"noise"``: random mask logits, or random sources in signal space;
+``"same"``: the search's own start, only the generator's next random state differs), and the chains
+start from the restarts' estimates in turn: draw j from restart j mod ``restarts``.
 
 What the draws are: samples of the posterior under the priors at noise level ``sigma_min`` (a
 prior at sigma is the clean prior convolved with N(0, sigma^2 I); no last denoising step, which
@@ -29,18 +31,23 @@ from .config import SamplerConfig
 from .langevin import _anneal, _prior_threads, _project, _scores, anneal
 
 
+RESTART_INITS = ("noise", "same")
+
+
 @dataclass(frozen=True)
 class DrawSettings:
     """How posterior draws are made (see the module docstring). ``samples``: draws per mix;
     ``restarts``: searches whose estimates start the chains (the first is the plain search);
     ``sigma``: the chains' first noise level (0: 3 x the search's ``sigma_min``), down to
-    ``sigma_min`` over ``levels`` geometric levels of ``steps`` Langevin steps each."""
+    ``sigma_min`` over ``levels`` geometric levels of ``steps`` Langevin steps each. ``restart_init``:
+    where the restarts after the first start (``"noise"`` or ``"same"``, see the module docstring)."""
 
     samples: int = 8
     restarts: int = 2
     sigma: float = 0.0
     levels: int = 3
     steps: int = 8
+    restart_init: str = "noise"
 
     def __post_init__(self):
         bad = [f"{name} >= 1 (got {value!r})" for name, value in
@@ -48,6 +55,8 @@ class DrawSettings:
                 ("steps", self.steps)) if not isinstance(value, int) or isinstance(value, bool) or value < 1]
         if self.sigma < 0:
             bad.append(f"sigma >= 0 (got {self.sigma})")
+        if self.restart_init not in RESTART_INITS:
+            bad.append(f"restart_init one of {RESTART_INITS} (got {self.restart_init!r})")
         if self.restarts > self.samples:
             bad.append(f"restarts <= samples (got {self.restarts} > {self.samples}: a restart no draw starts from)")
         if bad:
@@ -72,7 +81,9 @@ def search_and_draw(priors: PriorSet, mixes: torch.Tensor, config: SamplerConfig
     (S, B, K, T))``: the plain search's estimate (the first restart) and ``draws.samples`` posterior
     draws, each meeting its mix exactly. ``init_fn``: as for :func:`~.langevin.anneal`."""
     b, t = mixes.shape
-    starts = [anneal(priors, mixes, config, generator, init_fn=init_fn) for _ in range(draws.restarts)]
+    restart = config if draws.restart_init == "same" else config.updated(init="noise")
+    starts = [anneal(priors, mixes, config if r == 0 else restart, generator, init_fn=init_fn)
+              for r in range(draws.restarts)]
     s = draws.samples
     start = torch.stack([starts[j % draws.restarts] for j in range(s)]).reshape(s * b, len(priors), t)
     m = mixes.repeat(s, 1)  # draw-major: row j * B + i is draw j of mix i

@@ -8,6 +8,8 @@ import math
 import numpy as np
 import pytest
 
+from priorsep.errors import ConfigError
+
 
 def test_langevin_sweep_script(tiny_toy_priors, tmp_path):
     import langevin_sweep
@@ -121,10 +123,17 @@ def test_draws_toy_script(tiny_toy_priors, tmp_path, capsys):
     path = tmp_path / "d.json"
     args = draws_toy.build_parser().parse_args(["--priors", str(tiny_toy_priors), "--n", "2", "--length", "1024",
                                                 "--samples", "2", "--restarts", "1", "--levels", "1", "--steps", "2",
+                                                "--restart-init", "same",
                                                 "--time-search", "--json", str(path), "--quiet"])
     results = draws_toy.main(args)
     row = results["methods"]["Langevin-flow, 2 draws"]
     assert len(row["items"]) == 2 and "confidence_db" in row and "search_si_sdri" in row
-    assert results["draws"]["restarts"] == 1 and results["search_seconds_first_mix"] > 0 and path.is_file()
+    assert results["draws"]["restarts"] == 1 and results["draws"]["restart_init"] == "same"
+    assert results["search_seconds_first_mix"] > 0 and path.is_file()
     out = capsys.readouterr().out
     assert "search alone on mix 0" in out and ("AUROC" in out or "no failure detection" in out)
+    with pytest.raises(ConfigError, match="--methods takes"):
+        draws_toy.main(draws_toy.build_parser().parse_args(["--priors", str(tiny_toy_priors), "--methods", "gibbs"]))
+    with pytest.raises(ConfigError, match="has no encoder"):  # the tiny set has none
+        draws_toy.main(draws_toy.build_parser().parse_args(["--priors", str(tiny_toy_priors),
+                                                            "--methods", "variational"]))

@@ -99,6 +99,31 @@ def test_the_first_restart_is_the_plain_search():
     assert draws.shape == (4, 2, 2, 2048)
 
 
+def test_restarts_start_from_noise_or_from_the_search_s_own_start(monkeypatch):
+    """Restarts after the first run the search from random starts (``restart_init="noise"``) or from
+    the search's own (``"same"``); the first is always the plain search."""
+    import priorsep.separation.draws as draws_module
+
+    priors = gaussian_set()
+    m = torch.randn(2, 512, dtype=torch.float64)
+    real, inits = draws_module.anneal, []
+
+    def recording(priors, mixes, config, generator, init_fn=None):
+        inits.append(config.init)
+        return real(priors, mixes, config, generator, init_fn=init_fn)
+
+    monkeypatch.setattr(draws_module, "anneal", recording)
+    runs = {}
+    for init in ("noise", "same"):
+        inits.clear()
+        search, runs[init] = draws_module.search_and_draw(
+            priors, m, SEARCH, DrawSettings(samples=3, restarts=3, levels=1, steps=1, restart_init=init),
+            torch.Generator().manual_seed(5))
+        assert inits == ["mixture"] + [init if init == "noise" else "mixture"] * 2
+        torch.testing.assert_close(search, real(priors, m, SEARCH, torch.Generator().manual_seed(5)), rtol=0, atol=0)
+    torch.testing.assert_close(runs["noise"][0], runs["same"][0], rtol=0, atol=0)  # draw 0: from the first search
+
+
 def test_chain_config_is_low_noise_dirac_langevin_without_denoising():
     c = chain_config(SamplerConfig(), DrawSettings(levels=4, steps=5))  # the toy search: sigma_min 0.01
     assert (c.space, c.init, c.experimental.constraint, c.signal.denoise) == ("signal", "variational", "dirac", False)
@@ -109,7 +134,8 @@ def test_chain_config_is_low_noise_dirac_langevin_without_denoising():
 
 
 @pytest.mark.parametrize("bad,msg", [(dict(samples=0), "samples >= 1"), (dict(restarts=3, samples=2), "restarts <="),
-                                     (dict(sigma=-1.0), "sigma >= 0"), (dict(steps=1.5), "steps >= 1")])
+                                     (dict(sigma=-1.0), "sigma >= 0"), (dict(steps=1.5), "steps >= 1"),
+                                     (dict(restart_init="swap"), "restart_init one of")])
 def test_bad_draw_settings_are_rejected(bad, msg):
     with pytest.raises(ConfigError, match=msg):
         DrawSettings(**bad)
