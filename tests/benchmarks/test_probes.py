@@ -226,3 +226,35 @@ def test_leakage_probe_script(tmp_path):
     leak, total = np.array(rec["leak"]), np.array(rec["total"])
     assert leak.shape == total.shape == (4, 4) and np.all(np.diag(leak) == 0) and np.isfinite(total).all()
     assert np.all(np.array(rec["level"]) != 0) and json.loads(log.read_text())["sources"] == rec["sources"]
+
+
+def test_restart_probe_script(tiny_toy_priors, tmp_path, capsys):
+    import restart_probe
+
+    out = restart_probe.main(restart_probe.build_parser().parse_args(
+        ["--priors", str(tiny_toy_priors), "--n", "2", "--length", "1024", "--json", str(tmp_path / "r.json")]))
+    assert set(out["restarts"]) == {"same", "noise", "swap"} and json.loads((tmp_path / "r.json").read_text())
+    for r in out["restarts"].values():
+        assert np.array(r["confidence_db"]).shape == (2, 4) and math.isfinite(r["mean_si_sdri"])
+    assert "noise  restart" in capsys.readouterr().out
+    with pytest.raises(SystemExit, match="--inits"):
+        restart_probe.main(restart_probe.build_parser().parse_args(["--inits", "gibbs"]))
+
+
+def test_swapped_moves_the_closest_pair_and_keeps_the_mix():
+    import restart_probe
+    from priorsep.priors.gaussian import GaussianPrior
+    from priorsep.priors.io import PriorSet
+
+    # a and b hold each other's estimate as well as their own once rescaled by the weights; c's
+    # prior is narrow, so any swap with c costs much density
+    priors = PriorSet([GaussianPrior(dict(source=n, sample_rate=8000, variance=v, mix_weight=w))
+                       for n, v, w in (("a", 0.25, 0.5), ("b", 1.0, 0.25), ("c", 1e-4, 0.25))])
+    std = torch.tensor([0.5, 1.0, 0.01], dtype=torch.float64)[:, None]
+    est = torch.randn(1, 3, 256, dtype=torch.float64) * std
+    out = restart_probe.swapped(priors, est, 0.01)
+    torch.testing.assert_close(out[0, 2], est[0, 2])
+    torch.testing.assert_close(out[0, 0], est[0, 1] * 0.5)
+    torch.testing.assert_close(out[0, 1], est[0, 0] * 2.0)
+    w = torch.tensor([0.5, 0.25, 0.25], dtype=torch.float64)[:, None]
+    torch.testing.assert_close((w * out[0]).sum(0), (w * est[0]).sum(0))
