@@ -32,7 +32,7 @@ def main(args: argparse.Namespace) -> dict:
         torch.set_num_threads(args.threads)
     priors = priorsep.load_priors(args.priors)
     draws = DrawSettings(samples=args.samples, restarts=args.restarts, sigma=args.sigma, levels=args.levels,
-                         steps=args.steps, restart_init=args.restart_init)
+                         steps=args.steps, restart_init=args.restart_init, restart_share=args.restart_share)
     methods = set(args.methods.split(","))
     if not methods or methods - {"langevin", "variational"}:
         raise ConfigError(f"--methods takes langevin and/or variational, got {args.methods!r}")
@@ -75,6 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--restarts", type=int, default=d.restarts)
     p.add_argument("--restart-init", choices=RESTART_INITS, default=d.restart_init,
                    help="where the restarts after the first start")
+    p.add_argument("--restart-share", type=float, default=d.restart_share,
+                   help="the share of the draws that start from the restarts after the first")
     p.add_argument("--sigma", type=float, default=d.sigma)
     p.add_argument("--levels", type=int, default=d.levels)
     p.add_argument("--steps", type=int, default=d.steps)

@@ -8,14 +8,16 @@ sum_k w_k s_k = m, run at the priors' smallest noise levels (from ``sigma`` down
 chains explore its width. To let draws fall in *other* modes where the priors allow them, the
 search is restarted: ``restarts`` searches in all, the first the plain search, the others the same
 annealing from ``restart_init`` (``"noise"``: random mask logits, or random sources in signal space;
-``"same"``: the search's own start, only the generator's next random state differs), and the chains
-start from the restarts' estimates in turn: draw j from restart j mod ``restarts``.
+``"same"``: the search's own start, only the generator's next random state differs). A share
+``restart_share`` of the chains start from the later restarts' estimates, in turn, the others from
+the plain search's (:func:`chain_starts`): a restart that lands elsewhere makes the draws disagree
+(low confidence) without pulling their mean far from the search's estimate when it is the one wrong.
 
 What the draws are: samples of the posterior under the priors at noise level ``sigma_min`` (a
 prior at sigma is the clean prior convolved with N(0, sigma^2 I); no last denoising step, which
 would turn each draw into a posterior mean), by the unadjusted Langevin algorithm with step
 eta = step_size * sigma^2 (a bias of order eta in the variance; the Gaussian tests bound it), within
-the modes the restarts found, each restart's mode weighted equally, not by its posterior mass
+the modes the restarts found, each weighted by its share of the chains, not by its posterior mass
 (Langevin chains at small sigma do not cross between modes). Every draw meets the mix exactly.
 """
 from __future__ import annotations
@@ -40,7 +42,8 @@ class DrawSettings:
     ``restarts``: searches whose estimates start the chains (the first is the plain search);
     ``sigma``: the chains' first noise level (0: 3 x the search's ``sigma_min``), down to
     ``sigma_min`` over ``levels`` geometric levels of ``steps`` Langevin steps each. ``restart_init``:
-    where the restarts after the first start (``"noise"`` or ``"same"``, see the module docstring)."""
+    where the restarts after the first start (``"noise"`` or ``"same"``, see the module docstring);
+    ``restart_share``: the share of the draws that start from them (:func:`chain_starts`)."""
 
     samples: int = 8
     restarts: int = 2
@@ -48,6 +51,7 @@ class DrawSettings:
     levels: int = 3
     steps: int = 8
     restart_init: str = "noise"
+    restart_share: float = 0.25
 
     def __post_init__(self):
         bad = [f"{name} >= 1 (got {value!r})" for name, value in
@@ -57,10 +61,21 @@ class DrawSettings:
             bad.append(f"sigma >= 0 (got {self.sigma})")
         if self.restart_init not in RESTART_INITS:
             bad.append(f"restart_init one of {RESTART_INITS} (got {self.restart_init!r})")
+        if not 0 < self.restart_share < 1:
+            bad.append(f"0 < restart_share < 1 (got {self.restart_share})")
         if self.restarts > self.samples:
             bad.append(f"restarts <= samples (got {self.restarts} > {self.samples}: a restart no draw starts from)")
         if bad:
             raise ConfigError("posterior draws need " + "; ".join(bad))
+
+
+def chain_starts(draws: DrawSettings) -> list[int]:
+    """The restart each draw's chain starts from: ``round(restart_share * samples)`` draws (at least
+    one per later restart, at most all but one) cycle over restarts 1 .. R-1, the rest start from 0."""
+    if draws.restarts == 1:
+        return [0] * draws.samples
+    later = min(max(round(draws.restart_share * draws.samples), draws.restarts - 1), draws.samples - 1)
+    return [0] * (draws.samples - later) + [1 + j % (draws.restarts - 1) for j in range(later)]
 
 
 def chain_config(config: SamplerConfig, draws: DrawSettings) -> SamplerConfig:
@@ -85,7 +100,7 @@ def search_and_draw(priors: PriorSet, mixes: torch.Tensor, config: SamplerConfig
     starts = [anneal(priors, mixes, config if r == 0 else restart, generator, init_fn=init_fn)
               for r in range(draws.restarts)]
     s = draws.samples
-    start = torch.stack([starts[j % draws.restarts] for j in range(s)]).reshape(s * b, len(priors), t)
+    start = torch.stack([starts[r] for r in chain_starts(draws)]).reshape(s * b, len(priors), t)
     m = mixes.repeat(s, 1)  # draw-major: row j * B + i is draw j of mix i
     w = torch.tensor(priors.weights, dtype=mixes.dtype)
     with _prior_threads(len(priors)) as pool:

@@ -124,6 +124,17 @@ def test_restarts_start_from_noise_or_from_the_search_s_own_start(monkeypatch):
     torch.testing.assert_close(runs["noise"][0], runs["same"][0], rtol=0, atol=0)  # draw 0: from the first search
 
 
+def test_a_quarter_of_the_chains_start_from_the_later_restarts():
+    from priorsep.separation.draws import chain_starts
+
+    assert chain_starts(DrawSettings()) == [0] * 6 + [1] * 2  # 8 draws, 2 restarts: the default
+    assert chain_starts(DrawSettings(samples=8, restarts=3)) == [0] * 6 + [1, 2]
+    assert chain_starts(DrawSettings(samples=4, restarts=4)) == [0, 1, 2, 3]  # one each at least
+    assert chain_starts(DrawSettings(samples=2, restarts=2, restart_share=0.9)) == [0, 1]  # one from the search
+    assert chain_starts(DrawSettings(samples=5, restarts=1)) == [0] * 5
+    assert chain_starts(DrawSettings(samples=8, restarts=2, restart_share=0.5)) == [0] * 4 + [1] * 4
+
+
 def test_chain_config_is_low_noise_dirac_langevin_without_denoising():
     c = chain_config(SamplerConfig(), DrawSettings(levels=4, steps=5))  # the toy search: sigma_min 0.01
     assert (c.space, c.init, c.experimental.constraint, c.signal.denoise) == ("signal", "variational", "dirac", False)
@@ -135,7 +146,8 @@ def test_chain_config_is_low_noise_dirac_langevin_without_denoising():
 
 @pytest.mark.parametrize("bad,msg", [(dict(samples=0), "samples >= 1"), (dict(restarts=3, samples=2), "restarts <="),
                                      (dict(sigma=-1.0), "sigma >= 0"), (dict(steps=1.5), "steps >= 1"),
-                                     (dict(restart_init="swap"), "restart_init one of")])
+                                     (dict(restart_init="swap"), "restart_init one of"),
+                                     (dict(restart_share=1.0), "restart_share < 1")])
 def test_bad_draw_settings_are_rejected(bad, msg):
     with pytest.raises(ConfigError, match=msg):
         DrawSettings(**bad)
