@@ -14,7 +14,6 @@ mean squared deviation) over the two estimates: the restarts' part of the draws'
 from __future__ import annotations
 
 import argparse
-import json
 
 import numpy as np
 import torch
@@ -22,6 +21,7 @@ import torch
 import priorsep
 from priorsep.dsp.si_sdr import si_sdr_tensor
 from priorsep.errors import ConfigError
+from priorsep.evaluation.benchmark import save_json
 from priorsep.evaluation.failure_detection import auroc
 from priorsep.evaluation.toy_benchmark import toy_benchmark_set
 from priorsep.separation.config import make_config
@@ -88,8 +88,7 @@ def main(args: argparse.Namespace) -> dict:
               f"{results['failed']} failed)")
     results["search_si_sdri_items"] = s0.tolist()
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump(results, f, indent=1)
+        save_json(results, args.json)
     return results
 
 

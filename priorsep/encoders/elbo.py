@@ -33,7 +33,6 @@ from torch.distributions import constraints
 
 from ..priors.base import Prior
 from ..priors.io import PriorSet
-from ..dsp.masks import masked_sources
 from .networks import Encoder, MaskEncoder
 
 
@@ -111,12 +110,10 @@ def mask_elbo(mix: torch.Tensor, priors: PriorSet, encoder: MaskEncoder, sigma: 
     gradient reaches the means or the trunk, only the scale head is trained."""
     theta, log_tau, spec = encoder.mask_posterior(mix, fixed_means)
     eps = torch.randn((particles, *theta.shape), dtype=theta.dtype)
-    logits = (theta + log_tau.exp() * eps).flatten(0, 1)
-    b, t = mix.shape
-    sources = masked_sources(logits, spec.repeat(particles, 1, 1), encoder.w, encoder.n_fft, encoder.hop, t)
+    sources = encoder.mask_draws(theta, log_tau, spec, eps, mix.shape[-1]).flatten(0, 1)  # (particles * B, K, T)
     log_p = sum(p.log_prob(sources[:, k], sigma) for k, p in enumerate(priors))  # (particles * B,)
     entropy = log_tau.sum((1, 2, 3)) + 0.5 * log_tau[0].numel() * math.log(2 * math.pi * math.e)
-    return (log_p.view(particles, b).mean(0) + entropy).sum()
+    return (log_p.view(particles, mix.shape[0]).mean(0) + entropy).sum()
 
 
 def freeze(priors: PriorSet) -> None:

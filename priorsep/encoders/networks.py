@@ -21,6 +21,12 @@ MASK_SCALES = ("source", "bin")
 MAX_LOGIT_SCALE = 5.0
 
 
+def _bounded_log_scale(raw: torch.Tensor) -> torch.Tensor:
+    """The scale head's output as a log std softly bounded above by log(:data:`MAX_LOGIT_SCALE`)."""
+    top = math.log(MAX_LOGIT_SCALE)
+    return top - F.softplus(top - raw)
+
+
 def _gaussian_draws(loc: torch.Tensor, scale: torch.Tensor, n: int, generator: torch.Generator | None) -> torch.Tensor:
     """``n`` draws ``(n, *loc.shape)`` of N(loc, diag scale^2)."""
     return loc + scale * torch.randn((n, *loc.shape), generator=generator, dtype=loc.dtype)
@@ -124,7 +130,7 @@ class MaskEncoder(HarmonicUNet):
                 raise ConfigError(f"a per-bin scale needs 0 < init_scale < {MAX_LOGIT_SCALE}, got {init_scale}")
             self.scale_head = nn.Sequential(nn.Conv2d(hidden, hidden, 3, padding=1), nn.GELU(), nn.Conv2d(hidden, k, 1))
             nn.init.zeros_(self.scale_head[-1].weight)
-            top = math.log(MAX_LOGIT_SCALE)  # the bias that _bounded maps to log(init_scale)
+            top = math.log(MAX_LOGIT_SCALE)  # the bias that _bounded_log_scale maps to log(init_scale)
             nn.init.constant_(self.scale_head[-1].bias, top - math.log(math.expm1(top - math.log(init_scale))))
 
     @property
@@ -139,12 +145,20 @@ class MaskEncoder(HarmonicUNet):
         if self.scale_head is None:
             raise ConfigError("this mask encoder has no per-bin scale (scale='source'); train one with "
                               "priorsep train-posterior --mask-scale")
-        spec = stft(mix, self.n_fft, self.hop)
+        spec = self._spec(mix)
         with torch.set_grad_enabled(torch.is_grad_enabled() and not fixed_means):
-            h = self.features(harmonic_stack(log_power(spec), self.harmonics, self.position))
+            h = self._hidden(spec)
             theta = self.out(h)
-        top = math.log(MAX_LOGIT_SCALE)
-        return theta, top - F.softplus(top - self.scale_head(h)), spec
+        return theta, _bounded_log_scale(self.scale_head(h)), spec
+
+    def mask_draws(self, theta: torch.Tensor, log_tau: torch.Tensor, spec: torch.Tensor, eps: torch.Tensor,
+                   length: int) -> torch.Tensor:
+        """Sources ``(n, B, K, T)`` of the logits theta + tau * eps, ``eps (n, B, K, F, N)`` (what
+        :meth:`mask_posterior` gives, and standard normal noise): every draw meets the mix exactly."""
+        n = eps.shape[0]
+        logits = (theta + log_tau.exp() * eps).flatten(0, 1)
+        sources = masked_sources(logits, spec.repeat(n, 1, 1), self.w, self.n_fft, self.hop, length)
+        return sources.view(n, *theta.shape[:2], length)
 
     def draw(self, mix: torch.Tensor, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """``n`` draws ``(n, B, K, T)`` of the sources for ``mix (B, T)``: with ``scale="bin"``, mask-space
@@ -153,19 +167,26 @@ class MaskEncoder(HarmonicUNet):
             return _gaussian_draws(*self(mix), n, generator)
         theta, log_tau, spec = self.mask_posterior(mix)
         eps = torch.randn((n, *theta.shape), generator=generator, dtype=theta.dtype)
-        logits = (theta + log_tau.exp() * eps).flatten(0, 1)
-        spec = spec.repeat(n, 1, 1)
-        return masked_sources(logits, spec, self.w, self.n_fft, self.hop, mix.shape[-1]).view(n, *theta.shape[:2], -1)
+        return self.mask_draws(theta, log_tau, spec, eps, mix.shape[-1])
+
+    def _spec(self, mix: torch.Tensor) -> torch.Tensor:
+        """The mixtures' STFT ``(B, F, N)`` of ``mix (B, T)``, long enough for one frame."""
+        t = mix.shape[-1]
+        if t <= self.n_fft // 2:
+            raise ConfigError(f"mask encoder input length {t} must exceed n_fft / 2 = {self.n_fft // 2} samples")
+        return stft(mix, self.n_fft, self.hop)
+
+    def _hidden(self, spec: torch.Tensor) -> torch.Tensor:
+        """The trunk's last hidden layer ``(B, hidden, F, N)`` for the mixtures' STFT ``spec (B, F, N)``."""
+        return self.features(harmonic_stack(log_power(spec), self.harmonics, self.position))
 
     def logits(self, spec: torch.Tensor) -> torch.Tensor:
         """Mask logits ``(B, K, F, N)`` from the mixtures' complex STFT ``spec (B, F, N)``."""
-        return self.trunk(harmonic_stack(log_power(spec), self.harmonics, self.position))
+        return self.out(self._hidden(spec))
 
     def forward(self, mix: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         b, t = mix.shape
-        if t <= self.n_fft // 2:
-            raise ConfigError(f"mask encoder input length {t} must exceed n_fft / 2 = {self.n_fft // 2} samples")
-        spec = stft(mix, self.n_fft, self.hop)
+        spec = self._spec(mix)
         loc = masked_sources(self.logits(spec), spec, self.w, self.n_fft, self.hop, t)
         return loc, torch.exp(self.log_scale)[None, :, None].expand(b, -1, t)
 

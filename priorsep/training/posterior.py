@@ -92,7 +92,9 @@ def train_posterior(
     earlier = stage_history(encoder.config)
     if earlier:  # a further stage (--init): keep the record of the stages before it
         extra["training_history"] = earlier
-    net = d.wrap(encoder)
+    # the mask-space ELBO calls a method other than forward, which DDP cannot follow: its gradients
+    # are averaged by hand (descend(average=True)) and the encoder is not wrapped
+    net = encoder if objective == "mask-elbo" else d.wrap(encoder)
     encoder.train()
     key = "log_q" if objective == "teacher" else "elbo"
 
@@ -104,7 +106,7 @@ def train_posterior(
         if objective == "elbo":
             batch = torch.stack(items)[part]  # (B, T)
             loss = -elbo(batch, priors, net, sigma, gamma_scale * sigma, particles, tie_scale) / batch.numel()
-        elif objective == "mask-elbo":  # a method other than forward: DDP cannot follow it, average by hand
+        elif objective == "mask-elbo":
             batch = torch.stack(items)[part]
             loss = -mask_elbo(batch, priors, encoder, sigma, particles) / batch.numel()
             average = True
