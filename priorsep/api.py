@@ -4,11 +4,13 @@
 """
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from .baselines.io import baseline_kinds, bundled_baselines
 from .baselines.io import load as load_baseline
 from .checkpoint import checkpoint_paths
+from .encoders import EncoderDraws
 from .errors import ConfigError, UnknownNameNotFoundError
 from .priors.io import PriorSet, bundled_prior_sets, load_priors
 from .separation.config import make_config
@@ -45,8 +47,8 @@ def _is_baseline(spec) -> bool:
 
 
 def load_separator(spec: str | Path | PriorSet | Separator, method: str | None = None, *, encoder=None,
-                   seed: int | None = 0, progress: bool = False, draws: DrawSettings | dict | None = None,
-                   **settings) -> Separator:
+                   seed: int | None = 0, progress: bool = False,
+                   draws: DrawSettings | EncoderDraws | dict | None = None, **settings) -> Separator:
     """A :class:`~priorsep.separator.Separator` from ``spec``, its settings validated before any audio is read.
 
     spec: a bundled prior set (``"toy"``, ``"toy-wavenet"``, ``"band"``), a folder of prior
@@ -58,9 +60,9 @@ def load_separator(spec: str | Path | PriorSet | Separator, method: str | None =
     (the encoder's posterior means) or ``"hybrid"`` (the annealing started from them at
     ``sigma_max <= HYBRID_SIGMA_MAX``). encoder: an encoder module or stem instead of the set's own.
     seed: the search's seed (same seed, same output). settings: any
-    :class:`~priorsep.separation.config.SamplerConfig` field, over the set's own. draws (langevin,
-    hybrid): how posterior draws are made, a :class:`~priorsep.separation.draws.DrawSettings` or a
-    dict of its fields.
+    :class:`~priorsep.separation.config.SamplerConfig` field, over the set's own. draws: how posterior
+    draws are made, for langevin and hybrid a :class:`~priorsep.separation.draws.DrawSettings`, for
+    variational an :class:`~priorsep.encoders.EncoderDraws`, or a dict of its fields.
     """
     if not isinstance(spec, (str, PriorSet, Separator)) and not hasattr(spec, "__fspath__"):
         raise ConfigError(f"expected a bundled name, a folder or checkpoint stem, a PriorSet or a Separator; "
@@ -85,19 +87,35 @@ def load_separator(spec: str | Path | PriorSet | Separator, method: str | None =
     if method not in PRIOR_METHODS:
         raise ConfigError(f"unknown method {method!r}; expected 'baseline' or, for a prior set, one of "
                           f"{list(PRIOR_METHODS)}")
-    if method == "variational" and (settings or draws is not None):
-        raise ConfigError(f"variational separation is one encoder pass; it takes no sampler settings or draw "
-                          f"settings (got {sorted(settings) + (['draws'] if draws is not None else [])})")
-    priors = spec if isinstance(spec, PriorSet) else load_priors(spec)
+    if method == "variational" and settings:
+        raise ConfigError(f"variational separation is one encoder pass; it takes no sampler settings "
+                          f"(got {sorted(settings)})")
     if method == "variational":
-        return VariationalSeparator(priors, encoder, seed=seed)
+        draws = _draw_settings(EncoderDraws, draws, method)
+        return VariationalSeparator(spec if isinstance(spec, PriorSet) else load_priors(spec), encoder, seed=seed,
+                                    draws=draws)
+    priors = spec if isinstance(spec, PriorSet) else load_priors(spec)
     if method == "hybrid":
         settings = {**settings, "init": "variational",
                     "sigma_max": min(HYBRID_SIGMA_MAX, settings.get("sigma_max", HYBRID_SIGMA_MAX))}
     config = make_config(settings, base=priors.sampler)
-    if isinstance(draws, dict):
-        draws = DrawSettings(**draws)
+    draws = _draw_settings(DrawSettings, draws, method)
     return LangevinSeparator(priors, config, seed=seed, encoder=encoder, progress=progress, draws=draws)
+
+
+def _draw_settings(kind: type, draws, method: str):
+    """``draws`` as a ``kind`` (:class:`DrawSettings` or :class:`EncoderDraws`) from itself, a dict of its
+    fields or ``None``; anything else is a :class:`ConfigError` naming what ``method`` takes."""
+    names = [f.name for f in dataclasses.fields(kind)]
+    if isinstance(draws, dict):
+        if set(draws) - set(names):
+            raise ConfigError(f"{method} draw settings are {kind.__name__} fields {names}; got "
+                              f"{sorted(set(draws) - set(names))}")
+        return kind(**draws)
+    if draws is not None and not isinstance(draws, kind):
+        raise ConfigError(f"{method} draws take {kind.__name__} (or a dict of its fields {names}), not "
+                          f"{type(draws).__name__}")
+    return draws
 
 
 def prior_set_separators(spec, *, encoder=None, seed: int | None = 0, draws: DrawSettings | dict | None = None,
@@ -149,17 +167,19 @@ def langevin_separate(mix, priors: PriorSet | str | Path | None = None, *, seed:
 
 
 def variational_separate(mix, priors: PriorSet | str | Path | None = None, *, encoder=None, seed: int | None = None,
-                         samples: int = 1):
+                         samples: int = 1, draws: EncoderDraws | dict | None = None):
     """Separate in one pass with an amortised posterior q(s | m).
 
     mix: ``(T,)`` or ``(C, T)`` float array at the priors' rate. priors: a :class:`PriorSet`,
     bundled name or folder (``None``: :data:`DEFAULT_VARIATIONAL_SET`). encoder: module, stem, or
     ``None`` for the set's own. Returns ``{source: posterior mean shaped like mix}``; with
-    ``samples > 1`` the pair ``(means, draws)``, ``draws[source]`` shaped ``(samples, *mix.shape)``.
+    ``samples > 1`` the pair ``(means, draws)``, ``draws[source]`` shaped ``(samples, *mix.shape)``:
+    draws of the mixture of q over several alignments of the mix (``draws``: how,
+    :class:`~priorsep.encoders.EncoderDraws`).
     """
     check_samples(samples)
     sep = load_separator(priors if priors is not None else DEFAULT_VARIATIONAL_SET, "variational", encoder=encoder,
-                         seed=seed)
+                         seed=seed, draws=draws)
     if samples == 1:
         return sep.separate(mix)
     return sep.separate_with_draws(mix, samples)

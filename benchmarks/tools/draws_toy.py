@@ -17,7 +17,7 @@ import torch
 
 import priorsep
 from priorsep.data.toy import TOY_MIXING, TOY_SOURCES
-from priorsep.encoders import own_encoder
+from priorsep.encoders import EncoderDraws, own_encoder
 from priorsep.errors import ConfigError
 from priorsep.evaluation.benchmark import bench_table, format_table, save_json
 from priorsep.evaluation.toy_benchmark import toy_benchmark_set
@@ -33,18 +33,19 @@ def main(args: argparse.Namespace) -> dict:
     priors = priorsep.load_priors(args.priors)
     draws = DrawSettings(samples=args.samples, restarts=args.restarts, sigma=args.sigma, levels=args.levels,
                          steps=args.steps, restart_init=args.restart_init, restart_share=args.restart_share)
+    encoder_draws = EncoderDraws(alignments=args.alignments, scale_factor=args.scale_factor)
     methods = set(args.methods.split(","))
     if not methods or methods - {"langevin", "variational"}:
         raise ConfigError(f"--methods takes langevin and/or variational, got {args.methods!r}")
     separators = [priorsep.load_separator(priors, "langevin", draws=draws)] if "langevin" in methods else []
     if "variational" in methods and own_encoder(priors) is not None:
-        separators.append(priorsep.load_separator(priors, "variational"))
+        separators.append(priorsep.load_separator(priors, "variational", draws=encoder_draws))
     if not separators:
         raise ConfigError(f"nothing to run: {args.priors} has no encoder for --methods variational")
     data = toy_benchmark_set(args.n, args.length, args.seed)
     results = bench_table(data, mixing_weights(TOY_MIXING, len(TOY_SOURCES)), separators, bss=False,
                           quiet=args.quiet, samples=args.samples)
-    results.update(prior_sets=[args.priors], draws=vars(draws), seed=args.seed)
+    results.update(prior_sets=[args.priors], draws=vars(draws), encoder_draws=vars(encoder_draws), seed=args.seed)
     if args.time_search and "langevin" in methods:
         t0 = time.perf_counter()
         separators[0].separate(data.mixes[0])
@@ -80,6 +81,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sigma", type=float, default=d.sigma)
     p.add_argument("--levels", type=int, default=d.levels)
     p.add_argument("--steps", type=int, default=d.steps)
+    e = EncoderDraws()
+    p.add_argument("--alignments", type=int, default=e.alignments,
+                   help="variational: the alignments of the mix whose posteriors q mixes (1: the encoder's own q)")
+    p.add_argument("--scale-factor", type=float, default=e.scale_factor,
+                   help="variational: multiplies q's stds (1: as trained; 0: each draw its alignment's mean)")
     p.add_argument("--methods", default="langevin,variational",
                    help="langevin (the search with Langevin draws) and/or variational (the set's encoder, if any)")
     p.add_argument("--below", type=float, default=5.0, help="failed: SI-SDRi below this (dB)")

@@ -59,6 +59,11 @@ class Encoder(nn.Module):
     def length_multiple(self) -> int:
         return 2**self.levels
 
+    @property
+    def alignment_span(self) -> int:
+        """Samples over which a delayed input meets the network differently (its coarsest grid)."""
+        return self.length_multiple
+
     def forward(self, mix: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         b, t = mix.shape
         if t % self.length_multiple:
@@ -76,9 +81,12 @@ class Encoder(nn.Module):
         base = self.w[None, :, None] * mix[:, None] / (self.w**2).sum()
         return base + delta, torch.exp(log_scale + self.log_init_scale)
 
-    def draw(self, mix: torch.Tensor, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """``n`` draws ``(n, B, K, T)`` of the diagonal Gaussian q(s | m) for ``mix (B, T)``."""
-        return _gaussian_draws(*self(mix), n, generator)
+    def draw(self, mix: torch.Tensor, n: int, generator: torch.Generator | None = None,
+             scale_factor: float = 1.0) -> torch.Tensor:
+        """``n`` draws ``(n, B, K, T)`` of the diagonal Gaussian q(s | m) for ``mix (B, T)``, its stds
+        times ``scale_factor``."""
+        loc, scale = self(mix)
+        return _gaussian_draws(loc, scale_factor * scale, n, generator)
 
 
 class MaskEncoder(HarmonicUNet):
@@ -137,6 +145,11 @@ class MaskEncoder(HarmonicUNet):
     def length_multiple(self) -> int:
         return 1
 
+    @property
+    def alignment_span(self) -> int:
+        """Samples over which a delayed input meets the STFT frames differently: one hop."""
+        return self.hop
+
     def mask_posterior(self, mix: torch.Tensor, fixed_means: bool = False
                        ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """``mix (B, T)`` -> ``(theta, log_tau, spec)``: the logits' means and log stds ``(B, K, F, N)``
@@ -160,13 +173,16 @@ class MaskEncoder(HarmonicUNet):
         sources = masked_sources(logits, spec.repeat(n, 1, 1), self.w, self.n_fft, self.hop, length)
         return sources.view(n, *theta.shape[:2], length)
 
-    def draw(self, mix: torch.Tensor, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+    def draw(self, mix: torch.Tensor, n: int, generator: torch.Generator | None = None,
+             scale_factor: float = 1.0) -> torch.Tensor:
         """``n`` draws ``(n, B, K, T)`` of the sources for ``mix (B, T)``: with ``scale="bin"``, mask-space
-        draws (logits theta + tau * eps, each meeting the mix exactly); else mu + scale * eps."""
+        draws (logits theta + tau * eps, each meeting the mix exactly); else mu + scale * eps. The stds
+        (tau or scale) are multiplied by ``scale_factor``."""
         if self.scale_head is None:
-            return _gaussian_draws(*self(mix), n, generator)
+            loc, scale = self(mix)
+            return _gaussian_draws(loc, scale_factor * scale, n, generator)
         theta, log_tau, spec = self.mask_posterior(mix)
-        eps = torch.randn((n, *theta.shape), generator=generator, dtype=theta.dtype)
+        eps = scale_factor * torch.randn((n, *theta.shape), generator=generator, dtype=theta.dtype)
         return self.mask_draws(theta, log_tau, spec, eps, mix.shape[-1])
 
     def _spec(self, mix: torch.Tensor) -> torch.Tensor:

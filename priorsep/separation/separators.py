@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from ..data.audio import validate_mix
-from ..encoders import encoder_draws, encoder_means, encoder_posterior, resolve_encoder
+from ..encoders import EncoderDraws, encoder_draws, encoder_means, encoder_posterior, resolve_encoder
 from ..errors import ConfigError
 from ..priors.io import PriorSet
 from ..seeding import seeded_generator
@@ -117,14 +117,17 @@ class VariationalSeparator(_PriorSetSeparator):
     """One pass of an amortised posterior q(s | m): the posterior means, and draws on request.
 
     ``encoder``: an encoder module or stem; ``None`` for the prior set's own. ``seed``: the draws'
-    seed (:meth:`separate_with_draws`).
+    seed, ``draws``: how they are made (:class:`~priorsep.encoders.EncoderDraws` or its fields as a
+    dict; :meth:`separate_with_draws`).
     """
 
-    def __init__(self, priors: PriorSet, encoder=None, *, seed: int | None = 0):
+    def __init__(self, priors: PriorSet, encoder=None, *, seed: int | None = 0,
+                 draws: EncoderDraws | dict | None = None):
         super().__init__(priors)
         self.encoder = resolve_encoder(priors, encoder)
         seeded_generator(seed)
         self.seed = seed
+        self.draws = EncoderDraws(**draws) if isinstance(draws, dict) else draws or EncoderDraws()
 
     @property
     def label(self) -> str:
@@ -136,14 +139,16 @@ class VariationalSeparator(_PriorSetSeparator):
     def separate_with_draws(self, mix, samples: int) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         """``(means, draws)`` for ``mix (T,)`` or ``(C, T)``: ``means[source]`` shaped like the mix,
         ``draws[source]`` ``(samples, *mix.shape)``. Their spread shows where the separation is unsure.
-        A mask encoder with a per-bin scale draws in mask space (every draw meets the mix); other
-        encoders draw mu + scale * eps in signal space."""
+        The draws come from the mixture of the encoder's posteriors over several alignments of the
+        mix (``self.draws``); a mask encoder with a per-bin scale draws each in mask space (every
+        draw meets the mix), other encoders mu + scale * eps in signal space. ``means``: the
+        encoder's posterior means, what :meth:`separate` returns."""
         check_samples(samples)
         arr = validate_mix(mix)
         x = torch.from_numpy(np.atleast_2d(arr).copy())
         loc, _ = encoder_posterior(self.encoder, x)
         means = {name: loc[:, k].numpy().reshape(arr.shape) for k, name in enumerate(self.names)}
-        draws = encoder_draws(self.encoder, x, samples, seeded_generator(self.seed))
+        draws = encoder_draws(self.encoder, x, samples, seeded_generator(self.seed), settings=self.draws)
         return means, {name: draws[:, :, k].numpy().reshape(samples, *arr.shape)
                        for k, name in enumerate(self.names)}
 

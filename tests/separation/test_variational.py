@@ -127,10 +127,11 @@ def test_encoder_round_trips_and_separates(tmp_path, tiny_toy_priors):
     for name in a:
         assert a[name].shape == mix.shape
         np.testing.assert_allclose(a[name], b[name], rtol=0, atol=1e-6)
-    means, draws = variational_separate(np.stack([mix, mix]), priors, encoder=back, samples=64, seed=0)
+    own_q = dict(alignments=1, scale_factor=1.0)
+    means, draws = variational_separate(np.stack([mix, mix]), priors, encoder=back, samples=64, seed=0, draws=own_q)
     assert means["sine"].shape == (2, 203) and draws["sine"].shape == (64, 2, 203)
-    # the draws are the encoder's posterior N(loc, scale^2): standardised, they are N(0, 1) noise,
-    # fresh for each channel (the two channels are the same mix) and each draw
+    # with one alignment and the stds as trained, the draws are the encoder's posterior N(loc, scale^2):
+    # standardised, they are N(0, 1) noise, fresh for each channel (the two channels are the same mix) and each draw
     from priorsep.encoders.posterior import encoder_posterior
 
     loc, scale = (t.numpy() for t in encoder_posterior(back, torch.from_numpy(np.stack([mix, mix]))))
@@ -139,7 +140,7 @@ def test_encoder_round_trips_and_separates(tmp_path, tiny_toy_priors):
     n = z.size
     assert abs(z.mean()) < 5 / np.sqrt(n) and abs(z.var() - 1) < 5 * np.sqrt(2 / n), (z.mean(), z.var())
     assert abs(np.corrcoef(z[:, :, 0].ravel(), z[:, :, 1].ravel())[0, 1]) < 5 / np.sqrt(n / 2)
-    same = variational_separate(np.stack([mix, mix]), priors, encoder=back, samples=64, seed=0)[1]
+    same = variational_separate(np.stack([mix, mix]), priors, encoder=back, samples=64, seed=0, draws=own_q)[1]
     np.testing.assert_array_equal(same["sine"], draws["sine"])
     with pytest.raises(UnknownNameError, match="has no encoder"):
         variational_separate(mix, priors)

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from priorsep.encoders import MaskEncoder, encoder_draws, load_encoder, save_encoder, with_bin_scale
+from priorsep.encoders import (Encoder, EncoderDraws, MaskEncoder, encoder_draws, encoder_posterior, load_encoder,
+                               save_encoder, with_bin_scale)
 from priorsep.encoders.elbo import freeze, mask_elbo
 from priorsep.errors import ConfigError
 from priorsep.priors.gaussian import GaussianPrior
@@ -123,6 +124,61 @@ def test_variational_separator_draws_in_mask_space_with_a_bin_scale(tiny_toy_pri
     again = sep.separate_with_draws(mix, 4)[1]
     for name in sep.names:
         np.testing.assert_array_equal(draws[name], again[name])
+
+
+def test_aligned_draws_are_the_posteriors_of_the_delayed_mix_and_meet_it():
+    """scale_factor 0: draw i is exactly the posterior mean of the mix delayed by its alignment's offset
+    (the delay undone); the draws come alignment by alignment and every one meets the mix."""
+    enc = _bin_encoder(k=3).eval()
+    mix = torch.randn(2, 300)
+    draws = encoder_draws(enc, mix, 5, settings=EncoderDraws(alignments=4, scale_factor=0.0))
+    assert draws.shape == (5, 2, 3, 300)
+    # 5 draws over 4 alignments: offsets 0, 0, 2, 4, 6 samples of the hop of 8, in that order
+    for i, delay in enumerate((0, 0, 2, 4, 6)):
+        expected = encoder_posterior(enc, torch.nn.functional.pad(mix, (delay, 0)))[0][..., delay:]
+        torch.testing.assert_close(draws[i], expected, atol=1e-6, rtol=0)
+    assert (draws[2] - draws[0]).abs().amax() > 1e-3  # the alignments disagree somewhere
+    torch.testing.assert_close((draws / 3).sum(2), mix.expand(5, -1, -1), atol=1e-5, rtol=0)
+
+
+def test_aligned_draws_scale_and_seed():
+    enc = _bin_encoder(k=2).eval()
+    mix = torch.randn(1, 200)
+    own = encoder_draws(enc, mix, 3, torch.Generator().manual_seed(1))  # the encoder's own q
+    torch.testing.assert_close(own, enc.draw(mix, 3, torch.Generator().manual_seed(1)), atol=1e-6, rtol=0)
+    settings = EncoderDraws(alignments=1, scale_factor=0.5)
+    half = encoder_draws(enc, mix, 3, torch.Generator().manual_seed(1), settings=settings)
+    theta, log_tau, spec = enc.mask_posterior(mix)
+    eps = torch.randn((3, *theta.shape), generator=torch.Generator().manual_seed(1))
+    torch.testing.assert_close(half, enc.mask_draws(theta, log_tau, spec, 0.5 * eps, 200), atol=1e-6, rtol=0)
+    again = encoder_draws(enc, mix, 3, torch.Generator().manual_seed(1), settings=settings)
+    torch.testing.assert_close(half, again, atol=0, rtol=0)
+    # a waveform encoder's alignments span its 2**levels grid; its stds scale the same way
+    wave = Encoder([0.5, 0.5], hidden=4, levels=2).eval()
+    assert wave.alignment_span == 4 and enc.alignment_span == enc.hop
+    flat = encoder_draws(wave, torch.randn(1, 64), 4, settings=EncoderDraws(alignments=2, scale_factor=0.0))
+    torch.testing.assert_close(flat[0], flat[1], atol=0, rtol=0)  # no spread within an alignment
+
+
+@pytest.mark.parametrize("bad, match", [(dict(alignments=0), "alignments must be"),
+                                        (dict(alignments=2.0), "alignments must be"),
+                                        (dict(scale_factor=-0.1), "scale_factor must be"),
+                                        (dict(scale_factor=float("nan")), "scale_factor must be")])
+def test_encoder_draws_settings_are_checked(bad, match):
+    with pytest.raises(ConfigError, match=match):
+        EncoderDraws(**bad)
+
+
+def test_draw_settings_go_to_their_own_method(tiny_toy_priors):
+    import priorsep
+    from priorsep.separation.draws import DrawSettings
+
+    with pytest.raises(ConfigError, match="EncoderDraws"):
+        priorsep.load_separator(tiny_toy_priors, "variational", draws=DrawSettings())
+    with pytest.raises(ConfigError, match="not EncoderDraws"):
+        priorsep.load_separator(tiny_toy_priors, "langevin", draws=EncoderDraws())
+    with pytest.raises(ConfigError, match="alignments must be"):
+        priorsep.load_separator(tiny_toy_priors, "variational", draws={"alignments": 0})
 
 
 def test_train_posterior_cli_trains_a_bin_scale(tmp_path, tiny_toy_priors, capsys):
