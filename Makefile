@@ -10,7 +10,7 @@ export MALLOC_MMAP_THRESHOLD_ := 17179869184
 export MALLOC_TRIM_THRESHOLD_ := 17179869184
 export MALLOC_TOP_PAD_ := 1073741824
 
-.PHONY: install demo test bench-toy diagnose-toy
+.PHONY: install browser demo test bench-toy diagnose-toy
 install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml constraints.txt Makefile
@@ -30,8 +30,14 @@ demo: install
 	$(PY) examples/toy_demo.py --out demo_output
 	$(PY) examples/band_demo.py --out demo_output/band
 
-test: install
-	$(PY) -m pytest -q --durations=15
+test: install browser
+	$(PY) -m pytest -q -rs --durations=15
+
+# headless Chromium for the listening report's browser test; where apt cannot install it the test skips and says why
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  (apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium chromium-driver) || \
+	  echo "could not install chromium + chromium-driver: the browser test will skip"
 
 bench-toy: install
 	$(VENV)/bin/priorsep bench toy --n 16 --json benchmarks/results/toy.json

@@ -4,7 +4,8 @@ Renders one test track (FluidSynth; by default with the MuseScore SoundFont, oth
 recordings than the FluidR3 ones the priors were trained on), takes an excerpt where every
 instrument plays, separates it with annealed Langevin under the band priors and with the
 bundled supervised baselines for reference, prints SI-SDRi per source and writes the wavs and a
-spectrogram figure (mix, references, estimates) to ``--out``.
+spectrogram figure (mix, references, estimates) to ``--out``, and a listening report
+(``--out``/report/index.html: every signal as a player and a spectrogram, with its score).
 
     python examples/band_demo.py --out demo_output/band
 """
@@ -24,9 +25,11 @@ import torch  # noqa: E402
 import priorsep  # noqa: E402
 import priorsep.baselines  # noqa: E402
 from priorsep.data.audio import write_audio  # noqa: E402
-from priorsep.data.band import BAND_SOURCES, make_band_dataset  # noqa: E402
+from priorsep.data.band import BAND_MIXING, BAND_SOURCES, make_band_dataset  # noqa: E402
 from priorsep.evaluation.band_benchmark import band_benchmark_set, default_band_baselines  # noqa: E402
 from priorsep.evaluation.metrics import si_sdr_improvement  # noqa: E402
+from priorsep.mixing import mixing_weights  # noqa: E402
+from priorsep.report import MethodOutput, ReportItem, write_report  # noqa: E402
 
 
 def plot_spectrograms(mix, refs, estimates: dict[str, np.ndarray], rate: int, path: Path) -> None:
@@ -87,7 +90,13 @@ def main(args: argparse.Namespace) -> dict:
         scores[method] = s
         print(f"{method:<18}" + "".join(f"{v:>9.2f}" for v in s) + f"{np.median(s):>9.2f}{timings[method]:>9.1f}")
     print(f"wrote wavs and band_spectrograms.png to {out}/")
-    return {"si_sdri": scores, "seconds": timings}
+    item = ReportItem(f"{args.soundfont} test track, {args.seconds:g}-s excerpt (seed {args.seed})", mix,
+                      {m: MethodOutput(dict(zip(BAND_SOURCES, e)), scores=dict(zip(BAND_SOURCES, scores[m].tolist())))
+                       for m, e in estimates.items()}, dict(zip(BAND_SOURCES, refs)))
+    index = write_report(out / "report", [item], rate, title="priorsep band demo",
+                         weights=dict(zip(BAND_SOURCES, mixing_weights(BAND_MIXING, len(BAND_SOURCES)))))
+    print(f"listening report: {index}")
+    return {"si_sdri": scores, "seconds": timings, "report": index}
 
 
 def build_parser() -> argparse.ArgumentParser:

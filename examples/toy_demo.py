@@ -1,7 +1,7 @@
 """Demo: separate a few fresh toy mixes with the bundled priors.
 
 Prints SI-SDR / SI-SDRi per source, writes the mix, references and estimates as wavs and a
-figure (waveforms and spectrograms) to ``--out``.
+figure (waveforms and spectrograms) to ``--out``, and a listening report (``--out``/report/index.html).
 
     python examples/toy_demo.py --out demo_output
 """
@@ -21,8 +21,10 @@ import torch  # noqa: E402
 import priorsep  # noqa: E402
 import priorsep.baselines  # noqa: E402
 from priorsep.data.audio import write_audio  # noqa: E402
-from priorsep.data.toy import TOY_SOURCES, toy_eval_set  # noqa: E402
+from priorsep.data.toy import TOY_MIXING, TOY_SOURCES, toy_eval_set  # noqa: E402
 from priorsep.evaluation.metrics import si_sdr, si_sdr_improvement  # noqa: E402
+from priorsep.mixing import mixing_weights  # noqa: E402
+from priorsep.report import MethodOutput, ReportItem, write_report  # noqa: E402
 
 
 def plot_item(mix, refs, ests, rate, path, n_show=600):
@@ -59,7 +61,7 @@ def main(args: argparse.Namespace) -> dict:
     priors = priorsep.load_priors(args.priors)
     data = toy_eval_set(args.n, args.length, seed=args.seed)
     settings = {k: v for k, v in dict(n_levels=args.n_levels, steps_per_level=args.steps_per_level).items() if v}
-    rows, seconds = [], 0.0
+    rows, seconds, items = [], 0.0, []
     for i in range(args.n):
         t0 = time.perf_counter()
         est = priorsep.langevin_separate(data.mixes[i], priors=priors, seed=i, progress=not args.quiet, **settings)
@@ -71,6 +73,9 @@ def main(args: argparse.Namespace) -> dict:
             write_audio(out / f"mix{i}_{name}_reference.wav", data.sources[i, k], data.sample_rate)
             write_audio(out / f"mix{i}_{name}_estimate.wav", ests[k], data.sample_rate)
         plot_item(data.mixes[i], data.sources[i], ests, data.sample_rate, out / f"mix{i}.png")
+        items.append(ReportItem(f"mix{i}", data.mixes[i], {"Langevin": MethodOutput(
+            dict(zip(TOY_SOURCES, ests)), scores=dict(zip(TOY_SOURCES, rows[-1][1].tolist())))},
+            dict(zip(TOY_SOURCES, data.sources[i]))))
 
     print(f"\nLangevin separation of {args.n} toy mixes ({args.length} samples @ {data.sample_rate} Hz)")
     print("SI-SDR / SI-SDRi in dB")
@@ -100,7 +105,10 @@ def main(args: argparse.Namespace) -> dict:
     print(f"for reference, one-pass variational separation (bundled toy-wavenet encoder, trained without stems): "
           f"median SI-SDRi {variational:.2f} dB, {(time.perf_counter() - t0) / args.n:.2f} s per mix")
     print(f"wrote wavs and figures to {out}/")
-    return {"si_sdri": sdri_all, "seconds_per_mix": seconds / args.n, "baselines": baseline_scores,
+    index = write_report(out / "report", items, data.sample_rate, title=f"priorsep toy demo: {args.priors} priors",
+                         weights=dict(zip(TOY_SOURCES, mixing_weights(TOY_MIXING, len(TOY_SOURCES)))))
+    print(f"listening report: {index}")
+    return {"report": index, "si_sdri": sdri_all, "seconds_per_mix": seconds / args.n, "baselines": baseline_scores,
             "variational": variational}
 
 

@@ -37,12 +37,15 @@ def add_parser(sub) -> None:
                    "tracks already scored there are skipped")
     p.add_argument("--json", help="toy, band: also write all scores to this JSON file")
     p.add_argument("--no-bss", action="store_true", help="toy, band: skip museval BSSEval (faster)")
+    p.add_argument("--report", metavar="DIR", help="also write a listening report (DIR/index.html: the table, and per "
+                   "item the mixture, references and every method's estimates as players and spectrograms); DIR "
+                   "must be new, empty or an earlier report")
     p.add_argument("--quiet", action="store_true")
     add_draw_args(p)
     add_langevin_args(p)
 
 
-def bench_band(args: argparse.Namespace, settings: dict) -> tuple[dict, list, list]:
+def bench_band(args: argparse.Namespace, settings: dict, keep=None) -> tuple[dict, list, list]:
     """``bench band``: ``(results, prior sets, baselines)``."""
     from ..api import benchmark_separators
     from ..evaluation.band_benchmark import bench_band as run_band, default_band_baselines, default_band_prior_sets
@@ -56,11 +59,11 @@ def bench_band(args: argparse.Namespace, settings: dict) -> tuple[dict, list, li
                                       **settings)
     n = args.n if args.n is not None or args.whole_tracks else 8
     results = run_band(args.root, separators, n=n, seconds=args.seconds, seed=seed, bss=not args.no_bss,
-                       quiet=args.quiet, whole_tracks=args.whole_tracks, samples=args.samples)
+                       quiet=args.quiet, whole_tracks=args.whole_tracks, samples=args.samples, keep=keep)
     return results, priors, baselines
 
 
-def bench_toy(args: argparse.Namespace, settings: dict) -> tuple[dict, list, list]:
+def bench_toy(args: argparse.Namespace, settings: dict, keep=None) -> tuple[dict, list, list]:
     """``bench toy``: ``(results, prior sets, baselines)``."""
     from ..api import benchmark_separators
     from ..evaluation.toy_benchmark import bench_toy as run_toy, default_toy_baselines, default_toy_prior_sets
@@ -70,7 +73,7 @@ def bench_toy(args: argparse.Namespace, settings: dict) -> tuple[dict, list, lis
     separators = benchmark_separators(priors, baselines, encoder=args.encoder, seed=0, draws=_draws(args), **settings)
     results = run_toy(separators, n=8 if args.n is None else args.n, length=args.length,
                       seed=args.seed if args.seed is not None else 2026, bss=not args.no_bss, quiet=args.quiet,
-                      samples=args.samples)
+                      samples=args.samples, keep=keep)
     return results, priors, baselines
 
 
@@ -83,8 +86,10 @@ def _draws(args: argparse.Namespace) -> dict | None:
     return dict(samples=args.samples, restarts=min(args.restarts, args.samples))
 
 
-def bench_musdb(args: argparse.Namespace) -> int:
-    """``bench musdb``: one separator (``--method``) over every track, scored with museval."""
+def bench_musdb(args: argparse.Namespace, report=None) -> int:
+    """``bench musdb``: one separator (``--method``) over every track, scored with museval
+    (``report``: a :class:`~priorsep.report.BenchmarkReport` means ``--report``)."""
+    from ..report import MusdbReport
     from ..evaluation.musdb_benchmark import bench_musdb as run_musdb, format_musdb
     from ..separation.files import separate_array
 
@@ -95,24 +100,30 @@ def bench_musdb(args: argparse.Namespace) -> int:
     spec = separator_spec(args)
     separator = load_separator(args, spec)
     separator.progress = False
+    what = spec if args.method == "baseline" else f"{args.method} with priors {spec}"
+    report = MusdbReport(separator.label) if report else None
     result = run_musdb(args.root, lambda mix, rate: separate_array(separator, mix, rate, resample_to_model=True),
                        list(separator.names), args.out, subset=args.subset, is_wav=args.is_wav, tracks=args.tracks,
-                       quiet=args.quiet)
-    what = spec if args.method == "baseline" else f"{args.method} with priors {spec}"
+                       quiet=args.quiet, keep=report.keep if report else None)
     print(format_musdb(result, what))
     print(f"wrote {Path(args.out) / 'aggregate.json'} and per-track JSON under {Path(args.out) / args.subset}")
+    if report:
+        print(f"report: {report.write(args.report, f'MUSDB18 {args.subset}: {what}', quiet=args.quiet)}")
     return 0
 
 
 def run(args: argparse.Namespace) -> int:
     from ..evaluation.benchmark import format_table, save_json
+    from ..report import BenchmarkReport, check_report_folder
 
     settings = langevin_settings(args)
     if args.whole_tracks and args.benchmark != "band":
         raise ConfigError(f"--whole-tracks is for bench band, not bench {args.benchmark}")
+    report = BenchmarkReport() if args.report and check_report_folder(args.report) else None
     if args.benchmark == "musdb":
-        return bench_musdb(args)
-    results, priors, baselines = (bench_band if args.benchmark == "band" else bench_toy)(args, settings)
+        return bench_musdb(args, report)
+    results, priors, baselines = (bench_band if args.benchmark == "band" else bench_toy)(
+        args, settings, keep=report.keep if report else None)
     results.update(prior_sets=list(priors), baselines=list(baselines), langevin_settings=settings)
     if args.samples > 1:
         results["draws"] = _draws(args)
@@ -120,4 +131,6 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         save_json(results, args.json)
         print(f"wrote {args.json}")
+    if report:
+        print(f"report: {report.write(args.report, results, quiet=args.quiet)}")
     return 0

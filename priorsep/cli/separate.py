@@ -24,6 +24,9 @@ def add_parser(sub) -> None:
                    "under torchrun, per rank")
     p.add_argument("--resample", action="store_true", help="resample the mix to the priors' rate")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--report", metavar="DIR", help="also write a listening report of the inputs separated into --out "
+                   "(DIR/index.html: per input the mixture and each source's estimate as players and spectrograms, "
+                   "with --samples the confidence and spread); DIR must be new, empty or an earlier report")
     p.add_argument("--quiet", action="store_true")
     add_draw_args(p)
     add_langevin_args(p)
@@ -31,12 +34,19 @@ def add_parser(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from .. import distributed
+    from ..report import check_report_folder, separation_report
     from ..separation.files import separate_files
 
+    if args.report:
+        check_report_folder(args.report)
     separator = load_separator(args, separator_spec(args))
     counts = separate_files(args.mix, args.out, separator, resample=args.resample, jobs=args.jobs, quiet=args.quiet,
                             samples=args.samples)
     d = distributed.current()
     rank = f" (rank {d.rank} of {d.world})" if d.enabled else ""
     print(f"separated {counts['separated']} input(s) into {args.out}, skipped {counts['skipped']} finished{rank}")
+    if args.report and d.rank == 0:
+        index = separation_report(args.report, args.mix, args.out, separator.label, list(separator.names),
+                                  list(separator.weights), quiet=args.quiet)
+        print(f"report: {index}")
     return 0

@@ -19,7 +19,7 @@ from ..data.multitrack import multitrack_tracks
 from ..errors import DataError, SampleRateError
 from ..mixing import mix, mixing_weights
 from ..separator import Separator
-from .benchmark import EvalSet, bench_table
+from .benchmark import EvalSet, KeepFn, bench_table
 
 #: an excerpt is used only where every stem is at least this loud (RMS, dB below full scale): SI-SDR
 #: of a silent reference is undefined
@@ -103,11 +103,12 @@ def default_band_baselines() -> list[str]:
 
 def bench_band(root: str | Path, separators: list[Separator] | None = None, n: int | None = 16, seconds: float = 4.0,
                seed: int = 0, bss: bool = True, quiet: bool = False, whole_tracks: bool = False,
-               samples: int = 1) -> dict:
+               samples: int = 1, keep: KeepFn | None = None) -> dict:
     """The band table of ``separators`` (default: every bundled band method, sampler seed ``seed``)
     on ``n`` excerpts of ``seconds`` of ``root``'s test tracks (excerpt seed ``seed``), or,
     ``whole_tracks``, on the first ``n`` (None: all) whole test tracks over windows of ``seconds``
-    every ``seconds / 2``. ``samples`` > 1: posterior draws (:func:`.benchmark.benchmark_methods`)."""
+    every ``seconds / 2``. ``samples`` > 1: posterior draws (:func:`.benchmark.benchmark_methods`);
+    ``keep``: :func:`.benchmark.run_benchmark`."""
     if separators is None:
         from ..api import benchmark_separators
 
@@ -115,4 +116,4 @@ def bench_band(root: str | Path, separators: list[Separator] | None = None, n: i
     data = (band_track_set(root, window_seconds=seconds, hop_seconds=seconds / 2, n=n) if whole_tracks
             else band_benchmark_set(root, seconds, n, seed=seed))
     return bench_table(data, mixing_weights(BAND_MIXING, len(BAND_SOURCES)), separators, bss=bss, quiet=quiet,
-                       samples=samples)
+                       samples=samples, keep=keep)

@@ -29,8 +29,13 @@ from ..errors import ConfigError
 from ..separator import Separator
 
 # (mix (T,), sources (K, T)) -> estimate (K, T), or (estimate, extras) with extras "confidence_db" (K,)
-# (posterior draws' agreement per source) and/or "search" (K, T) (the point estimate the draws started from)
+# (posterior draws' agreement per source), "spread_track" (K arrays: the draws' relative spread over time)
+# and/or "search" (K, T) (the point estimate the draws started from)
 SeparateFn = Callable[[np.ndarray, np.ndarray], np.ndarray | tuple[np.ndarray, dict]]
+# (method, item index, eval set, estimate (K, T), extras): sees every estimate as it is made
+KeepFn = Callable[[str, int, "EvalSet", np.ndarray, dict], None]
+#: points of each source's spread track in a row with draws (extras "spread_track")
+SPREAD_POINTS = 200
 
 
 @dataclass
@@ -81,7 +86,7 @@ def benchmark_methods(separators: list[Separator], names: list[str], weights: li
 
 def _run_with_draws(sep: Separator, names: list[str], samples: int, m: np.ndarray, _sources) -> tuple[np.ndarray, dict]:
     """The draws' mean ``(K, T)`` and extras (confidence; the search estimate where there is one)."""
-    from ..separation.uncertainty import summarize_draws
+    from ..separation.uncertainty import spread_track, summarize_draws
 
     extras = {}
     if hasattr(sep, "search_and_draws"):
@@ -91,6 +96,8 @@ def _run_with_draws(sep: Separator, names: list[str], samples: int, m: np.ndarra
         means, draws = sep.separate_with_draws(m, samples)
     confidence = summarize_draws(draws)
     extras["confidence_db"] = np.array([confidence[n] for n in names])
+    frame = max(1, m.shape[-1] // SPREAD_POINTS)
+    extras["spread_track"] = [spread_track(draws[n], frame) for n in names]
     return np.stack([means[n] for n in names]), extras
 
 
@@ -108,8 +115,11 @@ class EvalSet:
     windows: tuple[int, int] | None = None
 
 
-def run_benchmark(methods: dict[str, Method], data: EvalSet, bss: bool = True, quiet: bool = False) -> dict:
-    """Evaluate every method on every item; returns a JSON-able dict of per-item and summary scores."""
+def run_benchmark(methods: dict[str, Method], data: EvalSet, bss: bool = True, quiet: bool = False,
+                  keep: KeepFn | None = None) -> dict:
+    """Evaluate every method on every item; returns a JSON-able dict of per-item and summary scores.
+    ``keep(method, i, data, estimate (K, T), extras)`` is called with every estimate (e.g.
+    :meth:`priorsep.report.BenchmarkReport.keep`, which writes them as a listening report)."""
     n, length = data.mixes.shape
     results = {"title": data.description, "n_items": n, "length": length, "sample_rate": data.sample_rate,
                "sources": list(data.names), "methods": {}}
@@ -121,6 +131,8 @@ def run_benchmark(methods: dict[str, Method], data: EvalSet, bss: bool = True, q
             t0 = time.perf_counter()
             est, extras = _estimate_and_extras(method.run(data.mixes[i], data.sources[i]))
             seconds += time.perf_counter() - t0
+            if keep is not None:
+                keep(name, i, data, est, extras)
             item = _si_sdri(est, data, i)
             if "search" in extras:
                 item["search_si_sdri"] = _si_sdri(extras["search"], data, i)["si_sdri"]
@@ -218,10 +230,11 @@ def save_json(results: dict, path: str | Path) -> None:
 
 
 def bench_table(data: EvalSet, weights: list[float], separators: list[Separator], *, bss: bool = True,
-                quiet: bool = False, samples: int = 1) -> dict:
-    """The table of every separator on ``data``, with the separators' labels (``samples``: see
-    :func:`benchmark_methods`)."""
+                quiet: bool = False, samples: int = 1, keep: KeepFn | None = None) -> dict:
+    """The table of every separator on ``data``, with the separators' labels and the mixing weights
+    (``samples``: see :func:`benchmark_methods`; ``keep``: :func:`run_benchmark`)."""
     results = run_benchmark(benchmark_methods(separators, list(data.names), weights, samples), data, bss=bss,
-                            quiet=quiet)
+                            quiet=quiet, keep=keep)
     results["separators"] = [sep.label for sep in separators]
+    results["mix_weights"] = [float(w) for w in weights]
     return results

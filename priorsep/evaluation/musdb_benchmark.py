@@ -74,9 +74,11 @@ def aggregate(track_scores: list[dict]) -> dict[str, dict[str, float]]:
 
 
 def bench_musdb(root: str | Path, separate, names: list[str], out: str | Path, subset: str = "test",
-                is_wav: bool = False, tracks: list[str] | None = None, quiet: bool = False) -> dict:
+                is_wav: bool = False, tracks: list[str] | None = None, quiet: bool = False, keep=None) -> dict:
     """Separate and score every track; per-track JSON in ``out/<subset>/<track>.json`` (museval's
-    format), the aggregate in ``out/aggregate.json``. Returns the aggregate dict."""
+    format), the aggregate in ``out/aggregate.json``. Returns the aggregate dict. ``keep(track,
+    estimates {target: (T, C)}, scores)`` (museval's track JSON) is called for every track separated
+    in this run (e.g. :meth:`priorsep.report.MusdbReport.keep`)."""
     import museval
 
     out = Path(out)
@@ -91,6 +93,8 @@ def bench_musdb(root: str | Path, separate, names: list[str], out: str | Path, s
             seconds += time.perf_counter() - t0
             audio_seconds += track.audio.shape[0] / track.rate
             museval.eval_mus_track(track, est, output_dir=str(out))
+            if keep is not None:
+                keep(track, est, json.loads(path.read_text()))
         scores.append(json.loads(path.read_text()))
     result = {"root": str(root), "subset": subset, "is_wav": is_wav, "n_tracks": len(found),
               "tracks": [t.name for t in found], "targets": aggregate(scores),

@@ -4,7 +4,7 @@ from __future__ import annotations
 from ..data.toy import TOY_MIXING, TOY_SOURCES, toy_eval_set
 from ..mixing import mixing_weights
 from ..separator import Separator
-from .benchmark import EvalSet, bench_table
+from .benchmark import EvalSet, KeepFn, bench_table
 
 
 def toy_benchmark_set(n: int = 8, length: int = 16384, seed: int = 2026) -> EvalSet:
@@ -28,14 +28,15 @@ def default_toy_baselines() -> list[str]:
 
 
 def bench_toy(separators: list[Separator] | None = None, n: int = 8, length: int = 16384, seed: int = 2026,
-              bss: bool = True, quiet: bool = False, samples: int = 1) -> dict:
+              bss: bool = True, quiet: bool = False, samples: int = 1, keep: KeepFn | None = None) -> dict:
     """The toy table of ``separators`` (default: every bundled toy method, sampler seed 0) on ``n``
-    fresh mixes of data seed ``seed`` (``samples`` > 1: posterior draws, :func:`.benchmark.benchmark_methods`)."""
+    fresh mixes of data seed ``seed`` (``samples`` > 1: posterior draws, :func:`.benchmark.benchmark_methods`;
+    ``keep``: :func:`.benchmark.run_benchmark`)."""
     if separators is None:
         from ..api import benchmark_separators
 
         separators = benchmark_separators(default_toy_prior_sets(), default_toy_baselines())
     results = bench_table(toy_benchmark_set(n, length, seed), mixing_weights(TOY_MIXING, len(TOY_SOURCES)),
-                          separators, bss=bss, quiet=quiet, samples=samples)
+                          separators, bss=bss, quiet=quiet, samples=samples, keep=keep)
     results["seed"] = seed
     return results

@@ -55,6 +55,15 @@ def output_targets(inputs: list[tuple[Path, str]], out: Path, names: list[str], 
     return targets
 
 
+def planned_outputs(inputs: list[str | Path], out: str | Path, names: list[str]) -> list[tuple[Path, str, dict]]:
+    """``(file, output name, {source: output path})`` for every input of ``priorsep separate``
+    (:func:`collect_inputs`; a single input file writes straight into ``out``)."""
+    files = collect_inputs(list(inputs))
+    flat = len(inputs) == 1 and Path(inputs[0]).is_file()
+    targets = output_targets(files, Path(out), names, flat)
+    return [(f, name, t) for (f, name), t in zip(files, targets)]
+
+
 def separate_array(separator: Separator, mix: np.ndarray, rate: int, name: str = "mix", *,
                    resample_to_model: bool = False) -> dict[str, np.ndarray]:
     """Separate ``mix (T,)`` or ``(C, T)`` at ``rate`` Hz. With ``resample_to_model`` a mix at
@@ -154,12 +163,9 @@ def separate_files(inputs: list[str | Path], out: str | Path, separator: Separat
     if samples != 1 and (samples < 2 or not hasattr(separator, "separate_with_draws")):
         raise ConfigError(f"--samples {samples}: needs at least 2 draws and --method langevin or variational "
                           f"(this is {separator.label})")
-    files = collect_inputs(list(inputs))
-    out = Path(out)
-    flat = len(inputs) == 1 and Path(inputs[0]).is_file()
-    targets = output_targets(files, out, list(separator.names), flat)
+    files = planned_outputs(inputs, out, list(separator.names))
     d = distributed.current()
-    mine = [(f, t) for i, ((f, _), t) in enumerate(zip(files, targets)) if i % d.world == d.rank]
+    mine = [(f, t) for i, (f, _, t) in enumerate(files) if i % d.world == d.rank]
     todo = [(f, t) for f, t in mine if not all(p.is_file() for p in t.values())]
     counts = {"separated": len(todo), "skipped": len(mine) - len(todo), "total": len(files)}
     if not quiet and counts["skipped"]:

@@ -39,13 +39,19 @@ def spread_track(draws: np.ndarray, frame: int, floor: float = 0.1) -> np.ndarra
     the draws' RMS deviation from their mean over the mean's RMS in that frame, the latter at least
     ``floor`` times the mean's RMS over the whole signal (silent frames do not divide by zero)."""
     draws = _check(draws)
+    mean = draws.mean(0)
+    return relative_spread(((draws - mean) ** 2).mean(0), mean, frame, floor)
+
+
+def relative_spread(variance: np.ndarray, mean: np.ndarray, frame: int, floor: float = 0.1) -> np.ndarray:
+    """:func:`spread_track` from the draws' per-sample ``variance`` and ``mean`` (both ``(..., T)``,
+    e.g. the ``SOURCE.spread.wav`` squared and the ``SOURCE.wav`` that ``separate --samples`` writes)."""
     if frame < 1:
         raise ConfigError(f"frame must be >= 1 sample, got {frame}")
-    t = draws.shape[-1]
+    t = np.shape(mean)[-1]
     pad = -t % frame
-    draws = np.pad(draws.reshape(draws.shape[0], -1, t), ((0, 0), (0, 0), (0, pad)))
-    mean = draws.mean(0)
-    dev = ((draws - mean) ** 2).mean(0)  # (C, T')
+    as_frames = lambda x: np.pad(np.asarray(x, dtype=np.float64).reshape(-1, t), ((0, 0), (0, pad)))  # (C, T')
+    dev, mean = as_frames(variance), as_frames(mean)
     frames = lambda x: x.reshape(x.shape[0], -1, frame).mean((0, 2))  # noqa: E731  (C, T') -> (frames,)
     energy = frames(mean**2)
     energy = np.maximum(energy, floor**2 * (mean**2).sum() / (mean.shape[0] * t) + _TINY)

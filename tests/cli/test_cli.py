@@ -203,6 +203,7 @@ def test_demo_example_smoke(tiny_toy_priors, tmp_path):
     assert np.isfinite(res["variational"])
     assert (tmp_path / "demo" / "mix0.png").stat().st_size > 1000
     assert (tmp_path / "demo" / "mix0_sine_estimate.wav").is_file()
+    assert res["report"] == tmp_path / "demo" / "report" / "index.html" and "mix0" in res["report"].read_text()
 
 
 def test_boolean_sampler_flags_take_true_or_false_and_reject_typos(capsys):

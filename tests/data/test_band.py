@@ -201,3 +201,4 @@ def test_band_demo_example_smoke(tmp_path):
     assert res["si_sdri"]["Langevin"].shape == (4,) and np.isfinite(res["si_sdri"]["Langevin"]).all()
     assert (tmp_path / "demo" / "band_spectrograms.png").stat().st_size > 1000
     assert (tmp_path / "demo" / "piano_Langevin.wav").is_file()
+    assert res["report"] == tmp_path / "demo" / "report" / "index.html" and "Langevin" in res["report"].read_text()

@@ -92,3 +92,24 @@ def test_errors(musdb_root, tmp_path, capsys):
     assert "not MUSDB targets" in capsys.readouterr().err
     assert main(["bench", "musdb", "--root", str(musdb_root)]) == 2
     assert "--out" in capsys.readouterr().err
+
+
+def test_musdb_report_plays_each_separated_tracks_excerpt_with_its_sdr(musdb_root, tiny_waveunet, tmp_path, capsys):
+    from tests.report.test_report import parse
+
+    out, report = tmp_path / "eval", tmp_path / "report"
+    args = ["bench", "musdb", "--root", str(musdb_root), "--is-wav", "--method", "baseline",
+            "--baselines", str(tiny_waveunet), "--out", str(out), "--report", str(report), "--quiet"]
+    assert main(args) == 0
+    assert f"report: {report / 'index.html'}" in capsys.readouterr().out
+    page = parse(report / "index.html")
+    assert [row[0] for row in page.tables["items"][1:]] == ["A - first", "B - second"]
+    track = json.loads((out / "test" / "A - first.json").read_text())
+    vocals_sdr = aggregate([track])["vocals"]["SDR"]
+    html = (report / "index.html").read_text()
+    assert f"SDR <b class=\"score\">{vocals_sdr:.2f}</b>" in html
+    clips = [a for tag, a in page.tags if tag == "audio"]
+    assert len(clips) == 2 * (1 + 2 * 5)  # mixture, then 4 targets + accompaniment: reference and estimate
+    assert all(float(a["data-seconds"]) == 2.0 for a in clips)  # the tracks are shorter than the excerpt
+    assert main(args) == 2  # every track was scored before: nothing to play
+    assert "nothing to play" in capsys.readouterr().err
