@@ -33,6 +33,7 @@ SMOKE_TESTS = {
     "tools/paired_rows.py": ["test_tools.py::test_paired_rows_script"],
     "tools/failure_detection.py": ["test_tools.py::test_failure_detection_script"],
     "tools/draws_toy.py": ["test_tools.py::test_draws_toy_script"],
+    "tools/check_report.py": ["test_tools.py::test_check_report_script"],
     "tools/langevin_sweep.py": ["test_tools.py::test_langevin_sweep_script"],
     "tools/variational_toy.py": ["test_tools.py::test_variational_toy_script"],
     "tools/write_teacher_labels.py": ["test_tools.py::test_write_teacher_labels_script"],

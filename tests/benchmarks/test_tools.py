@@ -137,3 +137,26 @@ def test_draws_toy_script(tiny_toy_priors, tmp_path, capsys):
     with pytest.raises(ConfigError, match="has no encoder"):  # the tiny set has none
         draws_toy.main(draws_toy.build_parser().parse_args(["--priors", str(tiny_toy_priors),
                                                             "--methods", "variational"]))
+
+
+def test_check_report_script(tmp_path, capsys):
+    import check_report
+
+    from priorsep.report import write_report
+    from priorsep.report.browser import find_browser
+    from tests.report.test_report import RATE, _items
+
+    with pytest.raises(ConfigError, match="no report in"):
+        check_report.main(check_report.build_parser().parse_args([str(tmp_path)]))
+    if find_browser() is None:
+        pytest.skip("no chromium + chromedriver on PATH (apt-get install chromium chromium-driver)")
+    pytest.importorskip("selenium", reason="selenium is not installed (pip install -e '.[test]')")
+    index = write_report(tmp_path / "r", _items(2), RATE, title="t")
+    args = [str(index.parent), "--screenshot", str(tmp_path / "s.png"), "--json", str(tmp_path / "c.json")]
+    out = check_report.main(check_report.build_parser().parse_args(args))
+    assert out["ok"] and out["audio"] == out["images"] == 2 * 7 and (tmp_path / "s.png").is_file()
+    assert json.loads((tmp_path / "c.json").read_text())["bytes"] == out["bytes"] > 0
+    assert "OK" in capsys.readouterr().out
+    (index.parent / "media" / "item001" / "mix.ogg").unlink()  # a clip gone: the check says so
+    out = check_report.main(check_report.build_parser().parse_args([str(index.parent)]))
+    assert not out["ok"] and [a["src"] for a in out["audio_failed"]] == ["media/item001/mix.ogg"]
