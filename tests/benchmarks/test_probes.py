@@ -258,3 +258,20 @@ def test_swapped_moves_the_closest_pair_and_keeps_the_mix():
     torch.testing.assert_close(out[0, 1], est[0, 0] * 2.0)
     w = torch.tensor([0.5, 0.25, 0.25], dtype=torch.float64)[:, None]
     torch.testing.assert_close((w * out[0]).sum(0), (w * est[0]).sum(0))
+
+
+def test_profile_separation_script(tiny_toy_priors, tmp_path, capsys):
+    import profile_separation
+
+    out = profile_separation.main(profile_separation.build_parser().parse_args(
+        ["--priors", str(tiny_toy_priors), "--length", "1024", "--n-levels", "2", "--steps-per-level", "2",
+         "--repeats", "1", "--threads", "2", "--polish-rounds", "1", "--json", str(tmp_path / "p.json")]))
+    parts = out["run"]["parts"]
+    assert parts["prior scores (forward + backward)"]["calls"] >= 4 and parts["optimiser steps"]["calls"] >= 4
+    assert profile_separation.POLISH in parts and parts[profile_separation.REST]["seconds"] >= 0
+    # the parts other than the (overlapping) polish stage add up to the run
+    assert sum(v["seconds"] for k, v in parts.items() if k != profile_separation.POLISH) == pytest.approx(
+        out["run"]["total_seconds"], rel=1e-6)
+    assert len(out["per_prior"]) == 4 * 2 * 2  # priors x (1, 2 threads) x (float32, bfloat16)
+    assert json.loads((tmp_path / "p.json").read_text())["length"] == 1024
+    assert "prior scores" in capsys.readouterr().out
