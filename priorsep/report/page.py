@@ -83,7 +83,7 @@ def summary_table(results: dict) -> str:
     has_conf = any("confidence_db" in m for m in results["methods"].values())
     head = ["method"] + [f"{s} SI-SDRi" for s in sources] + ["SI-SDRi", "IQR"]
     head += ["confidence"] if has_conf else []
-    head += ["SDR", "s per s of audio", "paired items"]
+    head += ["SDR", "s per s of audio", "paired training items"]
     rows = []
     for name, m in results["methods"].items():
         cells = [esc(name)] + [fmt(v) for v in m["si_sdri"]["per_source"]]
@@ -91,8 +91,9 @@ def summary_table(results: dict) -> str:
         if has_conf:
             cells.append(fmt(m["confidence_db"]["overall"]) if "confidence_db" in m else "-")
         cells.append(fmt(m["SDR"]["overall"]) if "SDR" in m else "-")
-        paired = m.get("paired_items")
-        cells += [fmt(m.get("seconds_per_second")), "oracle" if paired is None else str(paired)]
+        paired, tracks = m.get("paired_items"), m.get("paired_tracks")
+        paired = "oracle" if paired is None else f"{tracks} tracks" if tracks is not None else str(paired)
+        cells += [fmt(m.get("seconds_per_second")), paired]
         rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     return ('<table class="summary"><thead><tr>' + "".join(f"<th>{esc(h)}</th>" for h in head)
             + "</tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
