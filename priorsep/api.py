@@ -119,25 +119,29 @@ def _draw_settings(kind: type, draws, method: str):
 
 
 def prior_set_separators(spec, *, encoder=None, seed: int | None = 0, draws: DrawSettings | dict | None = None,
-                         **settings) -> list[Separator]:
+                         encoder_draws: EncoderDraws | dict | None = None, **settings) -> list[Separator]:
     """The benchmark rows of a prior set: its annealed separator, and where it has an encoder (its
-    own or ``encoder``) the variational and hybrid separators (``draws``: the annealed ones' draw settings)."""
+    own or ``encoder``) the variational and hybrid separators (``draws``: the annealed ones' draw
+    settings, ``encoder_draws``: the variational one's)."""
     from .encoders import own_encoder
 
     priors = spec if isinstance(spec, PriorSet) else load_priors(spec)
     rows = [load_separator(priors, "langevin", seed=seed, draws=draws, **settings)]
     if encoder is not None or own_encoder(priors) is not None:
-        rows.append(load_separator(priors, "variational", encoder=encoder, seed=seed))
+        rows.append(load_separator(priors, "variational", encoder=encoder, seed=seed, draws=encoder_draws))
         rows.append(load_separator(priors, "hybrid", encoder=encoder, seed=seed, draws=draws, **settings))
     return rows
 
 
 def benchmark_separators(prior_sets: list, baselines: list, *, encoder=None, seed: int | None = 0,
-                         draws: DrawSettings | dict | None = None, **settings) -> list[Separator]:
+                         draws: DrawSettings | dict | None = None, encoder_draws: EncoderDraws | dict | None = None,
+                         **settings) -> list[Separator]:
     """The rows of a benchmark: every prior set's rows (:func:`prior_set_separators`, with the
-    sampler ``settings``, ``draws`` and ``seed``), then every baseline (names, stems or loaded separators)."""
+    sampler ``settings``, ``draws``, ``encoder_draws`` and ``seed``), then every baseline (names,
+    stems or loaded separators)."""
     rows = [sep for spec in prior_sets
-            for sep in prior_set_separators(spec, encoder=encoder, seed=seed, draws=draws, **settings)]
+            for sep in prior_set_separators(spec, encoder=encoder, seed=seed, draws=draws, encoder_draws=encoder_draws,
+                                            **settings)]
     return rows + [load_separator(spec) for spec in baselines]
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .common import add_draw_args, add_langevin_args, langevin_settings, load_separator, separator_spec
+from .common import (add_draw_args, add_langevin_args, draw_settings, encoder_draw_settings, langevin_settings,
+                     load_separator, separator_spec)
 from ..errors import ConfigError
 
 
@@ -55,8 +56,8 @@ def bench_band(args: argparse.Namespace, settings: dict, keep=None) -> tuple[dic
     seed = args.seed if args.seed is not None else 0
     priors = default_band_prior_sets() if args.priors is None else args.priors
     baselines = default_band_baselines() if args.baselines is None else args.baselines
-    separators = benchmark_separators(priors, baselines, encoder=args.encoder, seed=seed, draws=_draws(args),
-                                      **settings)
+    separators = benchmark_separators(priors, baselines, encoder=args.encoder, seed=seed, draws=draw_settings(args),
+                                      encoder_draws=encoder_draw_settings(args), **settings)
     n = args.n if args.n is not None or args.whole_tracks else 8
     results = run_band(args.root, separators, n=n, seconds=args.seconds, seed=seed, bss=not args.no_bss,
                        quiet=args.quiet, whole_tracks=args.whole_tracks, samples=args.samples, keep=keep)
@@ -70,20 +71,12 @@ def bench_toy(args: argparse.Namespace, settings: dict, keep=None) -> tuple[dict
 
     priors = default_toy_prior_sets() if args.priors is None else args.priors
     baselines = default_toy_baselines() if args.baselines is None else args.baselines
-    separators = benchmark_separators(priors, baselines, encoder=args.encoder, seed=0, draws=_draws(args), **settings)
+    separators = benchmark_separators(priors, baselines, encoder=args.encoder, seed=0, draws=draw_settings(args),
+                                      encoder_draws=encoder_draw_settings(args), **settings)
     results = run_toy(separators, n=8 if args.n is None else args.n, length=args.length,
                       seed=args.seed if args.seed is not None else 2026, bss=not args.no_bss, quiet=args.quiet,
                       samples=args.samples, keep=keep)
     return results, priors, baselines
-
-
-def _draws(args: argparse.Namespace) -> dict | None:
-    """The Langevin rows' draw settings (``--samples`` > 1)."""
-    if args.samples == 1:
-        return None
-    if args.samples < 2:
-        raise ConfigError(f"--samples must be 1 (no draws) or at least 2, got {args.samples}")
-    return dict(samples=args.samples, restarts=min(args.restarts, args.samples))
 
 
 def bench_musdb(args: argparse.Namespace, report=None) -> int:
@@ -126,7 +119,8 @@ def run(args: argparse.Namespace) -> int:
         args, settings, keep=report.keep if report else None)
     results.update(prior_sets=list(priors), baselines=list(baselines), langevin_settings=settings)
     if args.samples > 1:
-        results["draws"] = _draws(args)
+        results["draws"] = draw_settings(args)
+        results["encoder_draws"] = encoder_draw_settings(args)
     print(format_table(results))
     if args.json:
         save_json(results, args.json)

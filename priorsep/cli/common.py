@@ -118,29 +118,52 @@ def separator_spec(args: argparse.Namespace) -> str:
 
 
 def add_draw_args(p: argparse.ArgumentParser) -> None:
-    """``--samples`` and ``--restarts``: posterior draws (:mod:`priorsep.separation.draws`)."""
-    from ..separation.draws import DrawSettings
+    """``--samples`` and how the draws are made (:mod:`priorsep.separation.draws`,
+    :class:`~priorsep.encoders.EncoderDraws`)."""
+    from ..encoders import EncoderDraws
+    from ..separation.draws import RESTART_INITS, DrawSettings
 
     g = p.add_argument_group("posterior draws (--method langevin or variational)")
     g.add_argument("--samples", type=int, default=1,
-                   help="posterior draws per mix (1: the point estimate only); the estimate is then their mean, "
-                   "and each source's confidence (dB) says how much they agree")
+                   help="posterior draws per mix (1: the point estimate only); the estimate is then the draws' "
+                   "mean (variational: the encoder's posterior mean), and each source's confidence (dB) says how "
+                   "much they agree")
     g.add_argument("--restarts", type=int, default=DrawSettings.restarts,
-                   help="langevin: searches (different random states) whose estimates start the draws' chains in "
-                   f"turn (default {DrawSettings.restarts}; at most --samples)")
+                   help="langevin: searches (different random states) whose estimates start the draws' chains "
+                   f"(default {DrawSettings.restarts}; at most --samples)")
+    g.add_argument("--restart-init", choices=RESTART_INITS, default=DrawSettings.restart_init,
+                   help=f"langevin: where the restarts after the first start (default {DrawSettings.restart_init})")
+    g.add_argument("--restart-share", type=float, default=DrawSettings.restart_share,
+                   help="langevin: the share of the draws whose chains start from the later restarts (default "
+                   f"{DrawSettings.restart_share})")
+    g.add_argument("--alignments", type=int, default=EncoderDraws.alignments,
+                   help="variational: the delays of the mix (over one STFT hop) whose posteriors the draws mix "
+                   f"(default {EncoderDraws.alignments}; 1: the encoder's own q)")
+    g.add_argument("--scale-factor", type=float, default=EncoderDraws.scale_factor,
+                   help=f"variational: multiplies q's stds (default {EncoderDraws.scale_factor}; 1: as trained)")
 
 
 def draw_settings(args: argparse.Namespace) -> dict | None:
-    """The draw settings of ``--samples``/``--restarts`` for a Langevin separator, else None."""
+    """The Langevin draw settings of the draw flags (``--samples`` > 1 and a Langevin or hybrid
+    ``--method``), else None."""
     samples = getattr(args, "samples", 1)
     if samples == 1 or args.method not in ("langevin", "hybrid"):
         return None
-    return dict(samples=samples, restarts=min(args.restarts, samples))
+    if samples < 2:
+        raise ConfigError(f"--samples must be 1 (no draws) or at least 2, got {samples}")
+    return dict(samples=samples, restarts=min(args.restarts, samples), restart_init=args.restart_init,
+                restart_share=args.restart_share)
+
+
+def encoder_draw_settings(args: argparse.Namespace) -> dict:
+    """The variational draw settings of ``--alignments`` and ``--scale-factor``."""
+    return dict(alignments=args.alignments, scale_factor=args.scale_factor)
 
 
 def load_separator(args: argparse.Namespace, spec: str):
     """The separator ``spec`` with ``--method``, ``--encoder``, ``--seed``, the sampler and draw flags."""
     from ..api import load_separator as load
 
+    draws = encoder_draw_settings(args) if args.method == "variational" else draw_settings(args)
     return load(spec, args.method, encoder=args.encoder, seed=args.seed or 0, progress=not args.quiet,
-                draws=draw_settings(args), **langevin_settings(args))
+                draws=draws, **langevin_settings(args))

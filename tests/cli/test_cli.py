@@ -47,6 +47,25 @@ def test_separate_with_draws_writes_their_mean_and_the_uncertainty(tiny_toy_prio
     assert "--samples 3: needs at least 2 draws and --method langevin or variational" in capsys.readouterr().err
 
 
+def test_the_draw_flags_reach_their_method(tiny_toy_priors, mix_wav, tmp_path, capsys, monkeypatch):
+    from priorsep.api import load_separator as real_load
+
+    made = []
+    monkeypatch.setattr("priorsep.api.load_separator", lambda *a, **kw: made.append(kw) or real_load(*a, **kw))
+    argv = ["separate", str(mix_wav), "--priors", str(tiny_toy_priors), "--quiet", *FAST, "--samples", "4"]
+    assert main(argv + ["--out", str(tmp_path / "a"), "--restart-init", "same", "--restart-share", "0.5"]) == 0
+    assert made[-1]["draws"] == dict(samples=4, restarts=2, restart_init="same", restart_share=0.5)
+    assert main(argv + ["--out", str(tmp_path / "b"), "--restart-share", "1.5"]) == 2
+    assert "0 < restart_share < 1" in capsys.readouterr().err
+    # the variational flags are checked before any encoder is looked for
+    argv = ["separate", str(mix_wav), "--priors", str(tiny_toy_priors), "--quiet", "--samples", "4", "--method",
+            "variational"]
+    assert main(argv + ["--out", str(tmp_path / "c"), "--alignments", "0"]) == 2
+    assert "alignments must be an integer >= 1" in capsys.readouterr().err
+    assert main(argv + ["--out", str(tmp_path / "d"), "--alignments", "2", "--scale-factor", "1"]) == 2  # no encoder
+    assert made[-1]["draws"] == dict(alignments=2, scale_factor=1.0) and "has no encoder" in capsys.readouterr().err
+
+
 def test_separate_refuses_wrong_rate_unless_resampling(tiny_toy_priors, tmp_path, capsys):
     path = tmp_path / "mix16k.wav"
     write_audio(path, np.sin(np.arange(1600) * 0.1).astype(np.float32), 16000)
@@ -149,7 +168,8 @@ def test_bench_with_draws_scores_their_mean_the_search_and_records_confidence(ti
     row = results["methods"]["Langevin-flow, 3 draws"]
     assert len(row["items"]) == 2 and all(len(it["confidence_db"]) == len(it["search_si_sdri"]) == 4
                                           for it in row["items"])
-    assert results["draws"] == {"samples": 3, "restarts": 2} and "overall" in row["confidence_db"]
+    assert results["draws"] == {"samples": 3, "restarts": 2, "restart_init": "noise", "restart_share": 0.25}
+    assert results["encoder_draws"] == {"alignments": 8, "scale_factor": 0.25} and "overall" in row["confidence_db"]
     assert main(["bench", "toy", "--n", "1", "--samples", "0", "--priors", str(tiny_toy_priors), "--quiet"]) == 2
 
 
