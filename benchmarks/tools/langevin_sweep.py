@@ -3,6 +3,8 @@
     python benchmarks/tools/langevin_sweep.py --n 4 --grid '[{"steps_per_level": 30}, {"n_chains": 4}]'
 
 Each grid entry overrides LangevinConfig defaults; results are appended as JSON lines to --log.
+``--plot PNG``: afterwards, every record in --log as a point of median SI-SDRi (bars: the
+interquartile range over all source estimates) against seconds per mix; ``--grid '[]'`` only plots.
 """
 from __future__ import annotations
 
@@ -39,7 +41,33 @@ def main(args: argparse.Namespace) -> list[dict]:
         print(json.dumps(rec), flush=True)
         append_log(args.log, [rec])
         out.append(rec)
+    if args.plot:
+        plot_log(args.log, args.plot)
     return out
+
+
+def plot_log(log: str, path: str) -> None:
+    """Median SI-SDRi against seconds per mix for every record of the JSON-lines ``log``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    records = [json.loads(line) for line in open(log) if line.strip()]
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for r in records:
+        q25, q75 = np.percentile(np.array(r["si_sdri"], dtype=float), [25, 75])
+        med = r["median_si_sdri"]
+        ax.errorbar(r["seconds_per_mix"], med, yerr=[[med - q25], [q75 - med]], fmt="o", capsize=3)
+        ax.annotate(json.dumps(r["settings"]) if r["settings"] else "defaults", (r["seconds_per_mix"], med),
+                    textcoords="offset points", xytext=(5, 5), fontsize=7)
+    ax.set(xlabel="seconds per mix", ylabel="SI-SDRi (dB): median, IQR over source estimates",
+           title=f"{records[0]['priors']}: {records[0]['n']} mixes, data seed {records[0]['seed']}" if records else "")
+    ax.set_xlim(left=0)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    print(f"wrote {path}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=99, help="data seed (not the benchmark's 2026)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--log", default="benchmarks/results/langevin_sweep.jsonl")
+    p.add_argument("--plot", help="afterwards, plot every record of --log to this PNG")
     return p
 
 

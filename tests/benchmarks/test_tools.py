@@ -23,6 +23,10 @@ def test_langevin_sweep_script(tiny_toy_priors, tmp_path):
     assert all(math.isfinite(r["median_si_sdri"]) for r in recs)
     assert recs[0]["seed"] == 99 and np.array(recs[0]["si_sdri"]).shape == (1, 4)
     assert recs[0]["max_seconds_per_mix"] >= 0
+    plot = tmp_path / "sweep.png"
+    assert langevin_sweep.main(langevin_sweep.build_parser().parse_args(
+        ["--grid", "[]", "--log", str(log), "--plot", str(plot)])) == []  # only plots the log
+    assert plot.stat().st_size > 1000
 
 
 def test_variational_toy_script(tiny_toy_priors, tmp_path):
