@@ -90,16 +90,14 @@ def load_separator(spec: str | Path | PriorSet | Separator, method: str | None =
     if method == "variational" and settings:
         raise ConfigError(f"variational separation is one encoder pass; it takes no sampler settings "
                           f"(got {sorted(settings)})")
-    if method == "variational":
-        draws = _draw_settings(EncoderDraws, draws, method)
-        return VariationalSeparator(spec if isinstance(spec, PriorSet) else load_priors(spec), encoder, seed=seed,
-                                    draws=draws)
+    draws = _draw_settings(EncoderDraws if method == "variational" else DrawSettings, draws, method)
     priors = spec if isinstance(spec, PriorSet) else load_priors(spec)
+    if method == "variational":
+        return VariationalSeparator(priors, encoder, seed=seed, draws=draws)
     if method == "hybrid":
         settings = {**settings, "init": "variational",
                     "sigma_max": min(HYBRID_SIGMA_MAX, settings.get("sigma_max", HYBRID_SIGMA_MAX))}
     config = make_config(settings, base=priors.sampler)
-    draws = _draw_settings(DrawSettings, draws, method)
     return LangevinSeparator(priors, config, seed=seed, encoder=encoder, progress=progress, draws=draws)
 
 

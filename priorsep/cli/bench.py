@@ -79,9 +79,9 @@ def bench_toy(args: argparse.Namespace, settings: dict, keep=None) -> tuple[dict
     return results, priors, baselines
 
 
-def bench_musdb(args: argparse.Namespace, report=None) -> int:
-    """``bench musdb``: one separator (``--method``) over every track, scored with museval
-    (``report``: a :class:`~priorsep.report.BenchmarkReport` means ``--report``)."""
+def bench_musdb(args: argparse.Namespace) -> int:
+    """``bench musdb``: one separator (``--method``) over every track, scored with museval (and
+    ``--report``: an excerpt of each as a listening report)."""
     from ..report import MusdbReport
     from ..evaluation.musdb_benchmark import bench_musdb as run_musdb, format_musdb
     from ..separation.files import separate_array
@@ -94,7 +94,7 @@ def bench_musdb(args: argparse.Namespace, report=None) -> int:
     separator = load_separator(args, spec)
     separator.progress = False
     what = spec if args.method == "baseline" else f"{args.method} with priors {spec}"
-    report = MusdbReport(separator.label) if report else None
+    report = MusdbReport(separator.label) if args.report else None
     result = run_musdb(args.root, lambda mix, rate: separate_array(separator, mix, rate, resample_to_model=True),
                        list(separator.names), args.out, subset=args.subset, is_wav=args.is_wav, tracks=args.tracks,
                        quiet=args.quiet, keep=report.keep if report else None)
@@ -112,9 +112,11 @@ def run(args: argparse.Namespace) -> int:
     settings = langevin_settings(args)
     if args.whole_tracks and args.benchmark != "band":
         raise ConfigError(f"--whole-tracks is for bench band, not bench {args.benchmark}")
-    report = BenchmarkReport() if args.report and check_report_folder(args.report) else None
+    if args.report:
+        check_report_folder(args.report)
     if args.benchmark == "musdb":
-        return bench_musdb(args, report)
+        return bench_musdb(args)
+    report = BenchmarkReport() if args.report else None
     results, priors, baselines = (bench_band if args.benchmark == "band" else bench_toy)(
         args, settings, keep=report.keep if report else None)
     results.update(prior_sets=list(priors), baselines=list(baselines), langevin_settings=settings)

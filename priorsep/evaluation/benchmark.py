@@ -34,8 +34,6 @@ from ..separator import Separator
 SeparateFn = Callable[[np.ndarray, np.ndarray], np.ndarray | tuple[np.ndarray, dict]]
 # (method, item index, eval set, estimate (K, T), extras): sees every estimate as it is made
 KeepFn = Callable[[str, int, "EvalSet", np.ndarray, dict], None]
-#: points of each source's spread track in a row with draws (extras "spread_track")
-SPREAD_POINTS = 200
 
 
 @dataclass
@@ -86,7 +84,7 @@ def benchmark_methods(separators: list[Separator], names: list[str], weights: li
 
 def _run_with_draws(sep: Separator, names: list[str], samples: int, m: np.ndarray, _sources) -> tuple[np.ndarray, dict]:
     """The draws' mean ``(K, T)`` and extras (confidence; the search estimate where there is one)."""
-    from ..separation.uncertainty import spread_track, summarize_draws
+    from ..separation.uncertainty import spread_frame, spread_track, summarize_draws
 
     extras = {}
     if hasattr(sep, "search_and_draws"):
@@ -96,8 +94,7 @@ def _run_with_draws(sep: Separator, names: list[str], samples: int, m: np.ndarra
         means, draws = sep.separate_with_draws(m, samples)
     confidence = summarize_draws(draws)
     extras["confidence_db"] = np.array([confidence[n] for n in names])
-    frame = max(1, m.shape[-1] // SPREAD_POINTS)
-    extras["spread_track"] = [spread_track(draws[n], frame) for n in names]
+    extras["spread_track"] = [spread_track(draws[n], spread_frame(m.shape[-1])) for n in names]
     return np.stack([means[n] for n in names]), extras
 
 

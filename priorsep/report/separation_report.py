@@ -8,14 +8,18 @@ from pathlib import Path
 from .writer import MethodOutput, ReportItem, write_report
 from ..data.audio import read_audio
 from ..errors import ConfigError
-from ..evaluation.benchmark import SPREAD_POINTS
 from ..separation.files import planned_outputs
-from ..separation.uncertainty import relative_spread
+from ..separation.uncertainty import relative_spread, spread_frame
 
 
-def _output(targets: dict[str, Path]) -> MethodOutput:
-    """One input's estimates (``SOURCE.wav``) and, where written, their uncertainty files."""
-    sources = {s: read_audio(p)[0] for s, p in targets.items()}
+def _output(targets: dict[str, Path], mix: Path, rate: int) -> MethodOutput:
+    """One input's estimates (``SOURCE.wav``, at the rate of their ``mix`` file) and, where written,
+    their uncertainty files."""
+    sources = {}
+    for s, p in targets.items():
+        sources[s], est_rate = read_audio(p)
+        if est_rate != rate:
+            raise ConfigError(f"{p} is at {est_rate} Hz, its mix {mix} at {rate} Hz; rerun separate")
     folder = next(iter(targets.values())).parent
     record = folder / "uncertainty.json"
     if not record.is_file():
@@ -24,7 +28,7 @@ def _output(targets: dict[str, Path]) -> MethodOutput:
     spread = {}
     for s, p in targets.items():
         std = read_audio(p.with_suffix(".spread.wav"))[0]
-        spread[s] = relative_spread(std**2, sources[s], max(1, std.shape[-1] // SPREAD_POINTS))
+        spread[s] = relative_spread(std**2, sources[s], spread_frame(std.shape[-1]))
     return MethodOutput(sources, confidence={s: confidence[s] for s in sources}, spread=spread)
 
 
@@ -37,11 +41,7 @@ def separation_report(folder: str | Path, inputs: list[str | Path], out: str | P
         if not all(p.is_file() for p in targets.values()):
             continue  # another rank's, or failed
         mix, rate = read_audio(path)
-        output = _output(targets)
-        est_rate = read_audio(next(iter(targets.values())))[1]
-        if est_rate != rate:
-            raise ConfigError(f"{targets[names[0]]} is at {est_rate} Hz, its mix {path} at {rate} Hz; rerun separate")
-        items.append(ReportItem(name, mix, {label: output}, sample_rate=rate))
+        items.append(ReportItem(name, mix, {label: _output(targets, path, rate)}, sample_rate=rate))
     if not items:
         raise ConfigError(f"nothing separated in {out} to report on")
     return write_report(folder, items, items[0].sample_rate, title=f"priorsep separate: {label}",

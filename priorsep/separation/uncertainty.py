@@ -43,6 +43,15 @@ def spread_track(draws: np.ndarray, frame: int, floor: float = 0.1) -> np.ndarra
     return relative_spread(((draws - mean) ** 2).mean(0), mean, frame, floor)
 
 
+#: points of a spread track drawn in a report, whatever the signal's length
+SPREAD_POINTS = 200
+
+
+def spread_frame(length: int) -> int:
+    """The frame (samples) that gives a ``length``-sample signal a spread track of about :data:`SPREAD_POINTS`."""
+    return max(1, length // SPREAD_POINTS)
+
+
 def relative_spread(variance: np.ndarray, mean: np.ndarray, frame: int, floor: float = 0.1) -> np.ndarray:
     """:func:`spread_track` from the draws' per-sample ``variance`` and ``mean`` (both ``(..., T)``,
     e.g. the ``SOURCE.spread.wav`` squared and the ``SOURCE.wav`` that ``separate --samples`` writes)."""
