@@ -7,9 +7,12 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import torch
+
 from .baselines.io import baseline_kinds, bundled_baselines
 from .baselines.io import load as load_baseline
 from .checkpoint import checkpoint_paths
+from .device import resolve_device
 from .encoders import EncoderDraws
 from .errors import ConfigError, UnknownNameNotFoundError
 from .priors.io import PriorSet, bundled_prior_sets, load_priors
@@ -48,7 +51,8 @@ def _is_baseline(spec) -> bool:
 
 def load_separator(spec: str | Path | PriorSet | Separator, method: str | None = None, *, encoder=None,
                    seed: int | None = 0, progress: bool = False,
-                   draws: DrawSettings | EncoderDraws | dict | None = None, **settings) -> Separator:
+                   draws: DrawSettings | EncoderDraws | dict | None = None, device: str | torch.device | None = None,
+                   **settings) -> Separator:
     """A :class:`~priorsep.separator.Separator` from ``spec``, its settings validated before any audio is read.
 
     spec: a bundled prior set (``"toy"``, ``"toy-wavenet"``, ``"band"``), a folder of prior
@@ -62,8 +66,16 @@ def load_separator(spec: str | Path | PriorSet | Separator, method: str | None =
     seed: the search's seed (same seed, same output). settings: any
     :class:`~priorsep.separation.config.SamplerConfig` field, over the set's own. draws: how posterior
     draws are made, for langevin and hybrid a :class:`~priorsep.separation.draws.DrawSettings`, for
-    variational an :class:`~priorsep.encoders.EncoderDraws`, or a dict of its fields.
+    variational an :class:`~priorsep.encoders.EncoderDraws`, or a dict of its fields. device:
+    where it separates (``"cpu"``, ``"cuda"``, ``"cuda:N"``; ``None``: where its weights are, the
+    CPU for a freshly loaded one); every model moves there (a :class:`PriorSet` in place).
     """
+    sep = _load_separator(spec, method, encoder=encoder, seed=seed, progress=progress, draws=draws, **settings)
+    return sep if device is None else sep.to(resolve_device(device))
+
+
+def _load_separator(spec, method, *, encoder, seed, progress, draws, **settings) -> Separator:
+    """:func:`load_separator` on the device its weights load to."""
     if not isinstance(spec, (str, PriorSet, Separator)) and not hasattr(spec, "__fspath__"):
         raise ConfigError(f"expected a bundled name, a folder or checkpoint stem, a PriorSet or a Separator; "
                           f"got {type(spec).__name__}")
@@ -117,35 +129,38 @@ def _draw_settings(kind: type, draws, method: str):
 
 
 def prior_set_separators(spec, *, encoder=None, seed: int | None = 0, draws: DrawSettings | dict | None = None,
-                         encoder_draws: EncoderDraws | dict | None = None, **settings) -> list[Separator]:
+                         encoder_draws: EncoderDraws | dict | None = None, device: str | torch.device | None = None,
+                         **settings) -> list[Separator]:
     """The benchmark rows of a prior set: its annealed separator, and where it has an encoder (its
     own or ``encoder``) the variational and hybrid separators (``draws``: the annealed ones' draw
-    settings, ``encoder_draws``: the variational one's)."""
+    settings, ``encoder_draws``: the variational one's), on ``device``."""
     from .encoders import own_encoder
 
     priors = spec if isinstance(spec, PriorSet) else load_priors(spec)
-    rows = [load_separator(priors, "langevin", seed=seed, draws=draws, **settings)]
+    rows = [load_separator(priors, "langevin", seed=seed, draws=draws, device=device, **settings)]
     if encoder is not None or own_encoder(priors) is not None:
-        rows.append(load_separator(priors, "variational", encoder=encoder, seed=seed, draws=encoder_draws))
-        rows.append(load_separator(priors, "hybrid", encoder=encoder, seed=seed, draws=draws, **settings))
+        rows.append(load_separator(priors, "variational", encoder=encoder, seed=seed, draws=encoder_draws,
+                                   device=device))
+        rows.append(load_separator(priors, "hybrid", encoder=encoder, seed=seed, draws=draws, device=device,
+                                   **settings))
     return rows
 
 
 def benchmark_separators(prior_sets: list, baselines: list, *, encoder=None, seed: int | None = 0,
                          draws: DrawSettings | dict | None = None, encoder_draws: EncoderDraws | dict | None = None,
-                         **settings) -> list[Separator]:
+                         device: str | torch.device | None = None, **settings) -> list[Separator]:
     """The rows of a benchmark: every prior set's rows (:func:`prior_set_separators`, with the
     sampler ``settings``, ``draws``, ``encoder_draws`` and ``seed``), then every baseline (names,
-    stems or loaded separators)."""
+    stems or loaded separators), all on ``device``."""
     rows = [sep for spec in prior_sets
             for sep in prior_set_separators(spec, encoder=encoder, seed=seed, draws=draws, encoder_draws=encoder_draws,
-                                            **settings)]
-    return rows + [load_separator(spec) for spec in baselines]
+                                            device=device, **settings)]
+    return rows + [load_separator(spec, device=device) for spec in baselines]
 
 
 def langevin_separate(mix, priors: PriorSet | str | Path | None = None, *, seed: int | None = None,
                       progress: bool = False, encoder=None, samples: int = 1, draws: DrawSettings | dict | None = None,
-                      **settings):
+                      device: str | torch.device | None = None, **settings):
     """Separate a mixture under independently trained priors; by default this runs the prior set's
     benchmarked annealed procedure, which for every bundled set is the mask-space search (a MAP-like
     estimate), and ``space="signal"`` runs signal-space annealed Langevin dynamics.
@@ -159,17 +174,19 @@ def langevin_separate(mix, priors: PriorSet | str | Path | None = None, *, seed:
     signal-space Langevin dynamics under the exact mixing constraint started from the search's estimate
     and its restarts (:mod:`priorsep.separation.draws`; ``draws``: their other settings), ``means`` their
     mean. :func:`priorsep.separation.uncertainty.confidence_db` turns a source's draws into one number.
+    device: where to separate (``"cpu"``, ``"cuda"``; arrays in and out stay NumPy).
     """
     check_samples(samples)
     sep = load_separator(priors if priors is not None else "toy", "langevin", encoder=encoder, seed=seed,
-                         progress=progress, draws=draws, **settings)
+                         progress=progress, draws=draws, device=device, **settings)
     if samples == 1:
         return sep.separate(mix)
     return sep.separate_with_draws(mix, samples)
 
 
 def variational_separate(mix, priors: PriorSet | str | Path | None = None, *, encoder=None, seed: int | None = None,
-                         samples: int = 1, draws: EncoderDraws | dict | None = None):
+                         samples: int = 1, draws: EncoderDraws | dict | None = None,
+                         device: str | torch.device | None = None):
     """Separate in one pass with an amortised posterior q(s | m).
 
     mix: ``(T,)`` or ``(C, T)`` float array at the priors' rate. priors: a :class:`PriorSet`,
@@ -177,11 +194,11 @@ def variational_separate(mix, priors: PriorSet | str | Path | None = None, *, en
     ``None`` for the set's own. Returns ``{source: posterior mean shaped like mix}``; with
     ``samples > 1`` the pair ``(means, draws)``, ``draws[source]`` shaped ``(samples, *mix.shape)``:
     draws of the mixture of q over several alignments of the mix (``draws``: how,
-    :class:`~priorsep.encoders.EncoderDraws`).
+    :class:`~priorsep.encoders.EncoderDraws`). device: where to separate (``"cpu"``, ``"cuda"``).
     """
     check_samples(samples)
     sep = load_separator(priors if priors is not None else DEFAULT_VARIATIONAL_SET, "variational", encoder=encoder,
-                         seed=seed, draws=draws)
+                         seed=seed, draws=draws, device=device)
     if samples == 1:
         return sep.separate(mix)
     return sep.separate_with_draws(mix, samples)

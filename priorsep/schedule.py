@@ -8,14 +8,16 @@ from .errors import ConfigError
 
 
 def geometric_sigmas(sigma_max: float, sigma_min: float, n_levels: int) -> torch.Tensor:
-    """Geometric schedule sigma_1 > ... > sigma_L, ``(n_levels,)``, float64."""
+    """Geometric schedule sigma_1 > ... > sigma_L, ``(n_levels,)``, float64 on the CPU (a list of
+    numbers for the samplers, whatever device they run on)."""
     if not (sigma_max >= sigma_min > 0):
         raise ConfigError(f"need sigma_max >= sigma_min > 0, got {sigma_max}, {sigma_min}")
     if n_levels < 1:
         raise ConfigError(f"n_levels must be >= 1, got {n_levels}")
     if n_levels == 1:
-        return torch.tensor([float(sigma_min)], dtype=torch.float64)
-    return torch.logspace(math.log10(sigma_max), math.log10(sigma_min), n_levels, dtype=torch.float64)
+        return torch.tensor([float(sigma_min)], dtype=torch.float64, device="cpu")
+    return torch.logspace(math.log10(sigma_max), math.log10(sigma_min), n_levels, dtype=torch.float64,
+                          device="cpu")
 
 
 def sample_training_sigmas(

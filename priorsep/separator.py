@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from .data.audio import validate_mix
-from .errors import InvalidAudioError
+from .errors import ConfigError, InvalidAudioError
 
 
 class Separator:
@@ -47,9 +47,23 @@ class Separator:
     def channels(self) -> int:
         return 1
 
+    @property
+    def device(self) -> torch.device:
+        """Where it separates: :meth:`separate_tensor` takes and returns tensors on this device."""
+        return torch.device("cpu")
+
+    def to(self, device: torch.device | str) -> "Separator":
+        """Separate on ``device``; returns self. A method without weights of its own (the oracles, the
+        mixture as estimate) computes on the CPU and takes only ``"cpu"``."""
+        from .device import resolve_device
+
+        if resolve_device(device).type != "cpu":
+            raise ConfigError(f"{self.label} runs on the CPU only; got device {device!r}")
+        return self
+
     def separate_tensor(self, mixes: torch.Tensor) -> torch.Tensor:
-        """``mixes (B, C, T)`` float32 of any length ``T`` (``C`` = :attr:`channels`) -> sources
-        ``(B, K, C, T)`` on the sources' scale, in :attr:`names` order."""
+        """``mixes (B, C, T)`` float32 of any length ``T`` (``C`` = :attr:`channels`) on :attr:`device`
+        -> sources ``(B, K, C, T)`` on the sources' scale, in :attr:`names` order."""
         raise NotImplementedError
 
     @torch.no_grad()
@@ -61,7 +75,7 @@ class Separator:
         Raises :class:`~priorsep.errors.InvalidAudioError` for a mix it cannot use.
         """
         m = validate_mix(mix, name=name)
-        x = torch.from_numpy(m.reshape(-1, m.shape[-1]).copy())  # (C, T)
+        x = torch.from_numpy(m.reshape(-1, m.shape[-1]).copy()).to(self.device)  # (C, T)
         with _eval_mode(self):
             if self.channels == 1:
                 est = self.separate_tensor(x[:, None])[:, :, 0].transpose(0, 1)  # (K, C, T)
@@ -70,7 +84,7 @@ class Separator:
             else:
                 raise InvalidAudioError(f"this model separates {self.channels}-channel audio; "
                                         f"{name} has {x.shape[0]} channels")
-        est = est.numpy().astype(np.float32)
+        est = est.cpu().numpy().astype(np.float32)
         return {src: est[k].reshape(m.shape) for k, src in enumerate(self.names)}
 
 

@@ -30,14 +30,14 @@ def main(args: argparse.Namespace) -> list[dict]:
         sdri, seconds = [], []
         for i in range(args.n):
             t0 = time.perf_counter()
-            est = priorsep.langevin_separate(data.mixes[i], priors=priors, seed=i, **settings)
+            est = priorsep.langevin_separate(data.mixes[i], priors=priors, seed=i, encoder=args.encoder, **settings)
             seconds.append(time.perf_counter() - t0)
             sdri.append(si_sdr_improvement(np.stack([est[n] for n in TOY_SOURCES]), data.sources[i], data.mixes[i]))
         sdri = np.array(sdri)
         rec = {"settings": settings, "median_si_sdri": float(np.median(sdri)),
                "per_source": np.median(sdri, 0).round(2).tolist(), "per_item": np.median(sdri, 1).round(2).tolist(),
                "seconds_per_mix": float(np.mean(seconds)), "max_seconds_per_mix": round(max(seconds), 1),
-               "priors": args.priors, "n": args.n, "seed": args.seed, "si_sdri": sdri.round(2).tolist()}
+               "priors": args.priors, "encoder": args.encoder, "n": args.n, "seed": args.seed, "si_sdri": sdri.round(2).tolist()}
         print(json.dumps(rec), flush=True)
         append_log(args.log, [rec])
         out.append(rec)
@@ -74,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--priors", default="toy")
     p.add_argument("--grid", default="[{}]", help="JSON list of LangevinConfig overrides")
+    p.add_argument("--encoder", help="encoder stem for init='variational' settings (default: the set's own)")
     p.add_argument("--n", type=int, default=4)
     p.add_argument("--length", type=int, default=16384)
     p.add_argument("--seed", type=int, default=99, help="data seed (not the benchmark's 2026)")

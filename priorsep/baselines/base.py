@@ -1,6 +1,7 @@
 """What every supervised or adversarial baseline shares: a network that is a :class:`~priorsep.separator.Separator`."""
 from __future__ import annotations
 
+import torch
 from torch import nn
 
 from ..errors import ConfigError
@@ -43,6 +44,11 @@ class BaselineSeparator(nn.Module, Separator):
     @property
     def channels(self) -> int:
         return int(self.config.get("channels", 1))
+
+    @property
+    def device(self) -> torch.device:
+        """Where its weights are (move it with ``.to(device)``)."""
+        return next(self.parameters(), torch.empty(0)).device
 
     @property
     def paired_items(self) -> int:

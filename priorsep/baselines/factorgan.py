@@ -145,19 +145,19 @@ class FactorGAN(BaselineSeparator):
 
     def generated_magnitudes(self, masks: torch.Tensor, spec_mix: torch.Tensor) -> torch.Tensor:
         """Magnitude spectrograms of the generated sources, ``mask_k |M| / w_k``: ``(B, K, F + 1, frames)``."""
-        w = torch.as_tensor(self.weights, dtype=masks.dtype)[:, None, None]
+        w = torch.as_tensor(self.weights, dtype=masks.dtype, device=masks.device)[:, None, None]
         return masks * spec_mix.abs()[:, None] / w
 
     def separate_tensor(self, mix: torch.Tensor) -> torch.Tensor:
         """``mix (B, C, T)`` of any length -> ``(B, K, C, T)``; channels are separated one by one, in
         half-overlapping windows of :attr:`train_samples` (a shorter mix is padded to one window)."""
         b, ch, t = mix.shape
-        g = torch.Generator().manual_seed(int(self.config["noise_seed"]))
-        w = torch.as_tensor(self.weights)
+        g = torch.Generator(device=mix.device).manual_seed(int(self.config["noise_seed"]))
+        w = torch.as_tensor(self.weights, device=mix.device)
 
         def run(x: torch.Tensor) -> torch.Tensor:
             spec_mix = self.spectrogram(x)
-            logits = self.logits(spec_mix, torch.randn(spec_mix.shape, generator=g))
+            logits = self.logits(spec_mix, torch.randn(spec_mix.shape, generator=g, device=spec_mix.device))
             return masked_sources(logits, spec_mix, w, self.n_fft, self.hop, x.shape[-1])
 
         # a short mix gets one whole training window: the context the masks were trained with (and the STFT's)

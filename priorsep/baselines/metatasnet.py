@@ -57,10 +57,10 @@ def mix_consistent_gains(est: torch.Tensor, mix: torch.Tensor, weights: list[flo
     A scale-invariant objective leaves each estimate's scale free; BSSEval's SDR and a user's ears
     are not scale-invariant (the paper rescales its estimates for BSSEval too), and these gains use
     the mixture only, no reference."""
-    a = est * torch.as_tensor(weights, dtype=est.dtype)[:, None]  # (B, K, T)
+    a = est * torch.as_tensor(weights, dtype=est.dtype, device=est.device)[:, None]  # (B, K, T)
     gram = a @ a.transpose(1, 2)  # (B, K, K)
     ridge = 1e-6 * gram.diagonal(dim1=1, dim2=2).mean(-1).clamp_min(1e-12)[:, None, None]
-    eye = torch.eye(a.shape[1], dtype=est.dtype)
+    eye = torch.eye(a.shape[1], dtype=est.dtype, device=est.device)
     return torch.linalg.solve(gram + ridge * eye, (a @ mix[:, :, None]))[..., 0]
 
 
@@ -205,7 +205,7 @@ class MetaTasNet(SameLengthSeparator):
         unit = F.normalize(hs, dim=-1)
         diss = torch.stack([(unit[:, i].abs() * unit[:, j].abs()).sum(-1) for i, j in combinations(range(k_src), 2)])
         sim = -torch.stack([(unit[a] * unit[b]).sum(-1) for a, b in combinations(range(n), 2)]) if n > 1 else \
-            torch.zeros(1)
+            torch.zeros(1, device=mix.device)
         rec = -si_sdr_tensor(self.decode(h)[..., :t], mix[:, 0]).mean()
         wd, ws, wr = self.config["aux_weights"]
         loss = sisnr + wd * diss.mean() + ws * sim.mean() + wr * rec

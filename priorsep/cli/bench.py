@@ -4,8 +4,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .common import (add_draw_args, add_langevin_args, draw_settings, encoder_draw_settings, langevin_settings,
-                     load_separator, separator_spec)
+from .common import (add_device_arg, add_draw_args, add_langevin_args, draw_settings, encoder_draw_settings,
+                     langevin_settings, load_separator, separator_spec)
 from ..errors import ConfigError
 
 
@@ -42,6 +42,7 @@ def add_parser(sub) -> None:
                    "item the mixture, references and every method's estimates as players and spectrograms); DIR "
                    "must be new, empty or an earlier report")
     p.add_argument("--quiet", action="store_true")
+    add_device_arg(p)
     add_draw_args(p)
     add_langevin_args(p)
 
@@ -57,7 +58,7 @@ def bench_band(args: argparse.Namespace, settings: dict, keep=None) -> tuple[dic
     priors = default_band_prior_sets() if args.priors is None else args.priors
     baselines = default_band_baselines() if args.baselines is None else args.baselines
     separators = benchmark_separators(priors, baselines, encoder=args.encoder, seed=seed, draws=draw_settings(args),
-                                      encoder_draws=encoder_draw_settings(args), **settings)
+                                      encoder_draws=encoder_draw_settings(args), device=args.device, **settings)
     n = args.n if args.n is not None or args.whole_tracks else 8
     results = run_band(args.root, separators, n=n, seconds=args.seconds, seed=seed, bss=not args.no_bss,
                        quiet=args.quiet, whole_tracks=args.whole_tracks, samples=args.samples, keep=keep)
@@ -72,7 +73,7 @@ def bench_toy(args: argparse.Namespace, settings: dict, keep=None) -> tuple[dict
     priors = default_toy_prior_sets() if args.priors is None else args.priors
     baselines = default_toy_baselines() if args.baselines is None else args.baselines
     separators = benchmark_separators(priors, baselines, encoder=args.encoder, seed=0, draws=draw_settings(args),
-                                      encoder_draws=encoder_draw_settings(args), **settings)
+                                      encoder_draws=encoder_draw_settings(args), device=args.device, **settings)
     results = run_toy(separators, n=8 if args.n is None else args.n, length=args.length,
                       seed=args.seed if args.seed is not None else 2026, bss=not args.no_bss, quiet=args.quiet,
                       samples=args.samples, keep=keep)

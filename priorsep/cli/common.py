@@ -161,9 +161,16 @@ def encoder_draw_settings(args: argparse.Namespace) -> dict:
 
 
 def load_separator(args: argparse.Namespace, spec: str):
-    """The separator ``spec`` with ``--method``, ``--encoder``, ``--seed``, the sampler and draw flags."""
+    """The separator ``spec`` with ``--method``, ``--encoder``, ``--seed``, ``--device``, the sampler and draw
+    flags."""
     from ..api import load_separator as load
 
     draws = encoder_draw_settings(args) if args.method == "variational" else draw_settings(args)
     return load(spec, args.method, encoder=args.encoder, seed=args.seed or 0, progress=not args.quiet,
-                draws=draws, **langevin_settings(args))
+                draws=draws, device=args.device, **langevin_settings(args))
+
+
+def add_device_arg(p: argparse.ArgumentParser) -> None:
+    """``--device``: where the separators run (:func:`priorsep.device.resolve_device`)."""
+    p.add_argument("--device", default=None, help="where to separate: cpu (default) or cuda, cuda:N; every model "
+                   "and tensor moves there")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from .common import add_draw_args, add_langevin_args, load_separator, separator_spec
+from .common import add_device_arg, add_draw_args, add_langevin_args, load_separator, separator_spec
 
 
 def add_parser(sub) -> None:
@@ -28,6 +28,7 @@ def add_parser(sub) -> None:
                    "(DIR/index.html: per input the mixture and each source's estimate as players and spectrograms, "
                    "with --samples the confidence and spread); DIR must be new, empty or an earlier report")
     p.add_argument("--quiet", action="store_true")
+    add_device_arg(p)
     add_draw_args(p)
     add_langevin_args(p)
 

@@ -67,7 +67,7 @@ def overlap_add(
     b, padded = mixes.shape
     length, starts = chunk_starts(padded, chunk, multiple)
     mixes = pad_to(mixes, length)
-    window = torch.hann_window(length, periodic=False, dtype=mixes.dtype).clamp_min(1e-3)
+    window = torch.hann_window(length, periodic=False, dtype=mixes.dtype, device=mixes.device).clamp_min(1e-3)
     norm = mixes.new_zeros(mixes.shape[-1])
     for s0 in starts:
         norm[s0 : s0 + length] += window

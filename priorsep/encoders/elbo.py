@@ -65,7 +65,7 @@ class PriorDistribution(TorchDistribution):
 def model(mix: torch.Tensor, priors: PriorSet, sigma: float, gamma: float) -> None:
     """The generative model: independent priors at ``sigma``, a Gaussian mix likelihood of std ``gamma``."""
     b, t = mix.shape
-    w = torch.as_tensor(priors.weights, dtype=mix.dtype)
+    w = torch.as_tensor(priors.weights, dtype=mix.dtype, device=mix.device)
     with pyro.plate("mixes", b):
         sources = [pyro.sample(f"s_{p.name}", PriorDistribution(p, sigma, b, t)) for p in priors]
         loc = sum(wk * s for wk, s in zip(w, sources))
@@ -109,7 +109,7 @@ def mask_elbo(mix: torch.Tensor, priors: PriorSet, encoder: MaskEncoder, sigma: 
     all K logits of a bin, a direction q's diagonal entropy still counts. ``fixed_means``: no
     gradient reaches the means or the trunk, only the scale head is trained."""
     theta, log_tau, spec = encoder.mask_posterior(mix, fixed_means)
-    eps = torch.randn((particles, *theta.shape), dtype=theta.dtype)
+    eps = torch.randn((particles, *theta.shape), dtype=theta.dtype, device=theta.device)
     sources = encoder.mask_draws(theta, log_tau, spec, eps, mix.shape[-1]).flatten(0, 1)  # (particles * B, K, T)
     log_p = sum(p.log_prob(sources[:, k], sigma) for k, p in enumerate(priors))  # (particles * B,)
     entropy = log_tau.sum((1, 2, 3)) + 0.5 * log_tau[0].numel() * math.log(2 * math.pi * math.e)

@@ -29,7 +29,7 @@ def _bounded_log_scale(raw: torch.Tensor) -> torch.Tensor:
 
 def _gaussian_draws(loc: torch.Tensor, scale: torch.Tensor, n: int, generator: torch.Generator | None) -> torch.Tensor:
     """``n`` draws ``(n, *loc.shape)`` of N(loc, diag scale^2)."""
-    return loc + scale * torch.randn((n, *loc.shape), generator=generator, dtype=loc.dtype)
+    return loc + scale * torch.randn((n, *loc.shape), generator=generator, dtype=loc.dtype, device=loc.device)
 
 
 class Encoder(nn.Module):
@@ -182,7 +182,8 @@ class MaskEncoder(HarmonicUNet):
             loc, scale = self(mix)
             return _gaussian_draws(loc, scale_factor * scale, n, generator)
         theta, log_tau, spec = self.mask_posterior(mix)
-        eps = scale_factor * torch.randn((n, *theta.shape), generator=generator, dtype=theta.dtype)
+        eps = scale_factor * torch.randn((n, *theta.shape), generator=generator, dtype=theta.dtype,
+                                          device=theta.device)
         return self.mask_draws(theta, log_tau, spec, eps, mix.shape[-1])
 
     def _spec(self, mix: torch.Tensor) -> torch.Tensor:

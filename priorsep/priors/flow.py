@@ -247,6 +247,6 @@ class FlowPrior(Prior):
         if length % self.length_multiple:
             raise InvalidAudioError(f"length {length} is not a multiple of {self.length_multiple}")
         p = next(self.parameters())
-        z = torch.randn(n, c, length // c, generator=generator, dtype=p.dtype)
-        x, _ = self.transform.inverse(z, context=torch.full((n, 1), math.log(sigma), dtype=p.dtype))
+        z = torch.randn(n, c, length // c, generator=generator, dtype=p.dtype, device=p.device)
+        x, _ = self.transform.inverse(z, context=torch.full((n, 1), math.log(sigma), dtype=p.dtype, device=p.device))
         return x.squeeze(1)

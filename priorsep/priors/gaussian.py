@@ -39,4 +39,5 @@ class GaussianPrior(Prior):
     @torch.no_grad()
     def sample(self, n: int, length: int, sigma: float, generator: torch.Generator | None = None) -> torch.Tensor:
         std = math.sqrt(float(self.variance) + sigma**2)
-        return self.mean + std * torch.randn(n, length, generator=generator, dtype=self.mean.dtype)
+        eps = torch.randn(n, length, generator=generator, dtype=self.mean.dtype, device=self.mean.device)
+        return self.mean + std * eps

@@ -6,6 +6,8 @@ import math
 from pathlib import Path
 from typing import Iterator
 
+import torch
+
 from ..checkpoint import load_model, save_model, user_path
 from ..registry import KindTable, resolve
 from .base import Prior
@@ -83,6 +85,20 @@ class PriorSet:
 
     def __len__(self) -> int:
         return len(self.priors)
+
+    @property
+    def device(self) -> torch.device:
+        """Where the priors' weights are (the first parameter or buffer found; CPU for none)."""
+        for p in self.priors:
+            for t in (*p.parameters(), *p.buffers()):
+                return t.device
+        return torch.device("cpu")
+
+    def to(self, device: torch.device | str) -> "PriorSet":
+        """Move every prior to ``device`` (in place); returns the set."""
+        for p in self.priors:
+            p.to(device)
+        return self
 
     def __iter__(self) -> Iterator[Prior]:
         return iter(self.priors)

@@ -160,7 +160,7 @@ class WaveNetPrior(Prior):
 
     def _generate(self, n, length, sigma, generator):
         p = next(self.parameters())
-        s = torch.full((n,), float(sigma), dtype=p.dtype)
+        s = torch.full((n,), float(sigma), dtype=p.dtype, device=p.device)
         c = self._scale(s)
 
         def draw(out):
@@ -168,7 +168,7 @@ class WaveNetPrior(Prior):
             k = torch.multinomial(log_w[..., 0].exp(), 1, generator=generator)
             mu = mean[..., 0].gather(1, k)[:, 0]
             sd = log_scale[..., 0].gather(1, k)[:, 0].exp()
-            return mu + sd * torch.randn(n, generator=generator, dtype=p.dtype)
+            return mu + sd * torch.randn(n, generator=generator, dtype=p.dtype, device=p.device)
 
         y, outs = self.net.generate(n, length, s.log()[:, None], draw)
         return y / c[:, None], outs

@@ -102,7 +102,7 @@ def search_and_draw(priors: PriorSet, mixes: torch.Tensor, config: SamplerConfig
     s = draws.samples
     start = torch.stack([starts[r] for r in chain_starts(draws)]).reshape(s * b, len(priors), t)
     m = mixes.repeat(s, 1)  # draw-major: row j * B + i is draw j of mix i
-    w = torch.tensor(priors.weights, dtype=mixes.dtype)
+    w = torch.tensor(priors.weights, dtype=mixes.dtype, device=mixes.device)
     with _prior_threads(len(priors)) as pool:
         scores = lambda x, sigma: _scores(priors, x, sigma, pool, config.score_precision == "bfloat16")  # noqa: E731
         chains = _anneal(priors, m, chain_config(config, draws), generator, False, scores, lambda _: start)

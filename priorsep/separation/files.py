@@ -154,12 +154,15 @@ def separate_files(inputs: list[str | Path], out: str | Path, separator: Separat
 
     ``resample``: files at another rate are resampled to the separator's and back. ``jobs`` > 1
     runs that many worker processes (each gets a copy of the separator and an equal share of the
-    cores). Under ``torchrun`` rank r takes every world-th file; combine with ``jobs`` for several
+    cores; CPU separators only). Under ``torchrun`` rank r takes every world-th file; combine with ``jobs`` for several
     workers per rank. ``samples`` > 1: posterior draws per input, written as the draws' means plus
     the uncertainty files of :func:`_separate_one` (Langevin and variational separators).
     """
     if jobs < 1:
         raise ConfigError(f"--jobs must be >= 1, got {jobs}")
+    if jobs > 1 and separator.device.type != "cpu":
+        raise ConfigError(f"--jobs {jobs} shares out the CPU cores; on {separator.device} separate with --jobs 1 "
+                          "(or one torchrun rank per GPU)")
     if samples != 1 and (samples < 2 or not hasattr(separator, "separate_with_draws")):
         raise ConfigError(f"--samples {samples}: needs at least 2 draws and --method langevin or variational "
                           f"(this is {separator.label})")

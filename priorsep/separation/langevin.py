@@ -66,7 +66,7 @@ def _scores(priors: PriorSet, s: torch.Tensor, sigma: float, pool: ThreadPoolExe
     """Per-source scores ``(B, K, T)`` and log densities ``(B, K)``; one prior per thread of ``pool``.
     ``bfloat16``: the priors run under CPU autocast (results back in ``s``'s dtype)."""
     def one(p, k: int):
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bfloat16):  # thread-local: entered in the worker
+        with torch.autocast(s.device.type, dtype=torch.bfloat16, enabled=bfloat16):  # thread-local: in the worker
             g, lp = p.score(s[:, k], sigma)
         return g.to(s.dtype), lp.to(s.dtype)
 
@@ -130,7 +130,7 @@ def anneal(
         else:
             est = _anneal(priors, mixes, config, generator, progress, scores, init_fn)
         if config.polish.rounds:
-            w = torch.tensor(priors.weights, dtype=mixes.dtype)
+            w = torch.tensor(priors.weights, dtype=mixes.dtype, device=mixes.device)
             split = None
             if config.polish.split:
                 split = lambda s, m: hard_frequency_split(s, m, w, config.mask.n_fft, config.mask.hop)  # noqa: E731
@@ -166,12 +166,12 @@ def _anneal(priors, mixes, config, generator, progress, scores, init_fn=None) ->
     """The sampler proper; ``scores(s, sigma)`` gives the per-source scores and log densities."""
     b, t = mixes.shape
     k, c = len(priors), config.experimental.n_chains
-    w = torch.tensor(priors.weights, dtype=mixes.dtype)
+    w = torch.tensor(priors.weights, dtype=mixes.dtype, device=mixes.device)
     m = mixes.repeat_interleave(c, 0)  # (B*C, T), chains of one mix adjacent
     sigmas = geometric_sigmas(config.schedule.sigma_max, config.schedule.sigma_min, config.schedule.n_levels).tolist()
 
     def noise() -> torch.Tensor:
-        return torch.randn(b * c, k, t, generator=generator, dtype=mixes.dtype)
+        return torch.randn(b * c, k, t, generator=generator, dtype=mixes.dtype, device=mixes.device)
 
     if config.init == "variational":
         on_plane = init_fn(mixes).to(mixes.dtype).repeat_interleave(c, 0)
@@ -192,7 +192,7 @@ def _anneal(priors, mixes, config, generator, progress, scores, init_fn=None) ->
 
     def keep_best(s, lp, gamma2):
         best = log_posterior(s, lp, gamma2).view(b, c).argmax(1)
-        return s.view(b, c, k, t)[torch.arange(b), best]
+        return s.view(b, c, k, t)[torch.arange(b, device=s.device), best]
 
     def posterior_score(s, sigma, gamma2):
         g, lp = scores(s, sigma)

@@ -54,7 +54,7 @@ def initial_logits(mixes: torch.Tensor, weights: torch.Tensor, n_bins: int, n_fr
     if init == "mixture":
         return torch.log(weights**2).to(mixes.dtype)[None, :, None, None].expand(b, k, n_bins, n_frames).clone()
     if init == "noise":
-        return torch.randn(b, k, n_bins, n_frames, generator=generator, dtype=mixes.dtype)
+        return torch.randn(b, k, n_bins, n_frames, generator=generator, dtype=mixes.dtype, device=mixes.device)
     if estimates is None:
         raise ConfigError("init='variational' needs the encoder's estimates")
     mag = stft(estimates * weights[:, None], n_fft, hop).abs()
@@ -76,7 +76,7 @@ def anneal_masks(priors, mixes: torch.Tensor, config, generator: torch.Generator
     if t <= n_fft // 2:
         raise ConfigError(f"space='mask' needs mixes longer than mask_n_fft / 2 = {n_fft // 2} samples, got {t}")
     c = config.experimental.n_chains
-    w = torch.tensor(priors.weights, dtype=mixes.dtype)
+    w = torch.tensor(priors.weights, dtype=mixes.dtype, device=mixes.device)
     m = mixes.repeat_interleave(c, 0)  # chains of one mix adjacent
     spec = stft(m, n_fft, hop)
     est = None if init_estimates is None else init_estimates.to(mixes.dtype).repeat_interleave(c, 0)
@@ -93,7 +93,7 @@ def anneal_masks(priors, mixes: torch.Tensor, config, generator: torch.Generator
             with torch.enable_grad():  # callers separate under no_grad; the logits need their gradient
                 s = sources()
             if config.mask.distill:  # the denoising residual s - D(s + sigma eps), see the module docstring
-                x = s.detach() + sigma * torch.randn(s.shape, generator=generator, dtype=s.dtype)
+                x = s.detach() + sigma * torch.randn(s.shape, generator=generator, dtype=s.dtype, device=s.device)
                 step = s.detach() - (x + sigma**2 * scores(x, sigma)[0])
             else:  # plain ascent on the smoothed log density at s
                 step = -(sigma**2) * scores(s.detach(), sigma)[0]
@@ -130,14 +130,14 @@ def reassign(theta: torch.Tensor, s: torch.Tensor, weights: torch.Tensor, log_de
     from scipy.optimize import linear_sum_assignment
 
     rated = slot_ratings(s, weights, log_densities, sigma)  # rated[:, j, i]: prior j on estimate i
-    order = [torch.as_tensor(linear_sum_assignment(-r.numpy())[1]) for r in rated]
+    order = [torch.as_tensor(linear_sum_assignment(-r.cpu().numpy())[1], device=theta.device) for r in rated]
     return torch.stack([theta[n, o] for n, o in enumerate(order)])
 
 
 def _best_chains(s: torch.Tensor, log_densities: LogDensities, sigma: float, b: int, c: int) -> torch.Tensor:
     """Batch indices ``(b,)`` of the highest-density chain of each mix in ``s (b * c, K, T)``."""
     with torch.no_grad():
-        return log_densities(s.detach(), sigma).sum(1).view(b, c).argmax(1) + c * torch.arange(b)
+        return log_densities(s.detach(), sigma).sum(1).view(b, c).argmax(1) + c * torch.arange(b, device=s.device)
 
 
 def _keep_best_chain(theta, spec, opt, s, log_densities: LogDensities, sigma: float, b: int, c: int):

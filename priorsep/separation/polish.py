@@ -39,7 +39,7 @@ Refine = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # sources (N, K, 
 def move_to_slots(s: torch.Tensor, perm, weights: torch.Tensor) -> torch.Tensor:
     """Sources ``s (B, K, T)`` with slot ``j`` holding estimate ``perm[j]``, rescaled by
     ``w_perm[j] / w_j`` so that the weighted sum (the mix) is unchanged."""
-    perm = torch.as_tensor(perm, dtype=torch.long)
+    perm = torch.as_tensor(perm, dtype=torch.long, device=s.device)
     return s[:, perm] * (weights[perm] / weights)[:, None]
 
 
@@ -47,8 +47,8 @@ def slot_ratings(s: torch.Tensor, weights: torch.Tensor, log_densities: LogDensi
     """``rated (B, K, K)``: ``rated[:, j, i]`` = log p_j(estimate ``i`` of ``s (B, K, T)`` moved to slot ``j`` | sigma).
     K evaluations of all priors (one per cyclic shift), not K^2 one by one."""
     b, k = s.shape[:2]
-    rated = torch.empty(b, k, k, dtype=s.dtype)
-    slots = torch.arange(k)
+    rated = torch.empty(b, k, k, dtype=s.dtype, device=s.device)
+    slots = torch.arange(k, device=s.device)
     for shift in range(k):
         i = (slots + shift) % k
         rated[:, slots, i] = log_densities(move_to_slots(s, i, weights), sigma)
@@ -69,7 +69,8 @@ def best_pair_swaps(rated: torch.Tensor, n: int) -> list[tuple[int, ...]]:
     """The ``n`` pair swaps (as slot permutations) that raise the unrefined total density of one
     mix most, from its ``rated (K, K)``; fewer when K has fewer pairs."""
     swaps = pair_swaps(rated.shape[0])
-    gain = torch.tensor([float(sum(rated[j, i] - rated[j, j] for j, i in enumerate(p) if i != j)) for p in swaps])
+    gain = torch.tensor([float(sum(rated[j, i] - rated[j, j] for j, i in enumerate(p) if i != j)) for p in swaps],
+                        device="cpu")  # a few numbers, ranked where they are read
     return [swaps[j] for j in torch.argsort(gain, descending=True)[:n].tolist()]
 
 
@@ -102,7 +103,7 @@ def polish(mixes: torch.Tensor, est: torch.Tensor, weights: torch.Tensor, *, rou
         raise ValueError("split_swap needs a split and at least one swap")
     cur = refine(est, mixes)
     total = log_densities(cur, sigma).sum(1)
-    active = torch.arange(est.shape[0])
+    active = torch.arange(est.shape[0], device=est.device)
     n = n_perm + (split is not None)  # candidates per mix and round
     for _ in tqdm(range(rounds if n else 0), disable=not progress, desc="polish", leave=False):
         if len(active) == 0:
@@ -119,7 +120,7 @@ def polish(mixes: torch.Tensor, est: torch.Tensor, weights: torch.Tensor, *, rou
         refined = refine(cands, mixes[active].repeat_interleave(n, 0)).view(len(active), n, *cur.shape[1:])
         rating = log_densities(refined.flatten(0, 1), sigma).sum(1).view(len(active), n)
         if split_swap:  # the split of each mix's best refined swap, refined again: one more candidate
-            rows = torch.arange(len(active))
+            rows = torch.arange(len(active), device=est.device)
             top = refined[rows, rating[:, :n_perm].argmax(1)]
             again = refine(split(top, mixes[active]), mixes[active])
             refined = torch.cat([refined, again[:, None]], 1)

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from ..data.audio import validate_mix
+from ..device import resolve_device
 from ..encoders import EncoderDraws, encoder_draws, encoder_means, encoder_posterior, resolve_encoder
 from ..errors import ConfigError
 from ..priors.io import PriorSet
@@ -41,6 +42,19 @@ class _PriorSetSeparator(Separator):
     @property
     def weights(self) -> list[float]:
         return self.priors.weights
+
+    @property
+    def device(self) -> torch.device:
+        return self.priors.device
+
+    def to(self, device: torch.device | str | None) -> "_PriorSetSeparator":
+        """Separate on ``device`` (``"cpu"``, ``"cuda"``, ``"cuda:N"``; checked by
+        :func:`~priorsep.device.resolve_device`): the priors and the encoder move there. Returns self."""
+        dev = resolve_device(device)
+        self.priors.to(dev)
+        if getattr(self, "encoder", None) is not None:
+            self.encoder.to(dev)
+        return self
 
 
 def _folded(fn, mixes: torch.Tensor) -> torch.Tensor:
@@ -80,7 +94,7 @@ class LangevinSeparator(_PriorSetSeparator):
         return lambda x: encoder_means(self.encoder, x)
 
     def separate_tensor(self, mixes: torch.Tensor) -> torch.Tensor:
-        generator = seeded_generator(self.seed)
+        generator = seeded_generator(self.seed, mixes.device)
         init_fn = self._init_fn()
         with torch.no_grad():
             return _folded(lambda x: anneal_chunks(self.priors, x, self.config, generator, self.progress, init_fn),
@@ -104,11 +118,12 @@ class LangevinSeparator(_PriorSetSeparator):
             settings = DrawSettings(**{**vars(settings), "samples": int(samples),
                                        "restarts": min(settings.restarts, int(samples))})
         arr = validate_mix(mix)
-        x = torch.from_numpy(np.atleast_2d(arr).copy())  # (C, T): channels separated on their own
+        x = torch.from_numpy(np.atleast_2d(arr).copy()).to(self.device)  # (C, T): channels separated on their own
         with torch.no_grad():
-            search, d = separate_with_draws(self.priors, x, self.config, settings, seeded_generator(self.seed),
-                                            self.progress, self._init_fn())
-        est = search.numpy().astype(np.float32)
+            generator = seeded_generator(self.seed, x.device)
+            search, d = separate_with_draws(self.priors, x, self.config, settings, generator, self.progress,
+                                            self._init_fn())
+        est = search.cpu().numpy().astype(np.float32)
         means, draws = _means_and_draws(d, self.names, arr.shape)
         return {name: est[:, k].reshape(arr.shape) for k, name in enumerate(self.names)}, means, draws
 
@@ -145,10 +160,11 @@ class VariationalSeparator(_PriorSetSeparator):
         encoder's posterior means, what :meth:`separate` returns."""
         check_samples(samples)
         arr = validate_mix(mix)
-        x = torch.from_numpy(np.atleast_2d(arr).copy())
+        x = torch.from_numpy(np.atleast_2d(arr).copy()).to(self.device)
         loc, _ = encoder_posterior(self.encoder, x)
-        means = {name: loc[:, k].numpy().reshape(arr.shape) for k, name in enumerate(self.names)}
-        draws = encoder_draws(self.encoder, x, samples, seeded_generator(self.seed), settings=self.draws)
+        means = {name: loc[:, k].cpu().numpy().reshape(arr.shape) for k, name in enumerate(self.names)}
+        generator = seeded_generator(self.seed, x.device)
+        draws = encoder_draws(self.encoder, x, samples, generator, settings=self.draws).cpu()
         return means, {name: draws[:, :, k].numpy().reshape(samples, *arr.shape)
                        for k, name in enumerate(self.names)}
 
@@ -162,6 +178,6 @@ def check_samples(samples) -> None:
 def _means_and_draws(draws: torch.Tensor, names: list[str], shape: tuple
                      ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """``draws (S, C, K, T)`` -> ``({source: mean shaped like the mix}, {source: (S, *shape)})``."""
-    d = draws.numpy().astype(np.float32)
+    d = draws.cpu().numpy().astype(np.float32)
     out = {name: d[:, :, k].reshape(d.shape[0], *shape) for k, name in enumerate(names)}
     return {name: x.mean(0) for name, x in out.items()}, out
