@@ -132,7 +132,8 @@ def prior_set_separators(spec, *, encoder=None, seed: int | None = 0, draws: Dra
                          encoder_draws: EncoderDraws | dict | None = None, device: str | torch.device | None = None,
                          **settings) -> list[Separator]:
     """The benchmark rows of a prior set: its annealed separator, and where it has an encoder (its
-    own or ``encoder``) the variational and hybrid separators (``draws``: the annealed ones' draw
+    own or ``encoder``) the variational separator and, unless the annealed one already starts from
+    the encoder (the ``toy`` set's default), the hybrid (``draws``: the annealed ones' draw
     settings, ``encoder_draws``: the variational one's), on ``device``."""
     from .encoders import own_encoder
 
@@ -141,8 +142,9 @@ def prior_set_separators(spec, *, encoder=None, seed: int | None = 0, draws: Dra
     if encoder is not None or own_encoder(priors) is not None:
         rows.append(load_separator(priors, "variational", encoder=encoder, seed=seed, draws=encoder_draws,
                                    device=device))
-        rows.append(load_separator(priors, "hybrid", encoder=encoder, seed=seed, draws=draws, device=device,
-                                   **settings))
+        if rows[0].config.init != "variational":
+            rows.append(load_separator(priors, "hybrid", encoder=encoder, seed=seed, draws=draws, device=device,
+                                       **settings))
     return rows
 
 

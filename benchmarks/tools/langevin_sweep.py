@@ -37,7 +37,8 @@ def main(args: argparse.Namespace) -> list[dict]:
         rec = {"settings": settings, "median_si_sdri": float(np.median(sdri)),
                "per_source": np.median(sdri, 0).round(2).tolist(), "per_item": np.median(sdri, 1).round(2).tolist(),
                "seconds_per_mix": float(np.mean(seconds)), "max_seconds_per_mix": round(max(seconds), 1),
-               "priors": args.priors, "encoder": args.encoder, "n": args.n, "seed": args.seed, "si_sdri": sdri.round(2).tolist()}
+               "priors": args.priors, "encoder": args.encoder, "n": args.n, "seed": args.seed,
+               "si_sdri": sdri.round(2).tolist()}
         print(json.dumps(rec), flush=True)
         append_log(args.log, [rec])
         out.append(rec)

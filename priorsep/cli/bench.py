@@ -107,6 +107,7 @@ def bench_musdb(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..device import device_name, resolve_device
     from ..evaluation.benchmark import format_table, save_json
     from ..report import BenchmarkReport, check_report_folder
 
@@ -120,7 +121,8 @@ def run(args: argparse.Namespace) -> int:
     report = BenchmarkReport() if args.report else None
     results, priors, baselines = (bench_band if args.benchmark == "band" else bench_toy)(
         args, settings, keep=report.keep if report else None)
-    results.update(prior_sets=list(priors), baselines=list(baselines), langevin_settings=settings)
+    results.update(prior_sets=list(priors), baselines=list(baselines), langevin_settings=settings,
+                   device=device_name(resolve_device(args.device)))
     if args.samples > 1:
         results["draws"] = draw_settings(args)
         results["encoder_draws"] = encoder_draw_settings(args)

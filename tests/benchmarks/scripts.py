@@ -50,6 +50,7 @@ SMOKE_TESTS = {
     "probes/mode_ranking_probe.py": ["test_probes.py::test_mode_ranking_probe_script"],
     "probes/restart_probe.py": ["test_probes.py::test_restart_probe_script"],
     "probes/profile_separation.py": ["test_probes.py::test_profile_separation_script"],
+    "probes/grouped_scores.py": ["test_probes.py::test_grouped_scores_script"],
     "probes/period_discrimination.py": ["test_probes.py::test_period_discrimination_script"],
     "probes/prior_samples.py": ["test_probes.py::test_prior_samples_script"],
     "probes/residual_denoising_probe.py": [

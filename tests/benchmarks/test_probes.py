@@ -275,3 +275,15 @@ def test_profile_separation_script(tiny_toy_priors, tmp_path, capsys):
     assert len(out["per_prior"]) == 4 * 2 * 2  # priors x (1, 2 threads) x (float32, bfloat16)
     assert json.loads((tmp_path / "p.json").read_text())["length"] == 1024
     assert "prior scores" in capsys.readouterr().out
+
+
+def test_grouped_scores_script(tiny_toy_priors, tmp_path, capsys):
+    import grouped_scores
+
+    out = grouped_scores.main(grouped_scores.build_parser().parse_args(
+        ["--priors", str(tiny_toy_priors), "--length", "1024", "--repeats", "1", "--threads", "1",
+         "--json", str(tmp_path / "g.json")]))
+    assert set(out["threads"]["1"]) == {"pool", "one after another", "grouped (vmap)"}
+    assert out["max_abs_difference"] <= 1e-4 * max(1.0, out["max_abs_score"])  # the same scores, grouped
+    assert json.loads((tmp_path / "g.json").read_text())["length"] == 1024
+    assert "grouped (vmap)" in capsys.readouterr().out

@@ -23,6 +23,13 @@ def test_langevin_sweep_script(tiny_toy_priors, tmp_path):
     assert all(math.isfinite(r["median_si_sdri"]) for r in recs)
     assert recs[0]["seed"] == 99 and np.array(recs[0]["si_sdri"]).shape == (1, 4)
     assert recs[0]["max_seconds_per_mix"] >= 0
+    from priorsep.priors.io import BUNDLED_DIR
+
+    encoder = str(BUNDLED_DIR / "toy-wavenet" / "encoder")  # --encoder: the start of init="variational"
+    (rec,) = langevin_sweep.main(langevin_sweep.build_parser().parse_args(
+        ["--priors", str(tiny_toy_priors), "--n", "1", "--length", "256", "--log", str(tmp_path / "e.jsonl"),
+         "--encoder", encoder, "--grid", '[{"init": "variational", "n_levels": 1, "steps_per_level": 1}]']))
+    assert rec["encoder"] == encoder and rec["settings"]["init"] == "variational"
     plot = tmp_path / "sweep.png"
     assert langevin_sweep.main(langevin_sweep.build_parser().parse_args(
         ["--grid", "[]", "--log", str(log), "--plot", str(plot)])) == []  # only plots the log

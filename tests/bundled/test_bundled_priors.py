@@ -113,15 +113,16 @@ def test_separate_cli_variational_defaults_to_the_set_whose_encoder_separates(tm
 #: Quality floors of the bundled prior sets' pipelines on short held-out mixes: median SI-SDRi (dB)
 #: over the 4 source estimates of the first ``n`` mixes of toy_eval_set(n, 4096, seed=4242) (a data
 #: seed no model was trained on), separated by priorsep.load_separator(name, method, **settings).
-#: Floor = the value measured on 2026-12-05 minus MARGIN_DB. Measured with
+#: Floor = the value measured on the date in the comment minus MARGIN_DB. Measured with
 #:     .venv/bin/python -m pytest tests/bundled/test_bundled_priors.py -k pipelines_do_not_regress -s
 #: which prints each median; CPU seconds per mix on the loaded 2-core dev machine in the comments.
-#: The toy-wavenet encoder's floor is test_bundled_wavenet_encoder_separates_toy_mixes_in_one_pass;
-#: the toy flows' encoder (-4.53 dB here, hybrid -4.37) scores below the mixture itself, where a
-#: floor could not tell it from returning the mix, so it has none.
+#: The toy-wavenet encoder's floor (also the toy set's encoder since 2026-12-06: the same file) is
+#: test_bundled_wavenet_encoder_separates_toy_mixes_in_one_pass.
 PIPELINE_FLOORS = {
-    # name: (load_separator arguments, settings, n mixes, median measured 2026-12-05)
-    "toy mask search": (("toy", "langevin"), {}, 2, 8.85),  # 32 s CPU per mix
+    # name: (load_separator arguments, settings, n mixes, median measured 2026-12-05 unless noted)
+    # the toy default since 2026-12-06: the encoder's estimate refined by a short mask search (22.46 dB then;
+    # the search from the mixture it replaced had 8.85 here at 32 s per mix)
+    "toy encoder + short mask search": (("toy", "langevin"), {}, 2, 22.46),  # 2.7 s
     "toy-wavenet mask search + polish": (("toy-wavenet", "langevin"), FLOAT32_SCORES, 1, 24.11),  # 97 s
     "toy-wavenet hybrid": (("toy-wavenet", "hybrid"), FLOAT32_SCORES, 1, 24.13),  # 96 s
 }

@@ -156,6 +156,7 @@ def test_bench_toy_prints_table_and_json(tiny_toy_priors, tmp_path, capsys):
     res = json.loads(path.read_text())
     assert abs(res["methods"]["mixture-as-estimate"]["si_sdri"]["overall"]) < 1e-6
     assert res["methods"]["oracle IRM"]["si_sdri"]["overall"] > 5
+    assert res["device"] == "cpu"  # where the timings were measured
 
 
 def test_bench_with_draws_scores_their_mean_the_search_and_records_confidence(tiny_toy_priors, tmp_path, capsys):

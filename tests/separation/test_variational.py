@@ -220,6 +220,9 @@ def test_bench_gains_variational_and_hybrid_rows_for_a_set_with_an_encoder(tmp_p
     assert {"Langevin-flow", "variational-flow", "Langevin-flow+var. init"} <= set(res["methods"])
     res = bench_toy(benchmark_separators([str(tiny_toy_priors)], [], **quick), n=1, length=2048, bss=False, quiet=True)
     assert "variational-flow" not in res["methods"]  # no encoder, no row
+    # a set whose default already starts from its encoder: that row is the hybrid, so no second one
+    rows = benchmark_separators([str(pri)], [], **{**quick, "init": "variational"})
+    assert [sep.label for sep in rows] == ["Langevin-flow+var. init", "variational-flow"]
 
 
 def test_mask_encoder_means_meet_the_mix_and_start_at_the_minimum_norm_split():
