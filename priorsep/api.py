@@ -70,8 +70,9 @@ def load_separator(spec: str | Path | PriorSet | Separator, method: str | None =
     where it separates (``"cpu"``, ``"cuda"``, ``"cuda:N"``; ``None``: where its weights are, the
     CPU for a freshly loaded one); every model moves there (a :class:`PriorSet` in place).
     """
+    dev = None if device is None else resolve_device(device)  # a device this machine lacks: before any loading
     sep = _load_separator(spec, method, encoder=encoder, seed=seed, progress=progress, draws=draws, **settings)
-    return sep if device is None else sep.to(resolve_device(device))
+    return sep if dev is None else sep.to(dev)
 
 
 def _load_separator(spec, method, *, encoder, seed, progress, draws, **settings) -> Separator:

@@ -208,9 +208,10 @@ def test_encoders_write_mix_weights_and_bundled_encoders_with_the_old_key_still_
     assert cfg["module"] == "priorsep.encoders.networks"
     back = load_encoder(tmp_path / "enc")
     assert back.config["weights"] == [0.25, 0.75] and "mix_weights" not in back.config
-    old = json.loads((BUNDLED_DIR / "toy" / "encoder.json").read_text())  # before the rename: "weights", no "module"
-    assert "weights" in old and "mix_weights" not in old and "module" not in old
-    assert load_encoder(BUNDLED_DIR / "toy" / "encoder").config["weights"] == old["weights"]
+    old = dict(cfg, weights=cfg.pop("mix_weights"))  # written before the rename: "weights", no "module"
+    del old["module"]
+    (tmp_path / "enc.json").write_text(json.dumps(old))
+    assert load_encoder(tmp_path / "enc").config["weights"] == [0.25, 0.75]
     new = json.loads((BUNDLED_DIR / "toy-wavenet" / "encoder.json").read_text())  # rewritten since (its scale stage)
     assert "weights" not in new and new["module"] == "priorsep.encoders.networks"
     assert load_encoder(BUNDLED_DIR / "toy-wavenet" / "encoder").config["weights"] == new["mix_weights"]

@@ -27,10 +27,16 @@ def test_flat_settings_round_trip_through_the_parts():
     assert SamplerConfig().updated(**config.settings()) == config
 
 
-def test_defaults_are_the_bundled_toy_sets_benchmarked_search():
-    toy = json.loads((BUNDLED / "toy" / "priorset.json").read_text())["langevin"]
+def test_defaults_are_the_search_from_the_mixture_and_the_toy_set_starts_from_its_encoder():
+    """A prior set without settings of its own runs the toy flows' search from the mixture (their
+    default until 2026-12-06: it needs no encoder); the toy set now refines its encoder's estimate."""
     defaults = flat_defaults()
-    assert {k: defaults[k] for k in toy} == toy
+    search = dict(space="mask", init="mixture", sigma_max=0.1, sigma_min=0.01, n_levels=20, steps_per_level=12,
+                  mask_lr=0.1, mask_assign=False)
+    assert {k: defaults[k] for k in search} == search
+    toy = json.loads((BUNDLED / "toy" / "priorset.json").read_text())["langevin"]
+    assert toy == {**search, "init": "variational", "n_levels": 5, "steps_per_level": 6, "mask_lr": 0.2,
+                   "mask_assign": True}
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in BUNDLED.iterdir() if (p / "priorset.json").is_file()))
