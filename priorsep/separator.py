@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from .data.audio import validate_mix
+from .device import resolve_device
 from .errors import ConfigError, InvalidAudioError
 
 
@@ -53,10 +54,8 @@ class Separator:
         return torch.device("cpu")
 
     def to(self, device: torch.device | str) -> "Separator":
-        """Separate on ``device``; returns self. A method without weights of its own (the oracles, the
-        mixture as estimate) computes on the CPU and takes only ``"cpu"``."""
-        from .device import resolve_device
-
+        """Separate on ``device``; returns self. Here, for a separator without weights of its own:
+        it computes on the CPU and takes only ``"cpu"`` (prior sets and baselines move their models)."""
         if resolve_device(device).type != "cpu":
             raise ConfigError(f"{self.label} runs on the CPU only; got device {device!r}")
         return self
@@ -66,6 +65,12 @@ class Separator:
         -> sources ``(B, K, C, T)`` on the sources' scale, in :attr:`names` order."""
         raise NotImplementedError
 
+    def mix_channels(self, mix, name: str = "mix") -> tuple[np.ndarray, torch.Tensor]:
+        """``mix`` checked (:func:`~priorsep.data.audio.validate_mix`: ``(T,)`` or ``(C, T)``), and as a
+        ``(C, T)`` tensor on :attr:`device`, one row per channel."""
+        m = validate_mix(mix, name=name)
+        return m, torch.from_numpy(m.reshape(-1, m.shape[-1]).copy()).to(self.device)
+
     @torch.no_grad()
     def separate(self, mix, name: str = "mix") -> dict[str, np.ndarray]:
         """Separate ``mix``, a float array ``(T,)`` or ``(C, T)`` at :attr:`sample_rate`, of any length.
@@ -74,8 +79,7 @@ class Separator:
         float32 array per source, shaped like the mix. ``name`` names the mix in error messages.
         Raises :class:`~priorsep.errors.InvalidAudioError` for a mix it cannot use.
         """
-        m = validate_mix(mix, name=name)
-        x = torch.from_numpy(m.reshape(-1, m.shape[-1]).copy()).to(self.device)  # (C, T)
+        m, x = self.mix_channels(mix, name)
         with _eval_mode(self):
             if self.channels == 1:
                 est = self.separate_tensor(x[:, None])[:, :, 0].transpose(0, 1)  # (K, C, T)

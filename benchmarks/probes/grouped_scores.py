@@ -13,20 +13,13 @@ from __future__ import annotations
 import argparse
 import copy
 import json
-import time
 
 import torch
 
+from profile_separation import time_call
+
 import priorsep
 from priorsep.separation.langevin import _prior_threads, _scores
-
-
-def seconds_per_call(fn, repeats: int) -> float:
-    fn()  # warm-up
-    t0 = time.perf_counter()
-    for _ in range(repeats):
-        fn()
-    return (time.perf_counter() - t0) / repeats
 
 
 def grouped_score(priors, sigma: float):
@@ -53,11 +46,11 @@ def main(args: argparse.Namespace) -> dict:
     for threads in args.threads:
         torch.set_num_threads(threads)
         with _prior_threads(len(priors)) as pool:
-            pooled = seconds_per_call(lambda: _scores(priors, x, args.sigma, pool), args.repeats)
+            pooled = time_call(lambda: _scores(priors, x, args.sigma, pool), args.repeats)
         torch.set_num_threads(threads)  # the pool restores the count; set again for the others
         row = {"pool": pooled,
-               "one after another": seconds_per_call(lambda: _scores(priors, x, args.sigma, None), args.repeats),
-               "grouped (vmap)": seconds_per_call(lambda: grouped(x[0]), args.repeats)}
+               "one after another": time_call(lambda: _scores(priors, x, args.sigma, None), args.repeats),
+               "grouped (vmap)": time_call(lambda: grouped(x[0]), args.repeats)}
         out["threads"][str(threads)] = row
         print(f"{threads} thread(s): " + ", ".join(f"{k} {v:.3f} s" for k, v in row.items()), flush=True)
     reference = _scores(priors, x, args.sigma, None)[0][0]

@@ -47,8 +47,9 @@ class BaselineSeparator(nn.Module, Separator):
 
     @property
     def device(self) -> torch.device:
-        """Where its weights are (move it with ``.to(device)``)."""
-        return next(self.parameters(), torch.empty(0)).device
+        """Where its weights are (move it with ``.to(device)``; CPU for a network without any)."""
+        first = next(self.parameters(), None)
+        return first.device if first is not None else torch.device("cpu")
 
     @property
     def paired_items(self) -> int:

@@ -1,6 +1,7 @@
 """Prior checkpoints (state_dict + JSON config, written atomically) and prior sets."""
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from pathlib import Path
@@ -89,10 +90,8 @@ class PriorSet:
     @property
     def device(self) -> torch.device:
         """Where the priors' weights are (the first parameter or buffer found; CPU for none)."""
-        for p in self.priors:
-            for t in (*p.parameters(), *p.buffers()):
-                return t.device
-        return torch.device("cpu")
+        first = next((t for p in self.priors for t in itertools.chain(p.parameters(), p.buffers())), None)
+        return first.device if first is not None else torch.device("cpu")
 
     def to(self, device: torch.device | str) -> "PriorSet":
         """Move every prior to ``device`` (in place); returns the set."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..data.audio import validate_mix
 from ..device import resolve_device
 from ..encoders import EncoderDraws, encoder_draws, encoder_means, encoder_posterior, resolve_encoder
 from ..errors import ConfigError
@@ -117,8 +116,7 @@ class LangevinSeparator(_PriorSetSeparator):
             check_samples(samples)
             settings = DrawSettings(**{**vars(settings), "samples": int(samples),
                                        "restarts": min(settings.restarts, int(samples))})
-        arr = validate_mix(mix)
-        x = torch.from_numpy(np.atleast_2d(arr).copy()).to(self.device)  # (C, T): channels separated on their own
+        arr, x = self.mix_channels(mix)  # (C, T): channels separated on their own
         with torch.no_grad():
             generator = seeded_generator(self.seed, x.device)
             search, d = separate_with_draws(self.priors, x, self.config, settings, generator, self.progress,
@@ -159,8 +157,7 @@ class VariationalSeparator(_PriorSetSeparator):
         draw meets the mix), other encoders mu + scale * eps in signal space. ``means``: the
         encoder's posterior means, what :meth:`separate` returns."""
         check_samples(samples)
-        arr = validate_mix(mix)
-        x = torch.from_numpy(np.atleast_2d(arr).copy()).to(self.device)
+        arr, x = self.mix_channels(mix)
         loc, _ = encoder_posterior(self.encoder, x)
         means = {name: loc[:, k].cpu().numpy().reshape(arr.shape) for k, name in enumerate(self.names)}
         generator = seeded_generator(self.seed, x.device)
