@@ -3,16 +3,20 @@
 Chunks overlap by half and are cross-faded with a Hann window, normalised by the summed windows,
 so a separator that returns its input reproduces the input exactly (no seams, no gain ripple).
 Chunks go through the separator ``batch`` at a time and are accumulated straight into the output:
-memory is the output plus one batch of chunks, whatever the length of the song.
+memory is the output plus one batch of chunks, whatever the length of the song. Inside
+:func:`~priorsep.dsp.chunk_state.resumable` the accumulated output is saved as batches finish, and
+an interrupted job resumes after its last saved batch.
 """
 from __future__ import annotations
 
 from typing import Callable
 
+import numpy as np
 import torch
 from tqdm.auto import tqdm
 
 from ..errors import ConfigError
+from .chunk_state import claim
 
 
 def chunk_starts(t: int, chunk: int, multiple: int = 1) -> tuple[int, list[int]]:
@@ -49,6 +53,7 @@ def overlap_add(
     batch: int = 16,
     progress: bool = False,
     min_length: int = 1,
+    generator: torch.Generator | None = None,
 ) -> torch.Tensor:
     """Apply ``separate: (N, L) -> (N, K, L)`` to ``mixes (B, T)`` of any length; returns ``(B, K, T)``.
 
@@ -56,7 +61,11 @@ def overlap_add(
     A mix shorter than one chunk is padded by reflection (a silent pad would be out of distribution
     for priors) to a multiple of ``multiple``, and first to ``min_length`` samples (for separators
     that need the context they were trained on, or an STFT window). ``batch``: chunks per call of
-    ``separate``. ``progress``: a bar over chunks.
+    ``separate``. ``progress``: a bar over chunks (done, rate, time left). ``generator``, the one a
+    random ``separate`` draws from: re-seeded before every batch after the first from its initial
+    seed and the batch's index, so a batch's random numbers do not depend on the batches before it
+    and a job resumed mid-way (:mod:`~priorsep.dsp.chunk_state`) gives the output of an
+    uninterrupted one. The first batch draws from it as given.
     """
     if mixes.dim() != 2:
         raise ConfigError(f"overlap_add takes mixes shaped (B, T), got {tuple(mixes.shape)}")
@@ -72,15 +81,37 @@ def overlap_add(
     for s0 in starts:
         norm[s0 : s0 + length] += window
     jobs = [(i, s0) for i in range(b) for s0 in starts]
-    out = None
-    bar = tqdm(total=len(jobs), disable=not progress, desc="chunks", unit="chunk")
-    for j in range(0, len(jobs), batch):
-        part = jobs[j : j + batch]
+    batches = [jobs[j : j + batch] for j in range(0, len(jobs), batch)]
+    state, out, done = claim(), None, 0
+    job = _describe(mixes, length, batch)
+    if state is not None and (saved := state.load(job, mixes.device)) is not None:
+        done, out = saved
+    first_seed = generator.initial_seed() if generator is not None else None
+    bar = tqdm(total=len(jobs), initial=sum(map(len, batches[:done])), disable=not progress, desc="chunks",
+               unit="chunk")
+    for n in range(done, len(batches)):
+        if generator is not None and n > 0:
+            generator.manual_seed(batch_seed(first_seed, n))
+        part = batches[n]
         est = separate(torch.stack([mixes[i, s0 : s0 + length] for i, s0 in part]))
         if out is None:
             out = mixes.new_zeros(b, est.shape[1], mixes.shape[-1])
         for (i, s0), e in zip(part, est):
             out[i, :, s0 : s0 + length] += e * (window / norm[s0 : s0 + length])
         bar.update(len(part))
+        if state is not None and n + 1 < len(batches):
+            state.save(job, n + 1, out)
     bar.close()
     return out[..., :t]
+
+
+def batch_seed(first_seed: int, index: int) -> int:
+    """The seed of batch ``index`` (> 0) of a job whose generator started from ``first_seed``."""
+    return int(np.random.SeedSequence([first_seed, index]).generate_state(2, np.uint32).view(np.uint64)[0] % 2**63)
+
+
+def _describe(mixes: torch.Tensor, length: int, batch: int) -> str:
+    """What a saved state must match to be resumed: the padded mixes' shape and checksums, the chunking."""
+    x = mixes.double()
+    return f"shape={tuple(mixes.shape)} sum={x.sum().item():.10e} abs={x.abs().sum().item():.10e} " \
+           f"chunk={length} batch={batch}"

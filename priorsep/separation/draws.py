@@ -122,6 +122,7 @@ def separate_with_draws(priors: PriorSet, mixes: torch.Tensor, config: SamplerCo
         search, d = search_and_draw(priors, x, config, draws, generator, init_fn)
         return torch.cat([search, d.transpose(0, 1).reshape(x.shape[0], s * k, -1)], dim=1)
 
-    both = overlap_add(chunk, mixes, config.chunking.chunk, priors.length_multiple, config.chunking.batch, progress)
+    both = overlap_add(chunk, mixes, config.chunking.chunk, priors.length_multiple, config.chunking.batch, progress,
+                       generator=generator)  # re-seeded per batch, as the plain search's
     b, t = mixes.shape
     return both[:, :k], both[:, k:].reshape(b, s, k, t).transpose(0, 1)

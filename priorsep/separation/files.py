@@ -2,7 +2,10 @@
 
 An input is done when all of its ``SOURCE.wav`` outputs exist; outputs are written atomically
 (temp file + rename), so an interrupted batch leaves no half-written file that would look done,
-and rerunning the same command separates only what is missing. Each file is separated with the
+and rerunning the same command separates only what is missing. Within a long file the chunks
+finished so far are kept in ``.priorsep-partial.pt`` beside its outputs
+(:mod:`~priorsep.dsp.chunk_state`): the same command resumes after them with the same output, and
+the file goes once the outputs are written. Each file is separated with the
 same seed whichever worker takes it, so the outputs do not depend on ``jobs`` or the number of ranks.
 """
 from __future__ import annotations
@@ -17,6 +20,7 @@ from tqdm.auto import tqdm
 from .. import distributed
 from ..checkpoint import atomic_json_save
 from ..data.audio import AUDIO_EXTENSIONS, fit_length, read_audio, resample, write_audio
+from ..dsp.chunk_state import resumable
 from ..errors import AudioFileNotFoundError, ConfigError, OutputConflictError, SampleRateError
 from ..separator import Separator
 
@@ -107,22 +111,46 @@ def _separate_one(separator: Separator, path: Path, targets: dict[str, Path], re
     and ``uncertainty.png`` (:func:`~.uncertainty.plot_uncertainty`) beside them."""
     mix, rate = read_audio(path)
     mix = mix[0] if mix.shape[0] == 1 else mix
-    if samples == 1:
-        est = separate_array(separator, mix, rate, name=str(path), resample_to_model=resample_to_model)
-    else:
-        est, draws = separate_array_with_draws(separator, mix, rate, samples, name=str(path),
-                                               resample_to_model=resample_to_model)
-        _write_uncertainty(draws, rate, targets)
-    for name, target in targets.items():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        write_audio(target, est[name], rate)
+    folder = next(iter(targets.values())).parent
+    folder.mkdir(parents=True, exist_ok=True)
+    with resumable(folder / PARTIAL, _job_key(separator, path, resample_to_model, samples)):
+        if samples == 1:
+            est = separate_array(separator, mix, rate, name=str(path), resample_to_model=resample_to_model)
+        else:
+            est, draws = separate_array_with_draws(separator, mix, rate, samples, name=str(path),
+                                                   resample_to_model=resample_to_model)
+            _write_uncertainty(draws, rate, targets)
+        for name, target in targets.items():
+            write_audio(target, est[name], rate)
+
+
+PARTIAL = ".priorsep-partial.pt"
+
+
+def _job_key(separator: Separator, path: Path, resample_to_model: bool, samples: int) -> str:
+    """What a saved partial separation of ``path`` must match to be resumed: the input file as it is
+    now, the separator (method, sources, rate, settings, weights, seed, device) and the run's options."""
+    st = path.stat()
+    settings = [getattr(separator, a, None) for a in ("config", "draws", "seed")]
+    return (f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}|{separator.label}|{list(separator.names)}|"
+            f"{separator.sample_rate}|{settings!r}|{_weights_checksum(separator):.12e}|{separator.device}|"
+            f"resample={resample_to_model}|samples={samples}")
+
+
+def _weights_checksum(separator: Separator) -> float:
+    """Sum of |weight| over the separator's networks (its priors, its encoder, itself): other
+    checkpoints under the same label give another sum."""
+    import torch
+
+    modules = [*getattr(separator, "priors", []), getattr(separator, "encoder", None), separator]
+    tensors = [t for m in modules if isinstance(m, torch.nn.Module) for t in m.state_dict().values()]
+    return float(sum(t.double().abs().sum().item() for t in tensors if t.is_floating_point()))
 
 
 def _write_uncertainty(draws: dict[str, np.ndarray], rate: int, targets: dict[str, Path]) -> None:
     from .uncertainty import plot_uncertainty, summarize_draws
 
     folder = next(iter(targets.values())).parent
-    folder.mkdir(parents=True, exist_ok=True)
     for name, target in targets.items():
         write_audio(target.with_suffix(".spread.wav"), draws[name].std(0), rate)
     record = {"confidence_db": summarize_draws(draws), "samples": len(next(iter(draws.values()))),

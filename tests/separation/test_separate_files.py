@@ -67,3 +67,39 @@ def test_inputs_that_would_collide_or_be_overwritten_are_refused(tiny_toy_priors
     write_audio(tmp_path / "sine.wav", toy_eval_set(1, 512, seed=1).mixes[0], 14700)
     with pytest.raises(OutputConflictError, match="overwrite the input"):
         separate_files([tmp_path / "sine.wav"], tmp_path, sep, quiet=True)
+
+
+def test_a_long_file_interrupted_mid_way_resumes_per_batch_with_the_same_output(tiny_toy_priors, tmp_path,
+                                                                                   monkeypatch):
+    import priorsep.dsp.chunk_state as chunk_state
+    import priorsep.separation.langevin as langevin
+    from priorsep.separation.files import PARTIAL
+
+    mix = tmp_path / "long.wav"
+    write_audio(mix, toy_eval_set(1, 6000, seed=12).mixes[0], 14700)
+    sep = load_separator(tiny_toy_priors, seed=5, chunk=1024, chunk_batch=2, **FAST)
+    separate_files([mix], tmp_path / "whole", sep, quiet=True)
+    whole = _outputs(tmp_path / "whole")
+
+    monkeypatch.setattr(chunk_state, "SAVE_EVERY_S", 0.0)
+    anneal, calls = langevin.anneal, []
+
+    def interrupted(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return anneal(*args, **kwargs)
+
+    monkeypatch.setattr(langevin, "anneal", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        separate_files([mix], tmp_path / "out", sep, quiet=True)
+    assert (tmp_path / "out" / PARTIAL).is_file() and not list((tmp_path / "out").glob("*.wav"))
+    resumed_calls = []
+    monkeypatch.setattr(langevin, "anneal", lambda *a, **k: (resumed_calls.append(1), anneal(*a, **k))[1])
+    separate_files([mix], tmp_path / "out", sep, quiet=True)
+    assert len(resumed_calls) == 6 - 2  # 11 chunks of 1024 in 6 batches of 2: the two saved batches are not redone
+    assert not (tmp_path / "out" / PARTIAL).exists()
+    out = _outputs(tmp_path / "out")
+    assert sorted(out) == sorted(whole)
+    for k in whole:
+        np.testing.assert_array_equal(out[k], whole[k])
