@@ -1,6 +1,6 @@
 """Separating signals of any length by windowed overlap-add over fixed-length chunks.
 
-Chunks overlap by half and are cross-faded with a Hann window, normalised by the summed windows,
+Chunks overlap (by half unless told otherwise) and are cross-faded with a Hann window, normalised by the summed windows,
 so a separator that returns its input reproduces the input exactly (no seams, no gain ripple).
 Chunks go through the separator ``batch`` at a time and are accumulated straight into the output:
 memory is the output plus one batch of chunks, whatever the length of the song. Inside
@@ -19,15 +19,18 @@ from ..errors import ConfigError
 from .chunk_state import claim
 
 
-def chunk_starts(t: int, chunk: int, multiple: int = 1) -> tuple[int, list[int]]:
+def chunk_starts(t: int, chunk: int, multiple: int = 1, overlap: float = 0.5) -> tuple[int, list[int]]:
     """The chunk length (``chunk`` rounded up to a multiple of ``multiple``, at most ``t`` rounded up)
-    and the starts of half-overlapping chunks covering ``t`` samples (the last one ends at ``t``)."""
+    and the starts of chunks covering ``t`` samples, each overlapping the next by the share
+    ``overlap`` of a chunk (the hop rounded down to a multiple; the last chunk ends at ``t``)."""
     if t < 1 or chunk < 1 or multiple < 1:
         raise ConfigError(f"need t, chunk and multiple >= 1; got {t}, {chunk}, {multiple}")
+    if not 0 <= overlap < 1:
+        raise ConfigError(f"chunk overlap must be in [0, 1), got {overlap}")
     chunk = max(multiple, (min(chunk, t) + multiple - 1) // multiple * multiple)
     if t <= chunk:
         return chunk, [0]
-    hop = max(multiple, chunk // 2 // multiple * multiple)
+    hop = max(multiple, int(chunk * (1 - overlap)) // multiple * multiple)
     starts = list(range(0, t - chunk + 1, hop))
     if starts[-1] + chunk < t:
         starts.append(t - chunk)
@@ -54,6 +57,7 @@ def overlap_add(
     progress: bool = False,
     min_length: int = 1,
     generator: torch.Generator | None = None,
+    overlap: float = 0.5,
 ) -> torch.Tensor:
     """Apply ``separate: (N, L) -> (N, K, L)`` to ``mixes (B, T)`` of any length; returns ``(B, K, T)``.
 
@@ -61,10 +65,12 @@ def overlap_add(
     A mix shorter than one chunk is padded by reflection (a silent pad would be out of distribution
     for priors) to a multiple of ``multiple``, and first to ``min_length`` samples (for separators
     that need the context they were trained on, or an STFT window). ``batch``: chunks per call of
-    ``separate``. ``progress``: a bar over chunks (done, rate, time left). ``generator``, the one a
-    random ``separate`` draws from: re-seeded before every batch after the first from its initial
-    seed and the batch's index, so a batch's random numbers do not depend on the batches before it
-    and a job resumed mid-way (:mod:`~priorsep.dsp.chunk_state`) gives the output of an
+    ``separate``. ``overlap``: the share of a chunk the next one overlaps (:func:`chunk_starts`;
+    half by default: every sample but the ends is separated twice). ``progress``: a bar over chunks
+    (done, rate, time left). ``generator``, the one a random ``separate`` draws from: re-seeded
+    before every batch after the first from its initial seed and the batch's index, so a batch's
+    random numbers do not depend on the batches before it and a job resumed mid-way
+    (:mod:`~priorsep.dsp.chunk_state`) gives the output of an
     uninterrupted one. The first batch draws from it as given.
     """
     if mixes.dim() != 2:
@@ -74,7 +80,7 @@ def overlap_add(
     t = mixes.shape[-1]
     mixes = pad_to(mixes, min_length)
     b, padded = mixes.shape
-    length, starts = chunk_starts(padded, chunk, multiple)
+    length, starts = chunk_starts(padded, chunk, multiple, overlap)
     mixes = pad_to(mixes, length)
     window = torch.hann_window(length, periodic=False, dtype=mixes.dtype, device=mixes.device).clamp_min(1e-3)
     norm = mixes.new_zeros(mixes.shape[-1])

@@ -71,10 +71,13 @@ class Polish:
 
 @dataclass(frozen=True)
 class Chunking:
-    """Long mixes: half-overlapping chunks of ``chunk`` samples, ``batch`` of them searched together."""
+    """Long mixes: chunks of ``chunk`` samples, each overlapping the next by the share ``overlap`` of a
+    chunk (half: every sample but the ends separated twice; a quarter: a third less work), ``batch``
+    of them searched together."""
 
     chunk: int = 16384
     batch: int = 16
+    overlap: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -143,7 +146,7 @@ FLAT_KEYS: dict[str, tuple[str | None, str]] = {
     **{f"mask_{k}": ("mask", k) for k in ("lr", "n_fft", "hop", "distill", "assign")},
     **{f"polish_{k}": ("polish", k) for k in ("rounds", "swaps", "sigma", "levels", "mask_steps", "signal_steps",
                                               "split", "split_swap")},
-    "chunk": ("chunking", "chunk"), "chunk_batch": ("chunking", "batch"),
+    "chunk": ("chunking", "chunk"), "chunk_batch": ("chunking", "batch"), "chunk_overlap": ("chunking", "overlap"),
     **{k: ("experimental", k) for k in ("predictor", "constraint", "gamma_scale", "n_chains", "select_below",
                                         "finish_steps")},
     "mask_volume": ("experimental", "volume"),
@@ -176,6 +179,9 @@ def _check(c: SamplerConfig) -> None:
                        ("polish_signal_steps", p.signal_steps)):
         if value < 1:
             raise ConfigError(f"{key} must be >= 1, got {value}")
+    if not 0 <= c.chunking.overlap < 1:
+        raise ConfigError(f"chunk_overlap must be in [0, 1) (the share of a chunk the next one overlaps), "
+                          f"got {c.chunking.overlap}")
     if not s.sigma_max >= s.sigma_min > 0:
         raise ConfigError(f"need sigma_max >= sigma_min > 0, got {s.sigma_max} and {s.sigma_min}")
     if c.signal.step_size <= 0 or x.gamma_scale <= 0:

@@ -113,7 +113,7 @@ def search_and_draw(priors: PriorSet, mixes: torch.Tensor, config: SamplerConfig
 def separate_with_draws(priors: PriorSet, mixes: torch.Tensor, config: SamplerConfig, draws: DrawSettings,
                         generator: torch.Generator, progress: bool = False,
                         init_fn=None) -> tuple[torch.Tensor, torch.Tensor]:
-    """:func:`search_and_draw` for ``mixes (B, T)`` of any length: half-overlapping chunks of
+    """:func:`search_and_draw` for ``mixes (B, T)`` of any length: overlapping chunks of
     ``config.chunking.chunk`` samples cross-faded by overlap-add (a cross-fade of two draws that meet
     the mix meets it too). Returns ``(search (B, K, T), draws (S, B, K, T))``."""
     k, s = len(priors), draws.samples
@@ -122,7 +122,8 @@ def separate_with_draws(priors: PriorSet, mixes: torch.Tensor, config: SamplerCo
         search, d = search_and_draw(priors, x, config, draws, generator, init_fn)
         return torch.cat([search, d.transpose(0, 1).reshape(x.shape[0], s * k, -1)], dim=1)
 
-    both = overlap_add(chunk, mixes, config.chunking.chunk, priors.length_multiple, config.chunking.batch, progress,
-                       generator=generator)  # re-seeded per batch, as the plain search's
+    c = config.chunking
+    both = overlap_add(chunk, mixes, c.chunk, priors.length_multiple, c.batch, progress,
+                       generator=generator, overlap=c.overlap)  # re-seeded per batch, as the plain search's
     b, t = mixes.shape
     return both[:, :k], both[:, k:].reshape(b, s, k, t).transpose(0, 1)

@@ -241,12 +241,14 @@ def separate_tensor(
     priors: PriorSet, mixes: torch.Tensor, config: SamplerConfig, generator: torch.Generator, progress: bool = False,
     init_fn=None,
 ) -> torch.Tensor:
-    """Separate ``mixes (B, T)`` of any length into ``(B, K, T)``: half-overlapping chunks of
-    ``config.chunking.chunk`` samples, ``config.chunking.batch`` sampled together, cross-faded by overlap-add.
+    """Separate ``mixes (B, T)`` of any length into ``(B, K, T)``: chunks of ``config.chunking.chunk``
+    samples overlapping by ``config.chunking.overlap``, ``config.chunking.batch`` sampled together,
+    cross-faded by overlap-add.
     ``progress``: the sampler's bar for a single chunk, a bar over chunks otherwise. Batches after the
     first re-seed ``generator`` (:func:`~priorsep.dsp.overlap_add.overlap_add`), so a long file can be
     resumed per batch with the same output."""
-    n_chunks = len(chunk_starts(mixes.shape[-1], config.chunking.chunk, priors.length_multiple)[1]) * mixes.shape[0]
-    inner = progress and n_chunks <= config.chunking.batch
-    return overlap_add(lambda x: anneal(priors, x, config, generator, inner, init_fn), mixes, config.chunking.chunk,
-                       priors.length_multiple, config.chunking.batch, progress and not inner, generator=generator)
+    c = config.chunking
+    n_chunks = len(chunk_starts(mixes.shape[-1], c.chunk, priors.length_multiple, c.overlap)[1]) * mixes.shape[0]
+    inner = progress and n_chunks <= c.batch
+    return overlap_add(lambda x: anneal(priors, x, config, generator, inner, init_fn), mixes, c.chunk,
+                       priors.length_multiple, c.batch, progress and not inner, generator=generator, overlap=c.overlap)

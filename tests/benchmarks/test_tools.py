@@ -171,3 +171,29 @@ def test_check_report_script(tmp_path, capsys):
     (index.parent / "media" / "item001" / "mix.ogg").unlink()  # a clip gone: the check says so
     out = check_report.main(check_report.build_parser().parse_args([str(index.parent)]))
     assert not out["ok"] and [a["src"] for a in out["audio_failed"]] == ["media/item001/mix.ogg"]
+
+
+def test_score_song_script(tmp_path):
+    import score_song
+
+    from priorsep.data.audio import write_audio
+
+    rng = np.random.default_rng(0)
+    stems = rng.standard_normal((3, 2, 8000)).astype(np.float32) * 0.1
+    thirds = np.repeat(stems.sum(0, keepdims=True) / 3, 3, 0)
+    for folder, est in (("stems", stems), ("perfect", stems), ("split", thirds)):
+        (tmp_path / folder).mkdir()
+        for name, x in zip("abc", est):
+            write_audio(tmp_path / folder / f"{name}.wav", x, 1000)
+    write_audio(tmp_path / "mix.wav", stems.sum(0), 1000)
+    (tmp_path / "time.txt").write_text("\tElapsed (wall clock) time (h:mm:ss or m:ss): 1:02:03.5\n"
+                                       "\tMaximum resident set size (kbytes): 2048000\n")
+    base = ["--mix", str(tmp_path / "mix.wav"), "--stems", str(tmp_path / "stems"), "--window", "2", "--hop", "1"]
+    rec = score_song.main(score_song.build_parser().parse_args(
+        [*base, "--estimates", str(tmp_path / "perfect"), "--time", str(tmp_path / "time.txt"),
+         "--out", str(tmp_path / "s.json")]))
+    assert rec["median_si_sdri"] > 50 and rec["scored_windows"] == 2 * 7 and rec["channels"] == 2
+    assert rec["wall_s"] == 3723.5 and rec["peak_rss_gb"] == 2.048 and rec["seconds_per_second"] == 465.44
+    assert json.loads((tmp_path / "s.json").read_text()) == rec
+    rec = score_song.main(score_song.build_parser().parse_args([*base, "--estimates", str(tmp_path / "split")]))
+    assert abs(rec["median_si_sdri"]) < 0.5  # a third of the mix each: no better than the mix

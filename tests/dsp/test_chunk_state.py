@@ -1,4 +1,4 @@
-"""Resuming an overlap-add job per batch: the same output as an uninterrupted run, from the batch after the last save."""
+"""Resuming an overlap-add job per batch: from the batch after the last save, with an uninterrupted run's output."""
 import pytest
 import torch
 

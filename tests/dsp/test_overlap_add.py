@@ -8,8 +8,8 @@ from priorsep.dsp.overlap_add import chunk_starts, overlap_add
 
 @pytest.mark.parametrize("t,chunk,multiple", [(1000, 128, 1), (1000, 128, 16), (4096, 1024, 64), (129, 128, 1),
                                               (100, 128, 16), (1, 64, 8), (5000, 700, 7)])
-@pytest.mark.parametrize("batch", [1, 3, 64])
-def test_identity_separator_reproduces_its_input_exactly(t, chunk, multiple, batch):
+@pytest.mark.parametrize("batch,overlap", [(1, 0.5), (3, 0.5), (64, 0.5), (3, 0.25), (3, 0.0), (3, 0.9)])
+def test_identity_separator_reproduces_its_input_exactly(t, chunk, multiple, batch, overlap):
     mixes = torch.randn(2, t, dtype=torch.float64, generator=torch.Generator().manual_seed(t))
     seen = []
 
@@ -18,7 +18,7 @@ def test_identity_separator_reproduces_its_input_exactly(t, chunk, multiple, bat
         assert x.shape[-1] % multiple == 0 and x.shape[0] <= batch
         return torch.stack([x, -2 * x], 1)  # two "sources"
 
-    out = overlap_add(identity, mixes, chunk, multiple, batch)
+    out = overlap_add(identity, mixes, chunk, multiple, batch, overlap=overlap)
     assert out.shape == (2, 2, t)
     torch.testing.assert_close(out[:, 0], mixes, rtol=0, atol=1e-12)
     torch.testing.assert_close(out[:, 1], -2 * mixes, rtol=0, atol=1e-12)
@@ -44,6 +44,15 @@ def test_chunks_cover_the_signal_with_half_overlap():
     assert length == 1024 and starts[0] == 0 and starts[-1] + length == 10000
     assert all(b - a == 512 for a, b in zip(starts[:-2], starts[1:-1]))
     assert chunk_starts(100, 1024, 16) == (112, [0])  # short: one chunk, rounded up to the multiple
+
+
+@pytest.mark.parametrize("overlap,hop", [(0.25, 768), (0.0, 1024), (0.9, 96)])
+def test_the_overlap_sets_the_hop(overlap, hop):
+    length, starts = chunk_starts(10000, 1024, 16, overlap)
+    assert starts[0] == 0 and starts[-1] + length == 10000
+    assert all(b - a == hop for a, b in zip(starts[:-2], starts[1:-1]))
+    with pytest.raises(ConfigError, match="overlap"):
+        chunk_starts(10000, 1024, 16, 1.0)
 
 
 def test_memory_is_bounded_by_the_batch_not_the_length():

@@ -68,6 +68,13 @@ def test_settings_with_effect_are_accepted_and_a_sets_own_idle_keys_are_not_the_
     assert config.space == "signal"
 
 
+def test_chunk_overlap_is_a_share_of_a_chunk():
+    assert make_config({"chunk_overlap": 0.25}).chunking.overlap == 0.25
+    for bad in (1.0, -0.1):
+        with pytest.raises(ConfigError, match="chunk_overlap"):
+            make_config({"chunk_overlap": bad})
+
+
 def test_unknown_and_mistyped_settings_are_errors():
     with pytest.raises(ConfigError, match="unknown"):
         make_config({"sigma_maxx": 1.0})
