@@ -1,1 +1,2 @@
-"""Signal processing shared by separators and evaluation: the STFT, overlap-add over chunks, mask resynthesis."""
+"""Signal processing shared by separators and evaluation: the STFT, overlap-add over chunks (resumable),
+mask resynthesis."""

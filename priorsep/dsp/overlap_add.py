@@ -89,7 +89,7 @@ def overlap_add(
     jobs = [(i, s0) for i in range(b) for s0 in starts]
     batches = [jobs[j : j + batch] for j in range(0, len(jobs), batch)]
     state, out, done = claim(), None, 0
-    job = _describe(mixes, length, batch)
+    job = _describe(mixes, length, starts, batch) if state is not None else ""
     if state is not None and (saved := state.load(job, mixes.device)) is not None:
         done, out = saved
     first_seed = generator.initial_seed() if generator is not None else None
@@ -116,8 +116,8 @@ def batch_seed(first_seed: int, index: int) -> int:
     return int(np.random.SeedSequence([first_seed, index]).generate_state(2, np.uint32).view(np.uint64)[0] % 2**63)
 
 
-def _describe(mixes: torch.Tensor, length: int, batch: int) -> str:
+def _describe(mixes: torch.Tensor, length: int, starts: list[int], batch: int) -> str:
     """What a saved state must match to be resumed: the padded mixes' shape and checksums, the chunking."""
     x = mixes.double()
     return f"shape={tuple(mixes.shape)} sum={x.sum().item():.10e} abs={x.abs().sum().item():.10e} " \
-           f"chunk={length} batch={batch}"
+           f"chunk={length} hop={starts[1] - starts[0] if len(starts) > 1 else 0} batch={batch}"

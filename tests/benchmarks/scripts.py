@@ -37,6 +37,7 @@ SMOKE_TESTS = {
     "tools/langevin_sweep.py": ["test_tools.py::test_langevin_sweep_script"],
     "tools/variational_toy.py": ["test_tools.py::test_variational_toy_script"],
     "tools/score_song.py": ["test_tools.py::test_score_song_script"],
+    "tools/song_curve.py": ["test_tools.py::test_song_curve_script"],
     "tools/write_teacher_labels.py": ["test_tools.py::test_write_teacher_labels_script"],
     "probes/band_start_probe.py": ["test_probes.py::test_band_start_probe_script"],
     "probes/factorgan_discriminator_check.py": ["test_probes.py::test_factorgan_discriminator_check_script"],

@@ -197,3 +197,19 @@ def test_score_song_script(tmp_path):
     assert json.loads((tmp_path / "s.json").read_text()) == rec
     rec = score_song.main(score_song.build_parser().parse_args([*base, "--estimates", str(tmp_path / "split")]))
     assert abs(rec["median_si_sdri"]) < 0.5  # a third of the mix each: no better than the mix
+
+
+def test_song_curve_script(tmp_path, capsys):
+    import song_curve
+
+    files = []
+    for name, wall, sdr in (("song_slow", 1000.0, 5.0), ("song_fast", 10.0, 8.0)):
+        rec = {"seconds": 180.0, "channels": 2, "rate": 44100, "median_si_sdri": sdr, "iqr": [sdr - 1, sdr + 1],
+               "wall_s": wall, "seconds_per_second": wall / 180, "peak_rss_gb": 1.5}
+        (tmp_path / f"{name}.json").write_text(json.dumps(rec))
+        files.append(str(tmp_path / f"{name}.json"))
+    out = song_curve.main(song_curve.build_parser().parse_args([*files, "--png", str(tmp_path / "c.png")]))
+    assert [r["file"] for r in out] == ["song_fast", "song_slow"]  # fastest first
+    table = capsys.readouterr().out
+    assert "| `song_fast` | 10 | 0.06 | 1.50 | 8.00 [7.00, 9.00] |" in table
+    assert (tmp_path / "c.png").stat().st_size > 1000
