@@ -32,9 +32,18 @@ def encoder_posterior(encoder: Encoder, mixes: torch.Tensor, chunk: int | None =
     return out[:, :k], out[:, k:]
 
 
-def encoder_means(encoder: Encoder, mixes: torch.Tensor) -> torch.Tensor:
-    """The posterior means ``(B, K, T)``: the starting point of ``langevin_separate(init="variational")``."""
-    return encoder_posterior(encoder, mixes)[0]
+def encoder_means(encoder: Encoder, mixes: torch.Tensor, alignments: int = 1) -> torch.Tensor:
+    """The posterior means ``(B, K, T)``: the starting point of ``langevin_separate(init="variational")``.
+    ``alignments`` > 1: the mean of the means of the mix delayed by that many offsets spread over
+    the encoder's ``alignment_span``, each delay undone (as :class:`EncoderDraws` spreads its
+    draws); where the estimate moves with the frame grid, the average is the steadier start."""
+    if not isinstance(alignments, int) or isinstance(alignments, bool) or alignments < 1:
+        raise ConfigError(f"alignments must be an integer >= 1, got {alignments!r}")
+    means = []
+    for a in range(alignments):
+        delay = a * encoder.alignment_span // alignments
+        means.append(encoder_posterior(encoder, F.pad(mixes.float(), (delay, 0)))[0][..., delay:])
+    return torch.stack(means).mean(0)
 
 
 @dataclass(frozen=True)

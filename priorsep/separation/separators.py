@@ -90,7 +90,7 @@ class LangevinSeparator(_PriorSetSeparator):
     def _init_fn(self):
         if self.encoder is None:
             return None
-        return lambda x: encoder_means(self.encoder, x)
+        return lambda x: encoder_means(self.encoder, x, self.config.experimental.init_alignments)
 
     def separate_tensor(self, mixes: torch.Tensor) -> torch.Tensor:
         generator = seeded_generator(self.seed, mixes.device)

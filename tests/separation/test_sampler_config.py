@@ -47,6 +47,7 @@ def test_bundled_priorset_files_keep_loading(name):
 
 
 @pytest.mark.parametrize("settings,idle", [
+    ({"init_alignments": 2}, "init_alignments"),  # only an encoder's start is aligned
     ({"step_size": 0.3}, "step_size"),  # a mask search without refinement never takes a Langevin step
     ({"denoise": False}, "denoise"),
     ({"polish_swaps": 2}, "polish_swaps"),  # no polishing rounds
@@ -66,6 +67,12 @@ def test_settings_with_effect_are_accepted_and_a_sets_own_idle_keys_are_not_the_
     assert gaussian.experimental.gamma_scale == 0.3
     config = make_config({"space": "signal"}, base={"mask_lr": 0.2})  # the set's mask settings, a signal run
     assert config.space == "signal"
+
+
+def test_init_alignments_needs_the_encoders_start_and_at_least_one():
+    assert make_config({"init": "variational", "init_alignments": 2}).experimental.init_alignments == 2
+    with pytest.raises(ConfigError, match="init_alignments"):
+        make_config({"init": "variational", "init_alignments": 0})
 
 
 def test_chunk_overlap_is_a_share_of_a_chunk():

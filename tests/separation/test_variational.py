@@ -225,6 +225,25 @@ def test_bench_gains_variational_and_hybrid_rows_for_a_set_with_an_encoder(tmp_p
     assert [sep.label for sep in rows] == ["Langevin-flow+var. init", "variational-flow"]
 
 
+def test_encoder_means_over_alignments_average_the_delayed_estimates_and_meet_the_mix():
+    from priorsep.encoders import MaskEncoder, encoder_means, encoder_posterior
+    from priorsep.errors import ConfigError
+
+    torch.manual_seed(0)
+    enc = MaskEncoder([0.25] * 4, hidden=4, levels=3, n_fft=64, hop=16)
+    torch.nn.init.normal_(enc.out.weight, std=1.0)  # masks that differ from frame to frame
+    mix = torch.randn(2, 300)
+    one = encoder_means(enc, mix)
+    torch.testing.assert_close(one, encoder_posterior(enc, mix)[0], rtol=0, atol=0)  # 1: the encoder's own means
+    delayed = encoder_posterior(enc, torch.nn.functional.pad(mix, (enc.alignment_span // 2, 0)))[0]
+    two = encoder_means(enc, mix, 2)
+    torch.testing.assert_close(two, (one + delayed[..., enc.alignment_span // 2:]) / 2)
+    assert (two - one).abs().max() > 1e-3  # the grid moved: another estimate
+    torch.testing.assert_close(0.25 * two.sum(1), mix, atol=1e-5, rtol=1e-4)  # an average of splits of the mix
+    with pytest.raises(ConfigError, match="alignments"):
+        encoder_means(enc, mix, 0)
+
+
 def test_mask_encoder_means_meet_the_mix_and_start_at_the_minimum_norm_split():
     from priorsep.errors import ConfigError
     from priorsep.encoders import MaskEncoder
