@@ -50,10 +50,10 @@ class ChunkState:
             return None
         return int(state["batches"]), state["out"]
 
-    def save(self, job: str, batches: int, out: torch.Tensor, force: bool = False) -> None:
+    def save(self, job: str, batches: int, out: torch.Tensor) -> None:
         """Record that ``batches`` batches are accumulated in ``out``; skipped when the last save is
-        under ``every`` seconds old (unless ``force``)."""
-        if not force and time.monotonic() - self._last < self.every:
+        under ``every`` seconds old."""
+        if time.monotonic() - self._last < self.every:
             return
         atomic_torch_save({"job": self._job(job), "batches": batches, "out": out.cpu()}, self.path)
         self._last = time.monotonic()

@@ -39,11 +39,15 @@ def encoder_means(encoder: Encoder, mixes: torch.Tensor, alignments: int = 1) ->
     draws); where the estimate moves with the frame grid, the average is the steadier start."""
     if not isinstance(alignments, int) or isinstance(alignments, bool) or alignments < 1:
         raise ConfigError(f"alignments must be an integer >= 1, got {alignments!r}")
-    means = []
-    for a in range(alignments):
-        delay = a * encoder.alignment_span // alignments
-        means.append(encoder_posterior(encoder, F.pad(mixes.float(), (delay, 0)))[0][..., delay:])
+    means = [encoder_posterior(encoder, F.pad(mixes.float(), (delay, 0)))[0][..., delay:]
+             for delay in alignment_delays(encoder, alignments)]
     return torch.stack(means).mean(0)
+
+
+def alignment_delays(encoder: Encoder, alignments: int) -> list[int]:
+    """The delays (samples) of ``alignments`` alignments of a mix, spread evenly over the encoder's
+    ``alignment_span`` (the first is the mix as it is)."""
+    return [a * encoder.alignment_span // alignments for a in range(alignments)]
 
 
 @dataclass(frozen=True)
@@ -80,8 +84,8 @@ def encoder_draws(encoder: Encoder, mixes: torch.Tensor, n: int, generator: torc
     b, t = mixes.shape
     aligned = min(settings.alignments, n)
     out = []
-    for a in range(aligned):
-        count, delay = len(range(a, n, aligned)), a * encoder.alignment_span // aligned
+    for a, delay in enumerate(alignment_delays(encoder, aligned)):
+        count = len(range(a, n, aligned))
 
         def run(x: torch.Tensor, count=count) -> torch.Tensor:  # (N, L) -> (N, count K, L)
             d = encoder.draw(x, count, generator, scale_factor=settings.scale_factor)
