@@ -132,7 +132,8 @@ def add_draw_args(p: argparse.ArgumentParser) -> None:
                    help="langevin: searches (different random states) whose estimates start the draws' chains "
                    f"(default {DrawSettings.restarts}; at most --samples)")
     g.add_argument("--restart-init", choices=RESTART_INITS, default=DrawSettings.restart_init,
-                   help=f"langevin: where the restarts after the first start (default {DrawSettings.restart_init})")
+                   help="langevin: where the restarts after the first start (default auto: the encoder's estimate "
+                   "at another alignment of the mix where the search starts from an encoder, else random masks)")
     g.add_argument("--restart-share", type=float, default=DrawSettings.restart_share,
                    help="langevin: the share of the draws whose chains start from the later restarts (default "
                    f"{DrawSettings.restart_share})")

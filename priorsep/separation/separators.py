@@ -92,6 +92,14 @@ class LangevinSeparator(_PriorSetSeparator):
             return None
         return lambda x: encoder_means(self.encoder, x, self.config.experimental.init_alignments)
 
+    def _restart_fn(self, generator: torch.Generator):
+        """The starts of the draws' later restarts from the encoder (``restart_init="encoder"``): its
+        estimates of the mix at the other ``n`` of ``n + 1`` alignments (the first is the search's)."""
+        if self.encoder is None:
+            return None
+        return lambda x, n: encoder_draws(self.encoder, x, n + 1, generator,
+                                          settings=EncoderDraws(alignments=n + 1, scale_factor=0.0))[1:]
+
     def separate_tensor(self, mixes: torch.Tensor) -> torch.Tensor:
         generator = seeded_generator(self.seed, mixes.device)
         init_fn = self._init_fn()
@@ -120,7 +128,7 @@ class LangevinSeparator(_PriorSetSeparator):
         with torch.no_grad():
             generator = seeded_generator(self.seed, x.device)
             search, d = separate_with_draws(self.priors, x, self.config, settings, generator, self.progress,
-                                            self._init_fn())
+                                            self._init_fn(), self._restart_fn(generator))
         est = search.cpu().numpy().astype(np.float32)
         means, draws = _means_and_draws(d, self.names, arr.shape)
         return {name: est[:, k].reshape(arr.shape) for k, name in enumerate(self.names)}, means, draws

@@ -169,7 +169,7 @@ def test_bench_with_draws_scores_their_mean_the_search_and_records_confidence(ti
     row = results["methods"]["Langevin-flow, 3 draws"]
     assert len(row["items"]) == 2 and all(len(it["confidence_db"]) == len(it["search_si_sdri"]) == 4
                                           for it in row["items"])
-    assert results["draws"] == {"samples": 3, "restarts": 2, "restart_init": "noise", "restart_share": 0.25}
+    assert results["draws"] == {"samples": 3, "restarts": 2, "restart_init": "auto", "restart_share": 0.25}
     assert results["encoder_draws"] == {"alignments": 8, "scale_factor": 0.25} and "overall" in row["confidence_db"]
     assert main(["bench", "toy", "--n", "1", "--samples", "0", "--priors", str(tiny_toy_priors), "--quiet"]) == 2
 

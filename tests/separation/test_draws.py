@@ -8,7 +8,7 @@ import priorsep
 from priorsep.errors import ConfigError
 from priorsep.priors.gaussian import GaussianPrior
 from priorsep.priors.io import PriorSet
-from priorsep.separation.config import SamplerConfig
+from priorsep.separation.config import SamplerConfig, make_config
 from priorsep.separation.draws import DrawSettings, chain_config, separate_with_draws
 from priorsep.separation.langevin import separate_tensor
 from priorsep.separation.uncertainty import confidence_db, spread_track
@@ -122,6 +122,77 @@ def test_restarts_start_from_noise_or_from_the_search_s_own_start(monkeypatch):
         assert inits == ["mixture"] + [init if init == "noise" else "mixture"] * 2
         torch.testing.assert_close(search, real(priors, m, SEARCH, torch.Generator().manual_seed(5)), rtol=0, atol=0)
     torch.testing.assert_close(runs["noise"][0], runs["same"][0], rtol=0, atol=0)  # draw 0: from the first search
+
+
+def test_encoder_restarts_start_where_the_restart_fn_says_and_need_an_encoder_start(monkeypatch):
+    """``restart_init="encoder"``: the later restarts run the search's own settings from the starts
+    ``restart_fn`` gives (one per later restart), the first from ``init_fn``; a search that does not
+    start from an encoder cannot restart from one."""
+    import priorsep.separation.draws as draws_module
+
+    priors = gaussian_set()
+    m = torch.randn(2, 512, dtype=torch.float64)
+    first = torch.zeros(2, 2, 512, dtype=torch.float64)
+    later = torch.stack([torch.full((2, 2, 512), float(r + 1), dtype=torch.float64) for r in range(2)])
+    real, starts = draws_module.anneal, []
+
+    def recording(priors, mixes, config, generator, init_fn=None):
+        starts.append((config.init, None if init_fn is None else init_fn(mixes)))
+        return real(priors, mixes, config, generator, init_fn=init_fn)
+
+    monkeypatch.setattr(draws_module, "anneal", recording)
+    settings = DrawSettings(samples=3, restarts=3, levels=1, steps=1, restart_init="encoder")
+    variational = SEARCH.updated(init="variational")
+    calls = []
+
+    def restart_fn(mixes, n):
+        calls.append(n)
+        return later[:n]
+
+    draws_module.search_and_draw(priors, m, variational, settings, torch.Generator().manual_seed(5),
+                                 init_fn=lambda x: first, restart_fn=restart_fn)
+    assert calls == [2] and [init for init, _ in starts] == ["variational"] * 3
+    for (_, got), want in zip(starts, [first, later[0], later[1]]):
+        torch.testing.assert_close(got, want, rtol=0, atol=0)
+    # "auto", the default: the encoder where the search starts from one, else random masks
+    assert DrawSettings().restart_init == "auto"
+    auto = DrawSettings(samples=3, restarts=3, levels=1, steps=1)
+    starts.clear()
+    draws_module.search_and_draw(priors, m, variational, auto, torch.Generator().manual_seed(5),
+                                 init_fn=lambda x: first, restart_fn=restart_fn)
+    assert calls == [2, 2] and [init for init, _ in starts] == ["variational"] * 3
+    starts.clear()
+    draws_module.search_and_draw(priors, m, SEARCH, auto, torch.Generator().manual_seed(5))
+    assert [init for init, _ in starts] == ["mixture", "noise", "noise"] and calls == [2, 2]
+    with pytest.raises(ConfigError, match="restart_init='encoder' needs a search that starts from an encoder"):
+        draws_module.search_and_draw(priors, m, SEARCH, settings, torch.Generator().manual_seed(5))
+
+
+def test_the_separator_restarts_from_the_encoder_at_another_alignment(tiny_toy_priors):
+    """The hybrid's draws with ``restart_init="encoder"``: restart 1 starts from the encoder's
+    estimate of the mix delayed by half its alignment span (the delay undone)."""
+    import torch.nn.functional as F
+
+    from priorsep.encoders import MaskEncoder, encoder_posterior
+
+    priors = priorsep.load_priors(tiny_toy_priors)
+    torch.manual_seed(3)
+    enc = MaskEncoder(priors.weights, hidden=4, levels=2, n_fft=256, hop=64).eval()
+    torch.nn.init.normal_(enc.out.weight, std=1.0)
+    config = make_config(dict(init="variational", space="mask", n_levels=1, steps_per_level=1), base=priors.sampler)
+    sep = priorsep.separation.separators.LangevinSeparator(
+        priors, config, encoder=enc, seed=2, draws=DrawSettings(samples=2, restarts=2, levels=1, steps=1,
+                                                              restart_init="encoder"))
+    x = torch.randn(1, 1024) * 0.3
+    starts = sep._restart_fn(torch.Generator())(x, 1)
+    expected = encoder_posterior(enc, F.pad(x, (32, 0)))[0][..., 32:]
+    assert starts.shape == (1, 1, len(priors), 1024)
+    torch.testing.assert_close(starts[0], expected, atol=1e-6, rtol=0)
+    search, means, draws = sep.search_and_draws(x[0].numpy(), 2)
+    for name, est in sep.separate(x[0].numpy()).items():  # the first restart is still the plain search
+        np.testing.assert_array_equal(search[name], est)
+    total = sum(w * draws[n] for w, n in zip(priors.weights, sep.names))
+    np.testing.assert_allclose(total, np.broadcast_to(x[0].numpy(), (2, 1024)), atol=1e-4)
 
 
 def test_a_quarter_of_the_chains_start_from_the_later_restarts():
