@@ -1,11 +1,13 @@
 """Paired comparison of a benchmark's rows against one reference row, estimate by estimate.
 
-    python benchmarks/tools/paired_rows.py results.json --reference Wave-U-Net
+    python benchmarks/tools/paired_rows.py results.json [more.json ...] --reference Wave-U-Net
 
 Two medians of 4-s excerpts differ by less than their spread; the same excerpts scored by two
 methods are paired, so the per-estimate difference says more. For every row: the median of its
 SI-SDRi minus the reference's over every (excerpt, source) estimate, a bootstrap 95 % interval of
 that median (resampling excerpts, ``--seed``), and the share of estimates where the row is better.
+Several files of the same excerpts (the same ``--root``, ``--n`` and ``--seed``, rows run apart)
+are compared together; a row in several of them (the oracle IRM) must score the same in each.
 """
 from __future__ import annotations
 
@@ -30,14 +32,28 @@ def paired(row: np.ndarray, ref: np.ndarray, rng: np.random.Generator, n_boot: i
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("results", help="a priorsep bench --json file")
+    p.add_argument("results", nargs="+", help="priorsep bench --json files of the same excerpts")
     p.add_argument("--reference", required=True, help="the row every other row is compared with")
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed")
     return p
 
 
+def merged_rows(paths: list[str]) -> dict:
+    """The rows of several ``bench --json`` files of the same excerpts; a row that several files have
+    must score each estimate the same (to 0.01 dB) in each, else they scored other excerpts."""
+    methods: dict = {}
+    for path in paths:
+        for name, row in json.loads(open(path).read())["methods"].items():
+            if name in methods and "items" in row and "items" in methods[name]:
+                if not np.allclose(per_estimate(row), per_estimate(methods[name]), atol=0.01):
+                    raise SystemExit(f"{path}: row {name!r} scores differently than in an earlier file: "
+                                     "not the same excerpts (same --root, --n and --seed?)")
+            methods.setdefault(name, row)
+    return methods
+
+
 def main(args: argparse.Namespace) -> dict:
-    methods = json.loads(open(args.results).read())["methods"]
+    methods = merged_rows(args.results)
     if args.reference not in methods:
         raise SystemExit(f"no row {args.reference!r}; rows: {list(methods)}")
     ref = per_estimate(methods[args.reference])

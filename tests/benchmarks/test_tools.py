@@ -98,6 +98,17 @@ def test_paired_rows_script(tmp_path, capsys):
     assert "better" in capsys.readouterr().out
     with pytest.raises(SystemExit, match="no row"):
         paired_rows.main(paired_rows.build_parser().parse_args([str(path), "--reference", "nope"]))
+    # rows of the same excerpts in two files (the shared row agrees); a shared row that differs is an error
+    apart = {"ref": rows["ref"], "late": {"items": items([[1.0, 2.0], [3.0, 5.0], [0.0, 1.0]])}}
+    (tmp_path / "late.json").write_text(json.dumps({"methods": apart}))
+    both = paired_rows.main(paired_rows.build_parser().parse_args([str(path), str(tmp_path / "late.json"),
+                                                                   "--reference", "ref"]))
+    assert set(both) == {"better", "mixed", "late"} and both["late"]["wins"] == 2 / 6
+    apart["ref"] = rows["better"]
+    (tmp_path / "other.json").write_text(json.dumps({"methods": apart}))
+    with pytest.raises(SystemExit, match="not the same excerpts"):
+        paired_rows.main(paired_rows.build_parser().parse_args([str(path), str(tmp_path / "other.json"),
+                                                                "--reference", "ref"]))
 
 
 def test_failure_detection_script(tmp_path, capsys):
