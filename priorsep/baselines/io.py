@@ -13,15 +13,16 @@ BUNDLED_DIR = Path(__file__).resolve().parent / "bundled"
 
 def baseline_kinds() -> dict[str, type[BaselineSeparator]]:
     """``kind -> class`` of every baseline model registered (:mod:`priorsep.registry`), the built-in
-    Wave-U-Net, FactorGAN, Demucs, Meta-TasNet and the multitask separator included (imported here, on
-    first use; Demucs needs ``priorsep[peers]`` only to be built)."""
+    Wave-U-Net, FactorGAN, Demucs, Meta-TasNet, the multitask separator and the NMF dictionaries
+    included (imported here, on first use; Demucs needs ``priorsep[peers]`` only to be built)."""
     from .factorgan import FactorGAN
     from .metatasnet import MetaTasNet
     from .multitask import SharedEncoderSeparator
+    from .nmf import NMFSeparator
     from .peer_demucs import DemucsSeparator
     from .waveunet import WaveUNet
 
-    for cls in (WaveUNet, FactorGAN, DemucsSeparator, MetaTasNet, SharedEncoderSeparator):
+    for cls in (WaveUNet, FactorGAN, DemucsSeparator, MetaTasNet, SharedEncoderSeparator, NMFSeparator):
         register("baseline")(cls)
     return kinds("baseline")
 

@@ -1,5 +1,5 @@
 """``priorsep train-baseline``: train a baseline separator (Wave-U-Net, Demucs, the shared-encoder multitask
-separator interleaved or simultaneous, or FactorGAN)."""
+separator interleaved or simultaneous, FactorGAN, or NMF dictionaries learnt from each source's solo stems)."""
 from __future__ import annotations
 
 import argparse
@@ -19,6 +19,11 @@ BASELINE_ARCH_ARGS: dict[str, dict] = {
     "output_length": dict(type=int, help="waveunet, demucs, metatasnet: output samples per training crop (waveunet: "
                           "plus context)"),
     "norm": dict(choices=["none", "batch"], help="waveunet: normalisation after each convolution"),
+    "n_fft": dict(type=int, help="nmf: STFT frame length (samples)"),
+    "hop": dict(type=int, help="nmf: STFT hop (samples)"),
+    "rank": dict(type=int, help="nmf: spectral shapes per source's dictionary"),
+    "beta": dict(type=float, help="nmf: the beta-divergence fitted (2 squared error, 1 Kullback-Leibler, 0 "
+                 "Itakura-Saito)"),
     "independent": dict(action="store_true", default=None,
                         help="metatasnet: each instrument owns its masking weights (the paper's ablation; no "
                         "generator)"),
@@ -41,7 +46,11 @@ TRAIN_BASELINE_DEFAULTS: dict[str, dict] = {
     "simultaneous": dict(steps=4000, lr=2e-4),
     "factorgan": dict(steps=3000, lr=5e-5, d_lr=4e-4, aux_negatives=0.5, d_warmup=100,
                       supervised_steps=2000, supervised_lr=1e-3, supervised_weight=100.0),
+    "nmf": dict(steps=200),  # multiplicative updates per source's dictionary (no learning rate)
 }
+
+# nmf: seconds of each solo crop its dictionaries learn from
+NMF_CROP_SECONDS = 4.0
 
 
 def add_parser(sub) -> None:
@@ -55,12 +64,14 @@ def add_parser(sub) -> None:
                    help="--data musdb: the stems to separate (mixed by their sum)")
     p.add_argument("--sample-rate", type=int, help="--data musdb: resample to this rate (default: the files')")
     p.add_argument("--out", required=True, help="checkpoint stem (runs/wun -> runs/wun.pt + .json) or folder")
-    p.add_argument("--steps", type=int, help="training steps (default: " + ", ".join(
+    p.add_argument("--solo-crops", type=int, default=128,
+                   help=f"nmf: solo crops of {NMF_CROP_SECONDS:g} s per source its dictionary learns from")
+    p.add_argument("--steps", type=int, help="training steps (nmf: updates per source; default: " + ", ".join(
         f"{model} {d['steps']}" for model, d in TRAIN_BASELINE_DEFAULTS.items()) + ")")
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--lr", type=float, help="learning rate (default: " + ", ".join(
-        f"{model} {d['lr']}" for model, d in TRAIN_BASELINE_DEFAULTS.items()) + "; factorgan's: its adversarial "
-        "generator updates)")
+        f"{model} {d['lr']}" for model, d in TRAIN_BASELINE_DEFAULTS.items() if "lr" in d)
+        + "; factorgan's: its adversarial generator updates; nmf: none)")
     p.add_argument("--paired", type=int, default=None,
                    help="number of distinct paired (mix, stems) items training may use (default: unlimited)")
     p.add_argument("--paired-tracks", type=int, default=None,
@@ -82,11 +93,12 @@ def add_parser(sub) -> None:
 
 def _add_model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", required=True,
-                   choices=["waveunet", "demucs", "metatasnet", "interleaved", "simultaneous", "factorgan"],
+                   choices=["waveunet", "demucs", "metatasnet", "interleaved", "simultaneous", "factorgan", "nmf"],
                    help="demucs: the demucs package's model (pip install 'priorsep[peers]'); metatasnet: Conv-TasNet "
                    "extractors with generated masking weights (SI-SNR + auxiliary losses); interleaved, "
                    "simultaneous: the shared-encoder multitask separator trained on per-source databases of "
-                   "(mix, one target) alternately, or on every target of each mix at once")
+                   "(mix, one target) alternately, or on every target of each mix at once; nmf: one dictionary per "
+                   "source learnt from that source's solo crops alone (no mixture), applied by Wiener-like masks")
     p.add_argument("--source-databases", choices=["disjoint", "shared"], default="disjoint",
                    help="interleaved: 'disjoint' draws source k's (mix, target) pairs from every K-th track only (no "
                    "mix has two stems in the training data); 'shared' draws every source's from all tracks, each "
@@ -207,6 +219,19 @@ def fit_factorgan(args: argparse.Namespace, model, paired_set, sources: list[str
                     supervised_lr=args.supervised_lr, supervised_weight=args.supervised_weight, val_set=val_set)
 
 
+def fit_nmf(args: argparse.Namespace, model, sources: list[str], out) -> None:
+    from ..data.select import solo_crops
+    from ..training.nmf import train_nmf
+
+    if args.init or args.paired is not None or args.paired_tracks is not None:
+        raise ConfigError("--model nmf learns from solo crops only: --init, --paired and --paired-tracks do not apply")
+    crop = int(round(NMF_CROP_SECONDS * model.sample_rate))
+    solo = [solo_crops(args.data, s, crop, args.seed + k, musdb_root=args.musdb_root, sample_rate=args.sample_rate)[0]
+            for k, s in enumerate(sources)]
+    model.config["training_data"] = f"{args.solo_crops} crops per source of: " + "; ".join(d.describe() for d in solo)
+    train_nmf(model, solo, out, steps=args.steps, crops=args.solo_crops, seed=args.seed, quiet=args.quiet)
+
+
 def run(args: argparse.Namespace) -> int:
     from .. import distributed
     from ..baselines.io import baseline_kinds, load_baseline
@@ -229,6 +254,8 @@ def run(args: argparse.Namespace) -> int:
         fit_supervised(args, model, paired_set, out, paired)
     elif args.model in MULTITASK_MODES:
         fit_multitask(args, model, paired_set, sources, out)
+    elif args.model == "nmf":
+        fit_nmf(args, model, sources, out)
     else:
         fit_factorgan(args, model, paired_set, sources, out, paired)
     best = load_baseline(out)

@@ -87,7 +87,7 @@ def default_band_prior_sets() -> list[str]:
 
 #: the bundled baselines trained on the band stems, in table order, with the package each needs beyond the core
 BAND_BASELINES = {"waveunet-band": None, "demucs-band": "demucs", "metatasnet-band": None, "interleaved-band": None,
-                  "simultaneous-band": None, "factorgan-band": None}
+                  "simultaneous-band": None, "factorgan-band": None, "nmf-band": None}
 
 
 def default_band_baselines() -> list[str]:

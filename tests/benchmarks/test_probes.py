@@ -287,3 +287,15 @@ def test_grouped_scores_script(tiny_toy_priors, tmp_path, capsys):
     assert out["max_abs_difference"] <= 1e-4 * max(1.0, out["max_abs_score"])  # the same scores, grouped
     assert json.loads((tmp_path / "g.json").read_text())["length"] == 1024
     assert "grouped (vmap)" in capsys.readouterr().out
+
+
+def test_nmf_settings_probe_script(tmp_path):
+    import nmf_settings_probe as probe
+
+    from priorsep.data.band import make_band_dataset
+
+    root = make_band_dataset(tmp_path / "band", tracks=1, test_tracks=1, seconds=2.0, seed=5)
+    out = probe.main(probe.build_parser().parse_args(
+        ["--train-root", str(root), "--root", str(root), "--n", "1", "--seconds", "0.5", "--n-fft", "256", "--hop",
+         "64", "--rank", "2", "--train-iterations", "3", "--threads", "1"]))
+    assert len(out["per_source"]) == 4 and np.isfinite(out["median"])

@@ -1,0 +1,52 @@
+"""Training the NMF dictionaries: one source's dictionary learns that source's spectrum, a run cut
+after a source resumes to the dictionaries of an uninterrupted run, and the CLI trains end to end."""
+import json
+
+import pytest
+import torch
+
+from priorsep.cli import main
+from priorsep.training.nmf import train_nmf
+
+from ..baselines.test_nmf import _tones, tiny
+
+
+class _Broken:
+    def __getitem__(self, i):
+        raise RuntimeError("interrupted")
+
+
+def _solo_sets():
+    tones = _tones([300.0, 1200.0, 3000.0, 6000.0])
+    return [[tones[k] * (0.5 + 0.1 * i) for i in range(3)] for k in range(4)]
+
+
+def test_a_cut_run_resumes_to_the_same_dictionaries(tmp_path):
+    full = tiny(rank=2)
+    train_nmf(full, _solo_sets(), tmp_path / "full", steps=15, crops=3, quiet=True)
+    peaks = torch.fft.rfftfreq(256, 1 / 14700)[full.dictionaries[:, :, 0].argmax(-1)]
+    # each dictionary learnt its own tone (within 1.5 STFT bins)
+    assert torch.allclose(peaks, torch.tensor([300.0, 1200.0, 3000.0, 6000.0]), atol=1.5 * 14700 / 256)
+
+    cut = tiny(rank=2)
+    sets = _solo_sets()
+    with pytest.raises(RuntimeError, match="interrupted"):
+        train_nmf(cut, sets[:2] + [_Broken()] + sets[3:], tmp_path / "cut", steps=15, crops=3, quiet=True)
+    assert torch.load(tmp_path / "cut.train.pt", weights_only=True)["step"] == 30
+    assert not (tmp_path / "cut.pt").exists()  # no usable model before every dictionary is learnt
+    resumed = tiny(rank=2)
+    train_nmf(resumed, sets, tmp_path / "cut", steps=15, crops=3, quiet=True)
+    assert torch.equal(resumed.dictionaries, full.dictionaries)
+    assert len((tmp_path / "cut.log.jsonl").read_text().splitlines()) == 60
+
+
+def test_cli_trains_on_toy_solo_crops(tmp_path, capsys):
+    out = tmp_path / "nmf"
+    assert main(["train-baseline", "--model", "nmf", "--data", "toy", "--out", str(out), "--steps", "3",
+                 "--solo-crops", "2", "--rank", "2", "--n-fft", "256", "--hop", "64", "--quiet"]) == 0
+    cfg = json.loads(out.with_suffix(".json").read_text())
+    assert cfg["kind"] == "nmf" and cfg["rank"] == 2 and cfg["paired_items"] == 0 and cfg["trained_steps"] == 12
+    assert "2 crops per source" in cfg["training_data"]
+    bad = ["train-baseline", "--model", "nmf", "--data", "toy", "--out", str(tmp_path / "b"), "--paired", "4"]
+    assert main(bad) == 2
+    assert "learns from solo crops only" in capsys.readouterr().err
