@@ -299,3 +299,15 @@ def test_nmf_settings_probe_script(tmp_path):
         ["--train-root", str(root), "--root", str(root), "--n", "1", "--seconds", "0.5", "--n-fft", "256", "--hop",
          "64", "--rank", "2", "--train-iterations", "3", "--threads", "1"]))
     assert len(out["per_source"]) == 4 and np.isfinite(out["median"])
+
+
+def test_spectral_vae_probe_script(tmp_path):
+    import spectral_vae_probe as probe
+
+    from priorsep.data.band import make_band_dataset
+
+    root = make_band_dataset(tmp_path / "band", tracks=1, test_tracks=1, seconds=2.0, seed=5)
+    out = probe.main(probe.build_parser().parse_args(
+        ["--train-root", str(root), "--root", str(root), "--n", "1", "--seconds", "0.5", "--n-fft", "256", "--hop",
+         "64", "--latent", "2", "--hidden", "8", "--steps", "2", "--batch", "4", "--fit-steps", "2", "--threads", "1"]))
+    assert len(out["per_source"]) == 4 and np.isfinite(out["median"])
