@@ -54,7 +54,8 @@ NMF_CROP_SECONDS = 4.0
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("train-baseline", help="train a baseline separator (Wave-U-Net, Demucs, multitask, FactorGAN, NMF)")
+    p = sub.add_parser("train-baseline",
+                       help="train a baseline separator (Wave-U-Net, Demucs, multitask, FactorGAN, NMF)")
     fg = TRAIN_BASELINE_DEFAULTS["factorgan"]
     _add_model_args(p)
     p.add_argument("--data", required=True, choices=["toy", "musdb"],
