@@ -311,3 +311,21 @@ def test_spectral_vae_probe_script(tmp_path):
         ["--train-root", str(root), "--root", str(root), "--n", "1", "--seconds", "0.5", "--n-fft", "256", "--hop",
          "64", "--latent", "2", "--hidden", "8", "--steps", "2", "--batch", "4", "--fit-steps", "2", "--threads", "1"]))
     assert len(out["per_source"]) == 4 and np.isfinite(out["median"])
+
+
+def test_nmf_cross_fit_script(tmp_path):
+    import nmf_cross_fit as probe
+
+    from priorsep.baselines import save_baseline
+
+    from ..baselines.test_nmf import tiny
+
+    from priorsep.data.band import make_band_dataset
+
+    root = make_band_dataset(tmp_path / "band", tracks=0, test_tracks=1, seconds=2.0, seed=5)
+    model = tiny()
+    model.config.update(sources=["bass", "drums", "guitar", "piano"], sample_rate=16000, mix_weights=[1.0] * 4)
+    save_baseline(model, tmp_path / "nmf")
+    table = probe.main(probe.build_parser().parse_args(
+        ["--model", str(tmp_path / "nmf"), "--root", str(root), "--n", "1", "--seconds", "0.5", "--threads", "1"]))
+    assert table.shape == (4, 4) and np.all(np.diag(table) == 0) and np.isfinite(table).all()
