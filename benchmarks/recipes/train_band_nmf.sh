@@ -3,7 +3,7 @@
 # STFT of 2048 samples, hop 512, beta-divergence 0.5), each learnt from 128 solo crops of 4 s of that
 # source alone, from the synthetic band training tracks (FluidR3_GM, benchmarks/recipes/make_band_data.sh;
 # the same stems as the band priors and the supervised baselines). No mixture is ever seen.
-# About 1.5 min per source on this 2-core machine (200 multiplicative updates each).
+# About 2.5 min in all on this 2-core machine (200 multiplicative updates per source).
 # Settings chosen on the GM-bank validation tracks (benchmarks/results/band_nmf/README.md).
 # Resumable: rerun the same command after an interruption (it continues after the last finished source).
 # Then: cp $OUT/nmf-band.pt priorsep/baselines/bundled/ (and the .json)
