@@ -6,12 +6,14 @@ the encoder sees the frame's log shape, the decoder gives a spectral shape (soft
 the frame's gain is given, so the prior is over shapes only. Reconstruction: the β-divergence.
 Separation of each validation excerpt fits per frame and source a latent z (penalty ``--z-weight``
 * |z|^2 / 2, the prior's) and a log gain to the mix's magnitude by Adam under the same divergence,
-then splits the STFT by masks of power ``--mask-power``. Prints the median SI-SDRi [IQR] and per
+then splits the STFT by masks of power ``--mask-power``. ``--shapes S``: each source's frame is a
+sum of S decoded shapes, each with its own latent and gain. Prints the median SI-SDRi [IQR] and per
 source. Runs in the results of ``benchmarks/results/band_nmf/spectral_vae.txt``:
 
     python benchmarks/probes/spectral_vae_probe.py --steps 2000 --mask-power 2
     python benchmarks/probes/spectral_vae_probe.py --steps 2000
     python benchmarks/probes/spectral_vae_probe.py --steps 2000 --latent 16 --fit-steps 500
+    python benchmarks/probes/spectral_vae_probe.py --steps 2000 --shapes 4
 """
 from __future__ import annotations
 
@@ -78,24 +80,33 @@ def train(v, args, seed):
     return m.eval()
 
 def separate(models, x, args):
+    """Fit ``--shapes`` latents and gains per frame and source to the mix (``x (T,)``), then mask."""
     spec = stft(x, args.n_fft, args.hop)
     v = spec.abs().T  # (N, F)
-    n, K = len(v), len(models)
-    z = torch.zeros(K, n, args.latent, requires_grad=True)
-    g = torch.full((K, n, 1), float(torch.log(v.sum(1).mean() / K + EPS)), requires_grad=True)
+    n, K, S = len(v), len(models), args.shapes
+    if S == 1:
+        z = torch.zeros(K, S, n, args.latent)
+    else:  # distinct starts, else the S shapes of a source stay identical
+        z = 0.5 * torch.randn(K, S, n, args.latent, generator=torch.Generator().manual_seed(0))
+    z.requires_grad_(True)
+    g = torch.full((K, S, n, 1), float(torch.log(v.sum(1).mean() / (K * S) + EPS)), requires_grad=True)
     opt = torch.optim.Adam([z, g], args.fit_lr)
     for m in models:
         m.requires_grad_(False)
+
+    def source_parts():  # (K, N, F)
+        return torch.stack([(g[k].exp() * models[k].shape(z[k])).sum(0) for k in range(K)])
+
     for _ in range(args.fit_steps):
-        parts = torch.stack([g[k].exp() * models[k].shape(z[k]) for k in range(K)])
-        loss = bdiv(v, parts.sum(0), args.beta) + args.z_weight * 0.5 * (z ** 2).sum()
+        loss = bdiv(v, source_parts().sum(0), args.beta) + args.z_weight * 0.5 * (z ** 2).sum()
         opt.zero_grad()
         loss.backward()
         opt.step()
     with torch.no_grad():
-        parts = torch.stack([g[k].exp() * models[k].shape(z[k]) for k in range(K)]).transpose(1, 2)  # K F N
+        parts = source_parts().transpose(1, 2)  # K F N
         masks = parts ** args.mask_power / (parts ** args.mask_power).sum(0, keepdim=True).clamp_min(EPS)
         return istft(masks * spec, args.n_fft, args.hop, x.shape[-1])
+
 
 def main(args: argparse.Namespace) -> dict:
     torch.set_num_threads(args.threads)
@@ -121,7 +132,8 @@ def main(args: argparse.Namespace) -> dict:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     for k, v in dict(n_fft=2048, hop=512, frame_step=4, latent=8, hidden=256, steps=3000, batch=256, beta=0.5, kl=1.0,
-                     fit_steps=300, fit_lr=0.05, z_weight=1.0, n=16, mask_power=1.0, seconds=4.0, threads=2).items():
+                     fit_steps=300, fit_lr=0.05, z_weight=1.0, n=16, mask_power=1.0, seconds=4.0, threads=2,
+                     shapes=1).items():
         p.add_argument("--" + k.replace("_", "-"), type=type(v), default=v)
     p.add_argument("--train-root", default="priors-work/band-data/fluidr3")
     p.add_argument("--root", default="priors-work/band-data-multi/gmbank", help="validation band data")

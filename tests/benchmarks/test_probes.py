@@ -309,7 +309,8 @@ def test_spectral_vae_probe_script(tmp_path):
     root = make_band_dataset(tmp_path / "band", tracks=1, test_tracks=1, seconds=2.0, seed=5)
     out = probe.main(probe.build_parser().parse_args(
         ["--train-root", str(root), "--root", str(root), "--n", "1", "--seconds", "0.5", "--n-fft", "256", "--hop",
-         "64", "--latent", "2", "--hidden", "8", "--steps", "2", "--batch", "4", "--fit-steps", "2", "--threads", "1"]))
+         "64", "--latent", "2", "--hidden", "8", "--steps", "2", "--batch", "4", "--fit-steps", "2", "--threads", "1",
+         "--shapes", "2"]))
     assert len(out["per_source"]) == 4 and np.isfinite(out["median"])
 
 
