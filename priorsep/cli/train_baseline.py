@@ -139,9 +139,11 @@ def apply_model_defaults(args: argparse.Namespace) -> None:
 def baseline_config(args: argparse.Namespace, sources: list[str], rate: int, weights) -> dict:
     """A fresh baseline's config: what it separates, at which rate and mixing, the architecture flags given,
     this run's training."""
-    config = dict(sources=sources, sample_rate=rate, mix_weights=weights,
-                  training=dict(steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
-                                paired=args.paired, paired_tracks=args.paired_tracks))
+    training = dict(steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed, paired=args.paired,
+                    paired_tracks=args.paired_tracks)
+    if args.model == "nmf":  # updates per source on solo crops: no batches, learning rate or pairs
+        training = dict(steps=args.steps, solo_crops=args.solo_crops, seed=args.seed)
+    config = dict(sources=sources, sample_rate=rate, mix_weights=weights, training=training)
     if args.paired_tracks is not None:  # top level, as paired_items: the benchmark's "paired" column
         config["paired_tracks"] = args.paired_tracks
     for key in BASELINE_ARCH_ARGS:

@@ -47,6 +47,7 @@ def test_cli_trains_on_toy_solo_crops(tmp_path, capsys):
     cfg = json.loads(out.with_suffix(".json").read_text())
     assert cfg["kind"] == "nmf" and cfg["rank"] == 2 and cfg["paired_items"] == 0 and cfg["trained_steps"] == 12
     assert "2 crops per source" in cfg["training_data"]
+    assert cfg["training"] == {"steps": 3, "solo_crops": 2, "seed": 0}  # nothing that does not apply
     bad = ["train-baseline", "--model", "nmf", "--data", "toy", "--out", str(tmp_path / "b"), "--paired", "4"]
     assert main(bad) == 2
     assert "learns from solo crops only" in capsys.readouterr().err
