@@ -4,9 +4,9 @@ k's dictionary from solo crops of source k alone, by the multiplicative β-diver
 (:class:`~priorsep.training.loop.ResumableTraining`: progress, log, checkpoints and resume).
 
 With ``steps`` updates per source, steps ``k * steps .. (k + 1) * steps - 1`` fit source k. The
-loop checkpoints where one source ends; the usable model is written once every dictionary is
-learnt. A resumed run rebuilds the current source's spectrogram from the same seeded crops and
-continues from the saved factors.
+loop checkpoints only where one source ends (its state: the dictionaries learnt so far), so a
+resumed run always starts the next source afresh, as an uninterrupted run does; the usable model
+is written once every dictionary is learnt.
 """
 from __future__ import annotations
 
@@ -48,21 +48,17 @@ def train_nmf(model: NMFSeparator, solo_sets: Sequence, out: str | Path, *, step
         raise DataError(f"NMF training needs one solo set per source ({k_sources}), got {len(solo_sets)}")
     loop = ResumableTraining(out, steps=k_sources * iterations, checkpoint_every=iterations, quiet=quiet,
                              desc="train nmf", nonfinite="non-finite β-divergence at step {step}; check the data")
-    state = loop.resume({"model": model})
-    factors = {"source": -1, "v": None, "w": None, "h": None}
-    if state is not None and "w" in state and loop.start % iterations:
-        factors.update(w=state["w"], h=state["h"])
+    loop.resume({"model": model})
+    factors: dict[str, torch.Tensor] = {}
 
     def step(i: int) -> Step:
         k, j = divmod(i, iterations)
-        if factors["source"] != k:  # a new source, or a resumed run: this source's spectrogram
-            factors.update(source=k, v=solo_magnitudes(solo_sets[k], crops, c["n_fft"], c["hop"]))
-            if j == 0 or factors["w"] is None:
-                g = torch.Generator().manual_seed(seed * 1000 + k)
-                v = factors["v"]
-                factors["w"] = torch.rand(v.shape[0], c["rank"], generator=g) + 0.1
-                factors["w"] /= factors["w"].sum(0, keepdim=True)
-                factors["h"] = torch.rand(c["rank"], v.shape[1], generator=g) * v.mean() + 1e-6
+        if j == 0:  # a new source: its spectrogram and seeded starting factors
+            v = solo_magnitudes(solo_sets[k], crops, c["n_fft"], c["hop"])
+            g = torch.Generator().manual_seed(seed * 1000 + k)
+            w = torch.rand(v.shape[0], c["rank"], generator=g) + 0.1
+            factors.update(v=v, w=w / w.sum(0, keepdim=True),
+                           h=torch.rand(c["rank"], v.shape[1], generator=g) * v.mean() + 1e-6)
         v = factors["v"]
         factors["w"], factors["h"] = beta_nmf(v, factors["w"], factors["h"], 1, c["beta"])
         if j == iterations - 1:
@@ -77,5 +73,4 @@ def train_nmf(model: NMFSeparator, solo_sets: Sequence, out: str | Path, *, step
         model.config.update(trained_steps=done, paired_items=0)
         save_baseline(model, out)
 
-    return loop.run(step, save=save, at_checkpoint=lambda done, records: done == loop.steps,
-                    extra_state=lambda: {"w": factors["w"], "h": factors["h"]})
+    return loop.run(step, save=save, at_checkpoint=lambda done, records: done == loop.steps)
