@@ -22,6 +22,7 @@ BASELINE_ARCH_ARGS: dict[str, dict] = {
     "n_fft": dict(type=int, help="nmf: STFT frame length (samples)"),
     "hop": dict(type=int, help="nmf: STFT hop (samples)"),
     "rank": dict(type=int, help="nmf: spectral shapes per source's dictionary"),
+    "context": dict(type=int, help="nmf: consecutive STFT frames per spectral shape (1: single frames)"),
     "beta": dict(type=float, help="nmf: the beta-divergence fitted (2 squared error, 1 Kullback-Leibler, 0 "
                  "Itakura-Saito)"),
     "independent": dict(action="store_true", default=None,

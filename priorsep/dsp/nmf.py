@@ -1,6 +1,7 @@
 """Non-negative matrix factorisation under the β-divergence, by multiplicative updates
 (Févotte & Idier 2011): the one implementation behind the NMF dictionaries' training and their
-separation (:mod:`priorsep.baselines.nmf`).
+separation (:mod:`priorsep.baselines.nmf`), with the frame stacking ("shingling") that gives each
+dictionary shape a context of several consecutive STFT frames.
 
 Written here rather than taken from scikit-learn: its ``NMF`` cannot hold the dictionary fixed
 while fitting activations, which is the whole of the separation step, and this runs on torch
@@ -52,3 +53,23 @@ def beta_divergence(v: torch.Tensor, wh: torch.Tensor, beta: float) -> torch.Ten
     if beta == 1:
         return (v * torch.log(v / wh) - v + wh).sum()
     return ((v ** beta + (beta - 1) * wh ** beta - beta * v * wh ** (beta - 1)) / (beta * (beta - 1))).sum()
+
+
+def shingle(v: torch.Tensor, context: int, pad: bool) -> torch.Tensor:
+    """Stack ``context`` consecutive frames: ``v (..., F, N)`` -> ``(..., context * F, windows)``, column
+    j holding frames j .. j + context - 1 (rows: frame offset, then bin). Without ``pad``, ``N - context + 1``
+    windows; with ``pad``, ``context - 1`` silent frames on both sides first, so every frame lies in exactly
+    ``context`` windows (``N + context - 1`` of them; :func:`unshingle` inverts this)."""
+    if pad:
+        v = torch.nn.functional.pad(v, (context - 1, context - 1))
+    if v.shape[-1] < context:
+        raise ValueError(f"shingling {context} frames needs at least {context} frames, got {v.shape[-1]}")
+    windows = v.unfold(-1, context, 1)  # (..., F, windows, context)
+    return windows.movedim(-1, -3).reshape(*v.shape[:-2], context * v.shape[-2], -1)
+
+
+def unshingle(s: torch.Tensor, context: int, frames: int) -> torch.Tensor:
+    """Back from ``shingle(v, context, pad=True)``'s layout ``(..., context * F, frames + context - 1)`` to
+    ``(..., F, frames)``: each frame the mean of its ``context`` copies (exact where the copies agree)."""
+    s = s.reshape(*s.shape[:-2], context, -1, s.shape[-1])
+    return sum(s[..., t, :, context - 1 - t:context - 1 - t + frames] for t in range(context)) / context

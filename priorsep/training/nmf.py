@@ -17,7 +17,7 @@ import torch
 
 from ..baselines.io import save_baseline
 from ..baselines.nmf import NMFSeparator
-from ..dsp.nmf import beta_divergence, beta_nmf
+from ..dsp.nmf import beta_divergence, beta_nmf, shingle
 from ..dsp.stft import stft
 from ..errors import DataError
 from .loop import ResumableTraining, Step
@@ -25,14 +25,16 @@ from .loop import ResumableTraining, Step
 LOG_EVERY = 10  # steps between the logged β-divergences (and each source's last step)
 
 
-def solo_magnitudes(crops, n: int, n_fft: int, hop: int, batch: int = 32) -> torch.Tensor:
-    """The magnitude spectrograms of the first ``n`` items ``(T,)`` of ``crops``, side by side ``(F, n * frames)``."""
+def solo_magnitudes(crops, n: int, n_fft: int, hop: int, context: int = 1, batch: int = 32) -> torch.Tensor:
+    """The magnitude spectrograms of the first ``n`` items ``(T,)`` of ``crops``, each cut into windows of
+    ``context`` frames (:func:`~priorsep.dsp.nmf.shingle`), side by side: ``(context * F, n * windows)``."""
     if n < 1:
         raise DataError(f"NMF training needs at least one solo crop, got {n}")
     parts = []
     for start in range(0, n, batch):
         x = torch.stack([torch.as_tensor(crops[i]).float().reshape(-1) for i in range(start, min(n, start + batch))])
-        parts.append(stft(x, n_fft, hop).abs().permute(1, 0, 2).reshape(n_fft // 2 + 1, -1))
+        v = shingle(stft(x, n_fft, hop).abs(), context, pad=False)  # (crops, context * F, windows)
+        parts.append(v.permute(1, 0, 2).reshape(v.shape[1], -1))
     return torch.cat(parts, -1)
 
 
@@ -54,7 +56,7 @@ def train_nmf(model: NMFSeparator, solo_sets: Sequence, out: str | Path, *, step
     def step(i: int) -> Step:
         k, j = divmod(i, iterations)
         if j == 0:  # a new source: its spectrogram and seeded starting factors
-            v = solo_magnitudes(solo_sets[k], crops, c["n_fft"], c["hop"])
+            v = solo_magnitudes(solo_sets[k], crops, c["n_fft"], c["hop"], c["context"])
             g = torch.Generator().manual_seed(seed * 1000 + k)
             w = torch.rand(v.shape[0], c["rank"], generator=g) + 0.1
             factors.update(v=v, w=w / w.sum(0, keepdim=True),

@@ -29,12 +29,15 @@ def _tones(freqs, length=8000, rate=14700):
                         for k, f in enumerate(freqs)])
 
 
-def test_sources_with_disjoint_spectra_are_recovered():
-    """Each dictionary is its source's own spectrum: the masks are near 0/1 and the estimates near exact."""
+@pytest.mark.parametrize("context", [1, 3])
+def test_sources_with_disjoint_spectra_are_recovered(context):
+    """Each dictionary is its source's own spectrum (over ``context`` frames): the masks are near 0/1 and
+    the estimates near exact."""
     sources = _tones([300.0, 1200.0, 3000.0, 6000.0])
-    model = tiny(rank=1, iterations=100)
+    model = tiny(rank=1, iterations=100, context=context)
+    assert model.dictionaries.shape == (4, context * 129, 1)
     for k in range(4):
-        shape = stft(sources[k], 256, 64).abs().mean(-1)
+        shape = stft(sources[k], 256, 64).abs().mean(-1).repeat(context)
         model.dictionaries[k, :, 0] = shape / shape.sum()
     est = model.separate_tensor(mix(sources, WEIGHTS)[None, None])[0, :, 0]
     assert est.shape == sources.shape
@@ -42,8 +45,9 @@ def test_sources_with_disjoint_spectra_are_recovered():
     assert min(scores) > 20, scores
 
 
-def test_estimates_mix_back_to_the_input_and_repeat_exactly():
-    model = tiny()
+@pytest.mark.parametrize("context", [1, 4])
+def test_estimates_mix_back_to_the_input_and_repeat_exactly(context):
+    model = tiny(context=context)
     x = torch.randn(2, 1, 3000)
     est = model.separate_tensor(x)
     assert est.shape == (2, 4, 1, 3000)
@@ -58,12 +62,14 @@ def test_bad_settings_and_short_mixes_are_config_errors():
         tiny(beta=3.0)
     with pytest.raises(ConfigError, match="hop"):
         tiny(hop=0)
+    with pytest.raises(ConfigError, match="context >= 1"):
+        tiny(context=0)
     with pytest.raises(ConfigError, match="longer than 128 samples"):
         tiny().separate_tensor(torch.zeros(1, 1, 100))
 
 
 def test_save_load_round_trip(tmp_path):
-    model = tiny()
+    model = tiny(context=2)
     save_baseline(model, tmp_path / "nmf")
     loaded = load_baseline(tmp_path / "nmf")
     assert isinstance(loaded, NMFSeparator) and loaded.paired_items == 0

@@ -1,9 +1,9 @@
 """β-divergence NMF by multiplicative updates: the divergence falls, a fixed dictionary stays fixed,
-an exact factorisation is recovered, bad β is refused."""
+an exact factorisation is recovered, bad β is refused; shingling stacks frames and unshingling undoes it."""
 import pytest
 import torch
 
-from priorsep.dsp.nmf import beta_divergence, beta_nmf
+from priorsep.dsp.nmf import beta_divergence, beta_nmf, shingle, unshingle
 
 
 def _problem(seed=0, f=20, r=3, n=40):
@@ -41,3 +41,16 @@ def test_beta_out_of_range_is_refused():
     v, w, h = _problem()
     with pytest.raises(ValueError, match="beta must be in"):
         beta_nmf(v, w, h, 1, 3.0)
+
+
+def test_shingle_stacks_consecutive_frames_and_unshingle_inverts_it():
+    v = torch.rand(2, 5, 7)  # (batch, bins, frames)
+    s = shingle(v, 3, pad=False)
+    assert s.shape == (2, 15, 5)
+    torch.testing.assert_close(s[:, 5:10, 2], v[:, :, 3])  # window 2, offset 1: frame 3
+    padded = shingle(v, 3, pad=True)
+    assert padded.shape == (2, 15, 9)
+    torch.testing.assert_close(unshingle(padded, 3, 7), v)
+    torch.testing.assert_close(unshingle(shingle(v, 1, pad=True), 1, 7), v)  # context 1: no change
+    with pytest.raises(ValueError, match="at least 4 frames"):
+        shingle(v[..., :3], 4, pad=False)

@@ -5,6 +5,7 @@ import json
 import pytest
 import torch
 
+from priorsep.baselines import load_baseline
 from priorsep.cli import main
 from priorsep.training.nmf import train_nmf
 
@@ -51,3 +52,17 @@ def test_cli_trains_on_toy_solo_crops(tmp_path, capsys):
     bad = ["train-baseline", "--model", "nmf", "--data", "toy", "--out", str(tmp_path / "b"), "--paired", "4"]
     assert main(bad) == 2
     assert "learns from solo crops only" in capsys.readouterr().err
+
+
+def test_dictionaries_with_context_learn_each_source_in_every_frame(tmp_path):
+    model = tiny(rank=2, context=3)
+    train_nmf(model, _solo_sets(), tmp_path / "ctx", steps=15, crops=3, quiet=True)
+    shapes = model.dictionaries[:, :, 0].reshape(4, 3, 129)  # (source, frame of the shape, bin)
+    peaks = torch.fft.rfftfreq(256, 1 / 14700)[shapes.argmax(-1)]
+    want = torch.tensor([300.0, 1200.0, 3000.0, 6000.0])[:, None].expand(4, 3)
+    assert torch.allclose(peaks, want, atol=1.5 * 14700 / 256)
+    out = tmp_path / "cli"
+    assert main(["train-baseline", "--model", "nmf", "--data", "toy", "--out", str(out), "--steps", "2",
+                 "--solo-crops", "2", "--rank", "2", "--n-fft", "256", "--hop", "64", "--context", "3", "--quiet"]) == 0
+    assert json.loads(out.with_suffix(".json").read_text())["context"] == 3
+    assert load_baseline(out).dictionaries.shape == (4, 3 * 129, 2)
