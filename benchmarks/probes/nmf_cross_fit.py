@@ -2,10 +2,10 @@
 explains each other source's solo stem.
 
 For every excerpt of ``--root`` (``band_benchmark_set``) and every true stem j, the activations of
-dictionary k alone are fitted to stem j's magnitude STFT (the model's β, separation iterations and
-start), and the β-divergence per bin is recorded. Printed per (stem j, dictionary k): the median
-over excerpts of log10(D(j | k) / D(j | j)). Positive off the diagonal: stem j's own dictionary
-explains it better than dictionary k does, so a mix's share of j is not claimed by k.
+dictionary k alone are fitted to stem j's magnitude STFT (in windows of the model's context; the
+model's β, separation iterations and start), and the β-divergence per bin is recorded. Printed per
+(stem j, dictionary k): the median over excerpts of log10(D(j | k) / D(j | j)). Positive off the
+diagonal: stem j's own dictionary explains it better than dictionary k does, so a mix's share of j is not claimed by k.
 
     python benchmarks/probes/nmf_cross_fit.py --model nmf-band --root priors-work/band-data-multi/gmbank --n 16
 """
@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 import priorsep
-from priorsep.dsp.nmf import EPS, beta_divergence, beta_nmf
+from priorsep.dsp.nmf import EPS, beta_divergence, beta_nmf, shingle
 from priorsep.dsp.stft import stft
 from priorsep.evaluation.band_benchmark import band_benchmark_set
 
@@ -27,7 +27,7 @@ def cross_fit(model, stems: np.ndarray) -> np.ndarray:
     c = model.config
     out = np.zeros((len(stems), len(stems)))
     for j, stem in enumerate(stems):
-        v = stft(torch.from_numpy(stem).float(), c["n_fft"], c["hop"]).abs()
+        v = shingle(stft(torch.from_numpy(stem).float(), c["n_fft"], c["hop"]).abs(), c["context"], pad=True)
         for k, w in enumerate(model.dictionaries):
             h = v.mean().expand(w.shape[1], v.shape[1]) + EPS
             _, h = beta_nmf(v, w, h, c["iterations"], c["beta"], update_dictionary=False)

@@ -301,6 +301,24 @@ def test_nmf_settings_probe_script(tmp_path):
     assert len(out["per_source"]) == 4 and np.isfinite(out["median"])
 
 
+def test_nmf_context_probe_script(tmp_path):
+    import nmf_context_probe as probe
+
+    from priorsep.data.band import make_band_dataset
+
+    root = make_band_dataset(tmp_path / "band", tracks=1, test_tracks=1, seconds=2.0, seed=5)
+    common = ["--train-root", str(root), "--root", str(root), "--n", "1", "--seconds", "0.5", "--n-fft", "256",
+              "--hop", "64", "--rank", "2", "--train-iterations", "3", "--iterations", "5", "--threads", "1",
+              "--cache", str(tmp_path / "cache")]
+    out = probe.main(probe.build_parser().parse_args(common + ["--context", "3", "--sparsity", "0.1"]))
+    assert len(out["per_source"]) == 4 and np.isfinite(out["median"])
+    assert len(list((tmp_path / "cache").iterdir())) == 1  # the learnt dictionaries, reused by a second run
+    again = probe.main(probe.build_parser().parse_args(common + ["--context", "3", "--sparsity", "0.1"]))
+    assert again["median"] == out["median"]
+    exemplars = probe.main(probe.build_parser().parse_args(common + ["--exemplars"]))
+    assert np.isfinite(exemplars["median"]) and len(list((tmp_path / "cache").iterdir())) == 2
+
+
 def test_spectral_vae_probe_script(tmp_path):
     import spectral_vae_probe as probe
 
