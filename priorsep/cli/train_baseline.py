@@ -68,6 +68,9 @@ def add_parser(sub) -> None:
     p.add_argument("--out", required=True, help="checkpoint stem (runs/wun -> runs/wun.pt + .json) or folder")
     p.add_argument("--solo-crops", type=int, default=128,
                    help=f"nmf: solo crops of {NMF_CROP_SECONDS:g} s per source its dictionary learns from")
+    p.add_argument("--exemplars", action="store_true",
+                   help="nmf: each dictionary is --rank random non-silent windows of the solo crops themselves "
+                   "(exemplars), not learnt; --steps does not apply")
     p.add_argument("--steps", type=int, help="training steps (nmf: updates per source; default: " + ", ".join(
         f"{model} {d['steps']}" for model, d in TRAIN_BASELINE_DEFAULTS.items()) + ")")
     p.add_argument("--batch-size", type=int, default=16)
@@ -142,8 +145,10 @@ def baseline_config(args: argparse.Namespace, sources: list[str], rate: int, wei
     this run's training."""
     training = dict(steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed, paired=args.paired,
                     paired_tracks=args.paired_tracks)
-    if args.model == "nmf":  # updates per source on solo crops: no batches, learning rate or pairs
+    if args.model == "nmf":  # updates per source on solo crops (or exemplars): no batches, learning rate or pairs
         training = dict(steps=args.steps, solo_crops=args.solo_crops, seed=args.seed)
+        if args.exemplars:
+            training = dict(exemplars=True, solo_crops=args.solo_crops, seed=args.seed)
     config = dict(sources=sources, sample_rate=rate, mix_weights=weights, training=training)
     if args.paired_tracks is not None:  # top level, as paired_items: the benchmark's "paired" column
         config["paired_tracks"] = args.paired_tracks
@@ -225,7 +230,7 @@ def fit_factorgan(args: argparse.Namespace, model, paired_set, sources: list[str
 
 def fit_nmf(args: argparse.Namespace, model, sources: list[str], out) -> None:
     from ..data.select import solo_crops
-    from ..training.nmf import train_nmf
+    from ..training.nmf import draw_exemplars, train_nmf
 
     if args.init or args.paired is not None or args.paired_tracks is not None:
         raise ConfigError("--model nmf learns from solo crops only: --init, --paired and --paired-tracks do not apply")
@@ -233,7 +238,10 @@ def fit_nmf(args: argparse.Namespace, model, sources: list[str], out) -> None:
     solo = [solo_crops(args.data, s, crop, args.seed + k, musdb_root=args.musdb_root, sample_rate=args.sample_rate)[0]
             for k, s in enumerate(sources)]
     model.config["training_data"] = f"{args.solo_crops} crops per source of: " + "; ".join(d.describe() for d in solo)
-    train_nmf(model, solo, out, steps=args.steps, crops=args.solo_crops, seed=args.seed, quiet=args.quiet)
+    if args.exemplars:
+        draw_exemplars(model, solo, out, crops=args.solo_crops, seed=args.seed, quiet=args.quiet)
+    else:
+        train_nmf(model, solo, out, steps=args.steps, crops=args.solo_crops, seed=args.seed, quiet=args.quiet)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -243,6 +251,8 @@ def run(args: argparse.Namespace) -> int:
     from ..data.select import paired_crops
 
     apply_model_defaults(args)
+    if args.exemplars and args.model != "nmf":
+        raise ConfigError(f"--exemplars applies to --model nmf only, not {args.model}")
     out = output_stem(args.out, f"{args.model}-{args.data}")
     check_output(out, args.resume, args.init)
     paired_set, sources, rate, weights = paired_crops(args.data, args.sources, args.seed, musdb_root=args.musdb_root,

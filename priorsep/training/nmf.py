@@ -1,7 +1,10 @@
-"""Learning the NMF separator's dictionaries (:class:`priorsep.baselines.nmf.NMFSeparator`): source
-k's dictionary from solo crops of source k alone, by the multiplicative β-divergence updates of
-:func:`priorsep.dsp.nmf.beta_nmf`, one update per step of the library's resumable loop
-(:class:`~priorsep.training.loop.ResumableTraining`: progress, log, checkpoints and resume).
+"""Making the NMF separator's dictionaries (:class:`priorsep.baselines.nmf.NMFSeparator`): source
+k's dictionary from solo crops of source k alone, either learnt by the multiplicative β-divergence
+updates of :func:`priorsep.dsp.nmf.beta_nmf` (:func:`train_nmf`, one update per step) or drawn as
+``rank`` random non-silent windows of those crops, the shapes being the training audio itself
+(:func:`draw_exemplars`, one source per step; "exemplar-based" NMF, Gemmeke et al. 2011). Both run
+in the library's resumable loop (:class:`~priorsep.training.loop.ResumableTraining`: progress, log,
+checkpoints and resume).
 
 With ``steps`` updates per source, steps ``k * steps .. (k + 1) * steps - 1`` fit source k. The
 loop checkpoints only where one source ends (its state: the dictionaries learnt so far), so a
@@ -17,12 +20,13 @@ import torch
 
 from ..baselines.io import save_baseline
 from ..baselines.nmf import NMFSeparator
-from ..dsp.nmf import beta_divergence, beta_nmf, shingle
+from ..dsp.nmf import EPS, beta_divergence, beta_nmf, shingle
 from ..dsp.stft import stft
 from ..errors import DataError
 from .loop import ResumableTraining, Step
 
 LOG_EVERY = 10  # steps between the logged β-divergences (and each source's last step)
+SILENT = 1e-3  # a window whose magnitudes sum below this per frame is silence, never an exemplar
 
 
 def solo_magnitudes(crops, n: int, n_fft: int, hop: int, context: int = 1, batch: int = 32) -> torch.Tensor:
@@ -70,6 +74,37 @@ def train_nmf(model: NMFSeparator, solo_sets: Sequence, out: str | Path, *, step
         loss = beta_divergence(v, factors["w"] @ factors["h"], c["beta"]) / v.numel()
         return Step({"source": model.names[k], "divergence": loss.item()}, {"divergence": loss},
                     postfix={"source": model.names[k], "divergence": f"{loss.item():.3e}"})
+
+    def save(done: int) -> None:
+        model.config.update(trained_steps=done, paired_items=0)
+        save_baseline(model, out)
+
+    return loop.run(step, save=save, at_checkpoint=lambda done, records: done == loop.steps)
+
+
+def draw_exemplars(model: NMFSeparator, solo_sets: Sequence, out: str | Path, *, crops: int, seed: int = 0,
+                   quiet: bool = False) -> list[dict]:
+    """Set ``model.dictionaries[k]`` to ``rank`` windows of ``context`` frames drawn at random (seeded
+    by ``seed`` and k) from the non-silent windows of ``crops`` items of ``solo_sets[k]``, each
+    scaled to sum to 1; writes ``out``, ``out.train.pt`` and ``out.log.jsonl`` as :func:`train_nmf`
+    does, one step per source. Returns the log's records."""
+    c = model.config
+    if len(solo_sets) != len(model.names):
+        raise DataError(f"NMF exemplars need one solo set per source ({len(model.names)}), got {len(solo_sets)}")
+    loop = ResumableTraining(out, steps=len(model.names), checkpoint_every=1, quiet=quiet, desc="nmf exemplars")
+    loop.resume({"model": model})
+
+    def step(k: int) -> Step:
+        v = solo_magnitudes(solo_sets[k], crops, c["n_fft"], c["hop"], c["context"])
+        v = v[:, v.sum(0) > SILENT * c["context"]]
+        if v.shape[1] < c["rank"]:
+            raise DataError(f"{model.names[k]!r}: {v.shape[1]} non-silent windows in {crops} solo crops, fewer than "
+                            f"the {c['rank']} exemplars asked for; give more --solo-crops or a lower --rank")
+        g = torch.Generator().manual_seed(seed * 1000 + k)
+        w = v[:, torch.randperm(v.shape[1], generator=g)[:c["rank"]]] + EPS
+        model.dictionaries[k] = w / w.sum(0, keepdim=True)
+        return Step({"source": model.names[k], "windows": v.shape[1]}, {"exemplars": model.dictionaries[k].sum()},
+                    postfix={"source": model.names[k]})
 
     def save(done: int) -> None:
         model.config.update(trained_steps=done, paired_items=0)

@@ -7,7 +7,8 @@ import torch
 
 from priorsep.baselines import load_baseline
 from priorsep.cli import main
-from priorsep.training.nmf import train_nmf
+from priorsep.errors import DataError
+from priorsep.training.nmf import draw_exemplars, train_nmf
 
 from ..baselines.test_nmf import _tones, tiny
 
@@ -66,3 +67,35 @@ def test_dictionaries_with_context_learn_each_source_in_every_frame(tmp_path):
                  "--solo-crops", "2", "--rank", "2", "--n-fft", "256", "--hop", "64", "--context", "3", "--quiet"]) == 0
     assert json.loads(out.with_suffix(".json").read_text())["context"] == 3
     assert load_baseline(out).dictionaries.shape == (4, 3 * 129, 2)
+
+
+
+def test_exemplars_are_solo_windows_and_a_cut_run_resumes_to_the_same_ones(tmp_path):
+    sets = _solo_sets()
+    full = tiny(rank=4, context=2)
+    records = draw_exemplars(full, sets, tmp_path / "full", crops=3, quiet=True)
+    assert [r["source"] for r in records] == list(full.names) and full.config["trained_steps"] == 4
+    torch.testing.assert_close(full.dictionaries.sum(1), torch.ones(4, 4))
+    peaks = torch.fft.rfftfreq(256, 1 / 14700)[full.dictionaries.reshape(4, 2, 129, 4).argmax(2)]
+    want = torch.tensor([300.0, 1200.0, 3000.0, 6000.0])[:, None, None].expand(4, 2, 4)
+    assert torch.allclose(peaks, want, atol=1.5 * 14700 / 256)  # every exemplar of source k is source k's tone
+    cut = tiny(rank=4, context=2)
+    with pytest.raises(RuntimeError, match="interrupted"):
+        draw_exemplars(cut, sets[:2] + [_Broken()] + sets[3:], tmp_path / "cut", crops=3, quiet=True)
+    resumed = tiny(rank=4, context=2)
+    draw_exemplars(resumed, sets, tmp_path / "cut", crops=3, quiet=True)
+    assert torch.equal(resumed.dictionaries, full.dictionaries)
+    silent = [[torch.zeros(8000)] * 3 for _ in range(4)]
+    with pytest.raises(DataError, match="fewer than the 4 exemplars"):
+        draw_exemplars(tiny(rank=4), silent, tmp_path / "silent", crops=3, quiet=True)
+
+
+def test_cli_draws_exemplars_and_refuses_them_for_other_models(tmp_path, capsys):
+    out = tmp_path / "ex"
+    assert main(["train-baseline", "--model", "nmf", "--data", "toy", "--out", str(out), "--exemplars",
+                 "--solo-crops", "2", "--rank", "8", "--n-fft", "256", "--hop", "64", "--context", "2", "--quiet"]) == 0
+    cfg = json.loads(out.with_suffix(".json").read_text())
+    assert cfg["training"] == {"exemplars": True, "solo_crops": 2, "seed": 0} and cfg["trained_steps"] == 4
+    bad = ["train-baseline", "--model", "waveunet", "--data", "toy", "--out", str(tmp_path / "w"), "--exemplars"]
+    assert main(bad) == 2
+    assert "--exemplars applies to --model nmf only" in capsys.readouterr().err
