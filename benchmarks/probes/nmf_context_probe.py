@@ -27,21 +27,10 @@ import torch
 
 from priorsep.data.band import BAND_SOURCES
 from priorsep.data.multitrack import multitrack_tracks
-from priorsep.dsp.nmf import EPS, _ratio_terms, beta_nmf, shingle, unshingle
+from priorsep.dsp.nmf import EPS, beta_nmf, shingle, unshingle
 from priorsep.dsp.stft import istft, stft
 from priorsep.evaluation.band_benchmark import _read_stems, band_benchmark_set
 from priorsep.evaluation.metrics import si_sdr_improvement
-
-
-def fit_activations(v: torch.Tensor, w: torch.Tensor, iterations: int, beta: float, sparsity: float) -> torch.Tensor:
-    """Activations ``h`` of ``v ≈ w @ h`` with ``w`` fixed, plus ``sparsity * mean(v) * sum(h)``
-    (the L1 term enters the update's denominator; 0 gives :func:`beta_nmf`'s update)."""
-    h = v.mean().expand(w.shape[1], v.shape[-1]).clone() + EPS
-    lam = sparsity * v.mean()
-    for _ in range(iterations):
-        num, den = _ratio_terms(v, w @ h + EPS, beta)
-        h = h * (w.T @ num) / (w.T @ den + lam + EPS)
-    return h
 
 
 def learn(args: argparse.Namespace) -> list[torch.Tensor]:
@@ -81,8 +70,10 @@ def separate(mix: np.ndarray, dictionaries: list[torch.Tensor], args: argparse.N
     x = torch.from_numpy(mix).float()
     spec = stft(x, args.n_fft, args.hop)
     frames = spec.shape[-1]
-    h = fit_activations(shingle(spec.abs(), args.context, pad=True), torch.cat(dictionaries, 1), args.iterations,
-                        args.beta, args.sparsity)
+    v = shingle(spec.abs(), args.context, pad=True)
+    h0 = v.mean().expand(args.rank * len(dictionaries), v.shape[-1]) + EPS
+    _, h = beta_nmf(v, torch.cat(dictionaries, 1), h0, args.iterations, args.beta, update_dictionary=False,
+                    sparsity=args.sparsity * v.mean())
     hs = h.split(args.rank)
     parts = torch.stack([unshingle(w @ hk, args.context, frames) for w, hk in zip(dictionaries, hs)])
     parts = parts.clamp_min(0) ** args.mask_power

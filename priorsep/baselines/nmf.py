@@ -5,12 +5,14 @@ Source k's magnitude spectrogram is modelled as ``W_k H_k``: a fixed dictionary 
 of ``rank`` spectral shapes, each ``context`` consecutive STFT frames long (so a shape can hold an
 attack and its decay; the frames are stacked by :func:`priorsep.dsp.nmf.shingle`, and each frame's
 estimate is the mean of its ``context`` reconstructions). ``W_k`` is learnt by
-:func:`priorsep.training.nmf.train_nmf` from solo stems of source k only (no mixture, no other
-source: the same data and independence as a prior of :mod:`priorsep.priors`); the activations
+:func:`priorsep.training.nmf.train_nmf`, or drawn as exemplars by :func:`~priorsep.training.nmf.draw_exemplars`,
+from solo stems of source k only (no mixture, no other source: the same data and independence as a
+prior of :mod:`priorsep.priors`); the activations
 ``H_k (R, windows)`` are fitted to each mixture. Separation fits all activations at once to the mix's
 magnitude with every dictionary held fixed, then splits the mix's complex STFT by the Wiener-like
 masks ``(W_k H_k)^p / sum_j (W_j H_j)^p`` (``mask_power`` p; p = 2 would be the Wiener filter of a
-Gaussian model's variances; p = 1, the default, scored 0.66 dB more on band validation music). The
+Gaussian model's variances; p = 1, the default, scored 0.66 dB more on band validation music). An
+optional L1 penalty (``sparsity``) favours few active shapes. The
 estimates therefore mix back to the input exactly. No randomness: the same mix gives the same output.
 """
 from __future__ import annotations
@@ -22,7 +24,7 @@ from ..dsp.stft import istft, stft
 from ..errors import ConfigError
 from .base import BaselineSeparator
 
-DEFAULTS = dict(n_fft=2048, hop=512, rank=32, beta=0.5, iterations=200, mask_power=1.0, context=1)
+DEFAULTS = dict(n_fft=2048, hop=512, rank=32, beta=0.5, iterations=200, mask_power=1.0, context=1, sparsity=0.0)
 
 
 class NMFSeparator(BaselineSeparator):
@@ -40,8 +42,9 @@ class NMFSeparator(BaselineSeparator):
                 or c["context"] < 1):
             raise ConfigError("NMF needs n_fft >= 2, 0 < hop <= n_fft, rank >= 1, iterations >= 1 and context >= 1, "
                               f"got {c}")
-        if not 0 <= c["beta"] <= 2 or c["mask_power"] <= 0:
-            raise ConfigError(f"NMF needs beta in [0, 2] and mask_power > 0, got {c['beta']}, {c['mask_power']}")
+        if not 0 <= c["beta"] <= 2 or c["mask_power"] <= 0 or c["sparsity"] < 0:
+            raise ConfigError("NMF needs beta in [0, 2], mask_power > 0 and sparsity >= 0, got "
+                              f"{c['beta']}, {c['mask_power']}, {c['sparsity']}")
         rows = c["context"] * (c["n_fft"] // 2 + 1)  # the frames of a shape, stacked
         self.register_buffer("dictionaries", torch.zeros(len(self.names), rows, c["rank"]))
 
@@ -52,12 +55,14 @@ class NMFSeparator(BaselineSeparator):
     def activations(self, magnitude: torch.Tensor) -> torch.Tensor:
         """``magnitude (N, F, frames)`` of mixes -> activations ``(N, K, rank, frames + context - 1)`` (one
         per window of ``context`` frames) with every dictionary held fixed (deterministic start: each
-        activation at the mix's mean magnitude)."""
+        activation at the mean of the mix's windows; the L1 penalty ``sparsity`` is relative to that mean)."""
         k, rows, r = self.dictionaries.shape
         v = shingle(magnitude, self.config["context"], pad=True)
         w = self.dictionaries.permute(1, 0, 2).reshape(rows, k * r)
-        h = magnitude.mean((-2, -1), keepdim=True).expand(-1, k * r, v.shape[-1]) + EPS
-        _, h = beta_nmf(v, w, h, self.config["iterations"], self.config["beta"], update_dictionary=False)
+        mean = v.mean((-2, -1), keepdim=True)
+        h = mean.expand(-1, k * r, v.shape[-1]) + EPS
+        _, h = beta_nmf(v, w, h, self.config["iterations"], self.config["beta"], update_dictionary=False,
+                        sparsity=self.config["sparsity"] * mean)
         return h.reshape(len(magnitude), k, r, -1)
 
     def separate_tensor(self, mixes: torch.Tensor) -> torch.Tensor:

@@ -15,18 +15,19 @@ EPS = 1e-10  # keeps the updates' ratios finite where a bin or a component is ex
 
 
 def beta_nmf(v: torch.Tensor, w: torch.Tensor, h: torch.Tensor, iterations: int, beta: float,
-             update_dictionary: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+             update_dictionary: bool = True, sparsity: float | torch.Tensor = 0.0) -> tuple[torch.Tensor, torch.Tensor]:
     """Fit ``v ≈ w @ h`` under the β-divergence (β 2: squared error, 1: Kullback-Leibler, 0:
-    Itakura-Saito). ``v (..., F, N)`` non-negative (a magnitude spectrogram), ``w (F, R)``
-    or ``(..., F, R)``, ``h (..., R, N)`` positive starting values. With ``update_dictionary``
-    the columns of ``w`` are kept summing to 1 (the scale goes to ``h``); without, ``w`` stays
-    as given and only ``h`` is fitted. Returns the updated ``(w, h)`` (new tensors)."""
+    Itakura-Saito), plus ``sparsity * sum(h)`` (an L1 penalty on the activations, in ``v``'s units;
+    a tensor broadcasts per item, e.g. ``(..., 1, 1)``). ``v (..., F, N)`` non-negative (a magnitude
+    spectrogram), ``w (F, R)`` or ``(..., F, R)``, ``h (..., R, N)`` positive starting values. With
+    ``update_dictionary`` the columns of ``w`` are kept summing to 1 (the scale goes to ``h``);
+    without, ``w`` stays as given and only ``h`` is fitted. Returns the updated ``(w, h)`` (new tensors)."""
     if beta < 0 or beta > 2:
         raise ValueError(f"beta must be in [0, 2], got {beta}")
     w, h = w.clone(), h.clone()
     for _ in range(iterations):
         num, den = _ratio_terms(v, w @ h + EPS, beta)
-        h = h * (w.transpose(-1, -2) @ num) / (w.transpose(-1, -2) @ den + EPS)
+        h = h * (w.transpose(-1, -2) @ num) / (w.transpose(-1, -2) @ den + sparsity + EPS)
         if update_dictionary:
             num, den = _ratio_terms(v, w @ h + EPS, beta)
             w = w * (num @ h.transpose(-1, -2)) / (den @ h.transpose(-1, -2) + EPS)

@@ -45,9 +45,9 @@ def test_sources_with_disjoint_spectra_are_recovered(context):
     assert min(scores) > 20, scores
 
 
-@pytest.mark.parametrize("context", [1, 4])
-def test_estimates_mix_back_to_the_input_and_repeat_exactly(context):
-    model = tiny(context=context)
+@pytest.mark.parametrize("context, sparsity", [(1, 0.0), (4, 0.3)])
+def test_estimates_mix_back_to_the_input_and_repeat_exactly(context, sparsity):
+    model = tiny(context=context, sparsity=sparsity)
     x = torch.randn(2, 1, 3000)
     est = model.separate_tensor(x)
     assert est.shape == (2, 4, 1, 3000)
@@ -64,6 +64,8 @@ def test_bad_settings_and_short_mixes_are_config_errors():
         tiny(hop=0)
     with pytest.raises(ConfigError, match="context >= 1"):
         tiny(context=0)
+    with pytest.raises(ConfigError, match="sparsity >= 0"):
+        tiny(sparsity=-0.1)
     with pytest.raises(ConfigError, match="longer than 128 samples"):
         tiny().separate_tensor(torch.zeros(1, 1, 100))
 
