@@ -61,9 +61,9 @@ def test_an_l1_penalty_shrinks_the_activations_and_zero_changes_nothing():
     _, plain = beta_nmf(v, w, h, 50, 0.5, update_dictionary=False)
     _, zero = beta_nmf(v, w, h, 50, 0.5, update_dictionary=False, sparsity=0.0)
     assert torch.equal(plain, zero)
-    _, sparse = beta_nmf(v, w, h, 50, 0.5, update_dictionary=False, sparsity=0.5 * float(v.mean()))
+    _, sparse = beta_nmf(v, w, h, 50, 0.5, update_dictionary=False, sparsity=2 * float(v.mean()))
     assert sparse.sum() < 0.9 * plain.sum()
-    per_item = torch.tensor([0.0, 0.5 * float(v.mean())]).reshape(2, 1, 1)  # one weight per item of a batch
+    per_item = torch.tensor([0.0, 2 * float(v.mean())]).reshape(2, 1, 1)  # one weight per item of a batch
     _, both = beta_nmf(torch.stack([v, v]), w, torch.stack([h, h]), 50, 0.5, update_dictionary=False,
                        sparsity=per_item)
     torch.testing.assert_close(both, torch.stack([plain, sparse]))
