@@ -93,8 +93,10 @@ def test_exemplars_are_solo_windows_and_a_cut_run_resumes_to_the_same_ones(tmp_p
 def test_cli_draws_exemplars_and_refuses_them_for_other_models(tmp_path, capsys):
     out = tmp_path / "ex"
     assert main(["train-baseline", "--model", "nmf", "--data", "toy", "--out", str(out), "--exemplars",
-                 "--solo-crops", "2", "--rank", "8", "--n-fft", "256", "--hop", "64", "--context", "2", "--quiet"]) == 0
+                 "--solo-crops", "2", "--rank", "8", "--n-fft", "256", "--hop", "64", "--context", "2",
+                 "--sparsity", "0.3", "--iterations", "50", "--quiet"]) == 0
     cfg = json.loads(out.with_suffix(".json").read_text())
+    assert (cfg["context"], cfg["sparsity"], cfg["iterations"]) == (2, 0.3, 50)
     assert cfg["training"] == {"exemplars": True, "solo_crops": 2, "seed": 0} and cfg["trained_steps"] == 4
     bad = ["train-baseline", "--model", "waveunet", "--data", "toy", "--out", str(tmp_path / "w"), "--exemplars"]
     assert main(bad) == 2
