@@ -24,7 +24,10 @@ from ..dsp.stft import istft, stft
 from ..errors import ConfigError
 from .base import BaselineSeparator
 
-DEFAULTS = dict(n_fft=2048, hop=512, rank=32, beta=0.5, iterations=200, mask_power=1.0, context=1, sparsity=0.0)
+# the dictionaries' dtype in memory and on disk: float16 halves the file of large exemplar dictionaries
+STORAGE = {"float32": torch.float32, "float16": torch.float16}
+DEFAULTS = dict(n_fft=2048, hop=512, rank=32, beta=0.5, iterations=200, mask_power=1.0, context=1, sparsity=0.0,
+                storage="float32")
 
 
 class NMFSeparator(BaselineSeparator):
@@ -45,8 +48,11 @@ class NMFSeparator(BaselineSeparator):
         if not 0 <= c["beta"] <= 2 or c["mask_power"] <= 0 or c["sparsity"] < 0:
             raise ConfigError("NMF needs beta in [0, 2], mask_power > 0 and sparsity >= 0, got "
                               f"{c['beta']}, {c['mask_power']}, {c['sparsity']}")
+        if c["storage"] not in STORAGE:
+            raise ConfigError(f"NMF storage must be one of {sorted(STORAGE)}, got {c['storage']!r}")
         rows = c["context"] * (c["n_fft"] // 2 + 1)  # the frames of a shape, stacked
-        self.register_buffer("dictionaries", torch.zeros(len(self.names), rows, c["rank"]))
+        # kept (and saved) in the storage dtype, computed with in the mix's
+        self.register_buffer("dictionaries", torch.zeros(len(self.names), rows, c["rank"], dtype=STORAGE[c["storage"]]))
 
     @property
     def paired_items(self) -> int:
@@ -58,7 +64,7 @@ class NMFSeparator(BaselineSeparator):
         activation at the mean of the mix's windows; the L1 penalty ``sparsity`` is relative to that mean)."""
         k, rows, r = self.dictionaries.shape
         v = shingle(magnitude, self.config["context"], pad=True)
-        w = self.dictionaries.permute(1, 0, 2).reshape(rows, k * r)
+        w = self.dictionaries.to(magnitude.dtype).permute(1, 0, 2).reshape(rows, k * r)
         mean = v.mean((-2, -1), keepdim=True)
         h = mean.expand(-1, k * r, v.shape[-1]) + EPS
         _, h = beta_nmf(v, w, h, self.config["iterations"], self.config["beta"], update_dictionary=False,
@@ -74,7 +80,8 @@ class NMFSeparator(BaselineSeparator):
             raise ConfigError(f"NMF separation needs mixes longer than {n_fft // 2} samples, got {t}")
         spec = stft(mixes.reshape(b * c, t), n_fft, hop)  # (BC, F, N)
         h = self.activations(spec.abs())
-        parts = unshingle(self.dictionaries[None] @ h, self.config["context"], spec.shape[-1])  # (BC, K, F, N)
+        w = self.dictionaries.to(h.dtype)
+        parts = unshingle(w[None] @ h, self.config["context"], spec.shape[-1])  # (BC, K, F, N)
         parts = parts.clamp_min(0) ** self.config["mask_power"]
         masks = parts / parts.sum(1, keepdim=True).clamp_min(EPS)
         w = torch.tensor(self.weights, dtype=mixes.dtype, device=mixes.device)

@@ -24,6 +24,7 @@ BASELINE_ARCH_ARGS: dict[str, dict] = {
     "rank": dict(type=int, help="nmf: spectral shapes per source's dictionary"),
     "context": dict(type=int, help="nmf: consecutive STFT frames per spectral shape (1: single frames)"),
     "iterations": dict(type=int, help="nmf: activation updates per mix when separating"),
+    "storage": dict(choices=["float32", "float16"], help="nmf: the dictionaries' dtype in memory and on disk"),
     "sparsity": dict(type=float, help="nmf: L1 weight on the activations when separating, relative to the mix's mean "
                      "magnitude (0: none)"),
     "beta": dict(type=float, help="nmf: the beta-divergence fitted (2 squared error, 1 Kullback-Leibler, 0 "

@@ -78,3 +78,19 @@ def test_save_load_round_trip(tmp_path):
     x = np.random.default_rng(0).standard_normal(3000).astype(np.float32)
     a, b = model.separate(x), loaded.separate(x)
     assert all(np.array_equal(a[n], b[n]) for n in TOY_SOURCES)
+
+
+def test_float16_storage_halves_the_file_and_separates_alike(tmp_path):
+    wide, half = tiny(rank=16), tiny(rank=16, storage="float16")
+    half.dictionaries.copy_(wide.dictionaries)
+    save_baseline(wide, tmp_path / "wide")
+    save_baseline(half, tmp_path / "half")
+    assert (tmp_path / "half.pt").stat().st_size < 0.6 * (tmp_path / "wide.pt").stat().st_size
+    loaded = load_baseline(tmp_path / "half")
+    assert loaded.dictionaries.dtype == torch.float16 and torch.equal(loaded.dictionaries, half.dictionaries)
+    x = torch.randn(1, 1, 3000)
+    a, b = wide.separate_tensor(x), loaded.separate_tensor(x)
+    assert b.dtype == torch.float32
+    assert float((a - b).pow(2).sum() / a.pow(2).sum()) < 1e-4
+    with pytest.raises(ConfigError, match="storage must be one of"):
+        tiny(storage="int8")

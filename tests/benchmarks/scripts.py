@@ -75,6 +75,7 @@ DRY_RUNS = {
     "recipes/train_band_priors.sh": [{}],
     "recipes/train_band_waveunet.sh": [{}],
     "recipes/train_band_nmf.sh": [{}],
+    "recipes/train_band_nmf_exemplars.sh": [{}],
     "recipes/train_band_demucs.sh": [{}],
     "recipes/train_band_metatasnet.sh": [{}, {"INDEPENDENT": "1"}],
     "recipes/train_band_multitask.sh": [{}],
