@@ -35,7 +35,6 @@ class NMFSeparator(BaselineSeparator):
     ``dictionaries (K, context * (n_fft // 2 + 1), rank)``."""
 
     kind = "nmf"
-    label = "NMF dictionaries"
 
     def __init__(self, config: dict):
         config = {**DEFAULTS, **config}
@@ -53,6 +52,13 @@ class NMFSeparator(BaselineSeparator):
         rows = c["context"] * (c["n_fft"] // 2 + 1)  # the frames of a shape, stacked
         # kept (and saved) in the storage dtype, computed with in the mix's
         self.register_buffer("dictionaries", torch.zeros(len(self.names), rows, c["rank"], dtype=STORAGE[c["storage"]]))
+
+    @property
+    def label(self) -> str:
+        """Benchmark row name: ``NMF dictionaries`` (learnt shapes of one frame), ``NMF exemplars``
+        (drawn from the solo stems), with ``, N frames`` where the shapes span several frames."""
+        name = "NMF exemplars" if self.config.get("training", {}).get("exemplars") else "NMF dictionaries"
+        return name + (f", {self.config['context']} frames" if self.config["context"] > 1 else "")
 
     @property
     def paired_items(self) -> int:

@@ -75,6 +75,7 @@ def test_save_load_round_trip(tmp_path):
     save_baseline(model, tmp_path / "nmf")
     loaded = load_baseline(tmp_path / "nmf")
     assert isinstance(loaded, NMFSeparator) and loaded.paired_items == 0
+    assert loaded.label == "NMF dictionaries, 2 frames" and tiny().label == "NMF dictionaries"
     x = np.random.default_rng(0).standard_normal(3000).astype(np.float32)
     a, b = model.separate(x), loaded.separate(x)
     assert all(np.array_equal(a[n], b[n]) for n in TOY_SOURCES)

@@ -97,6 +97,7 @@ def test_cli_draws_exemplars_and_refuses_them_for_other_models(tmp_path, capsys)
                  "--sparsity", "0.3", "--iterations", "50", "--quiet"]) == 0
     cfg = json.loads(out.with_suffix(".json").read_text())
     assert (cfg["context"], cfg["sparsity"], cfg["iterations"]) == (2, 0.3, 50)
+    assert load_baseline(out).label == "NMF exemplars, 2 frames"
     assert cfg["training"] == {"exemplars": True, "solo_crops": 2, "seed": 0} and cfg["trained_steps"] == 4
     bad = ["train-baseline", "--model", "waveunet", "--data", "toy", "--out", str(tmp_path / "w"), "--exemplars"]
     assert main(bad) == 2
