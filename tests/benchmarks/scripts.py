@@ -53,6 +53,7 @@ SMOKE_TESTS = {
     "probes/nmf_settings_probe.py": ["test_probes.py::test_nmf_settings_probe_script"],
     "probes/nmf_cross_fit.py": ["test_probes.py::test_nmf_cross_fit_script"],
     "probes/nmf_context_probe.py": ["test_probes.py::test_nmf_context_probe_script"],
+    "probes/band_val_si_sdri.py": ["test_probes.py::test_band_val_si_sdri_script"],
     "probes/spectral_vae_probe.py": ["test_probes.py::test_spectral_vae_probe_script"],
     "probes/restart_probe.py": ["test_probes.py::test_restart_probe_script"],
     "probes/profile_separation.py": ["test_probes.py::test_profile_separation_script"],

@@ -319,6 +319,24 @@ def test_nmf_context_probe_script(tmp_path):
     assert np.isfinite(exemplars["median"]) and len(list((tmp_path / "cache").iterdir())) == 2
 
 
+def test_band_val_si_sdri_script(tmp_path):
+    import band_val_si_sdri as probe
+
+    from priorsep.baselines import save_baseline
+    from priorsep.data.band import make_band_dataset
+
+    from ..baselines.test_nmf import tiny
+
+    root = make_band_dataset(tmp_path / "band", tracks=0, test_tracks=1, seconds=2.0, seed=5)
+    model = tiny(context=2)
+    model.config.update(sources=["bass", "drums", "guitar", "piano"], sample_rate=16000, mix_weights=[1.0] * 4)
+    save_baseline(model, tmp_path / "nmf")
+    rows = probe.main(probe.build_parser().parse_args(
+        ["--models", str(tmp_path / "nmf"), "--root", str(root), "--n", "2", "--seconds", "0.5", "--threads", "1"]))
+    assert len(rows) == 1 and set(rows[0]["per_source"]) == {"bass", "drums", "guitar", "piano"}
+    assert np.isfinite(rows[0]["median"])
+
+
 def test_spectral_vae_probe_script(tmp_path):
     import spectral_vae_probe as probe
 
