@@ -50,7 +50,7 @@ class NMFSeparator(BaselineSeparator):
         if c["storage"] not in STORAGE:
             raise ConfigError(f"NMF storage must be one of {sorted(STORAGE)}, got {c['storage']!r}")
         rows = c["context"] * (c["n_fft"] // 2 + 1)  # the frames of a shape, stacked
-        # kept (and saved) in the storage dtype, computed with in the mix's
+        # held and saved in the storage dtype; separation computes in the mix's dtype
         self.register_buffer("dictionaries", torch.zeros(len(self.names), rows, c["rank"], dtype=STORAGE[c["storage"]]))
 
     @property

@@ -50,8 +50,7 @@ def train_nmf(model: NMFSeparator, solo_sets: Sequence, out: str | Path, *, step
     ``out.log.jsonl`` (the β-divergence per bin every :data:`LOG_EVERY` steps). Returns the log's records."""
     c = model.config
     k_sources, iterations = len(model.names), int(steps)
-    if len(solo_sets) != k_sources:
-        raise DataError(f"NMF training needs one solo set per source ({k_sources}), got {len(solo_sets)}")
+    _check_sets(model, solo_sets)
     loop = ResumableTraining(out, steps=k_sources * iterations, checkpoint_every=iterations, quiet=quiet,
                              desc="train nmf", nonfinite="non-finite β-divergence at step {step}; check the data")
     loop.resume({"model": model})
@@ -75,11 +74,7 @@ def train_nmf(model: NMFSeparator, solo_sets: Sequence, out: str | Path, *, step
         return Step({"source": model.names[k], "divergence": loss.item()}, {"divergence": loss},
                     postfix={"source": model.names[k], "divergence": f"{loss.item():.3e}"})
 
-    def save(done: int) -> None:
-        model.config.update(trained_steps=done, paired_items=0)
-        save_baseline(model, out)
-
-    return loop.run(step, save=save, at_checkpoint=lambda done, records: done == loop.steps)
+    return _run(loop, step, model, out)
 
 
 def draw_exemplars(model: NMFSeparator, solo_sets: Sequence, out: str | Path, *, crops: int, seed: int = 0,
@@ -89,8 +84,7 @@ def draw_exemplars(model: NMFSeparator, solo_sets: Sequence, out: str | Path, *,
     scaled to sum to 1; writes ``out``, ``out.train.pt`` and ``out.log.jsonl`` as :func:`train_nmf`
     does, one step per source. Returns the log's records."""
     c = model.config
-    if len(solo_sets) != len(model.names):
-        raise DataError(f"NMF exemplars need one solo set per source ({len(model.names)}), got {len(solo_sets)}")
+    _check_sets(model, solo_sets)
     loop = ResumableTraining(out, steps=len(model.names), checkpoint_every=1, quiet=quiet, desc="nmf exemplars")
     loop.resume({"model": model})
 
@@ -106,6 +100,16 @@ def draw_exemplars(model: NMFSeparator, solo_sets: Sequence, out: str | Path, *,
         return Step({"source": model.names[k], "windows": v.shape[1]}, {"exemplars": model.dictionaries[k].sum()},
                     postfix={"source": model.names[k]})
 
+    return _run(loop, step, model, out)
+
+
+def _check_sets(model: NMFSeparator, solo_sets: Sequence) -> None:
+    if len(solo_sets) != len(model.names):
+        raise DataError(f"NMF dictionaries need one solo set per source ({len(model.names)}), got {len(solo_sets)}")
+
+
+def _run(loop: ResumableTraining, step, model: NMFSeparator, out: str | Path) -> list[dict]:
+    """Run ``loop``, writing the usable model only once every dictionary is made (resume state at each checkpoint)."""
     def save(done: int) -> None:
         model.config.update(trained_steps=done, paired_items=0)
         save_baseline(model, out)
