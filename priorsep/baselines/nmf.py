@@ -56,8 +56,12 @@ class NMFSeparator(BaselineSeparator):
     @property
     def label(self) -> str:
         """Benchmark row name: ``NMF dictionaries`` (learnt shapes of one frame), ``NMF exemplars``
-        (drawn from the solo stems), with ``, N frames`` where the shapes span several frames."""
-        name = "NMF exemplars" if self.config.get("training", {}).get("exemplars") else "NMF dictionaries"
+        (drawn from the solo stems; ``NMF spread exemplars``: picked far apart), with ``, N frames``
+        where the shapes span several frames."""
+        training = self.config.get("training", {})
+        name = "NMF dictionaries"
+        if training.get("exemplars"):
+            name = "NMF spread exemplars" if training.get("pick") == "spread" else "NMF exemplars"
         return name + (f", {self.config['context']} frames" if self.config["context"] > 1 else "")
 
     @property

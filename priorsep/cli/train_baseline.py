@@ -72,9 +72,10 @@ def add_parser(sub) -> None:
     p.add_argument("--out", required=True, help="checkpoint stem (runs/wun -> runs/wun.pt + .json) or folder")
     p.add_argument("--solo-crops", type=int, default=128,
                    help=f"nmf: solo crops of {NMF_CROP_SECONDS:g} s per source its dictionary learns from")
-    p.add_argument("--exemplars", action="store_true",
-                   help="nmf: each dictionary is --rank random non-silent windows of the solo crops themselves "
-                   "(exemplars), not learnt; --steps does not apply")
+    p.add_argument("--exemplars", nargs="?", const="random", choices=["random", "spread"],
+                   help="nmf: each dictionary is --rank non-silent windows of the solo crops themselves (exemplars), "
+                   "not learnt; --steps does not apply. 'random' (the default pick) or 'spread' (k-means++-style: "
+                   "each next window far from those picked)")
     p.add_argument("--steps", type=int, help="training steps (nmf: updates per source; default: " + ", ".join(
         f"{model} {d['steps']}" for model, d in TRAIN_BASELINE_DEFAULTS.items()) + ")")
     p.add_argument("--batch-size", type=int, default=16)
@@ -152,7 +153,7 @@ def baseline_config(args: argparse.Namespace, sources: list[str], rate: int, wei
     if args.model == "nmf":  # updates per source on solo crops (or exemplars): no batches, learning rate or pairs
         training = dict(steps=args.steps, solo_crops=args.solo_crops, seed=args.seed)
         if args.exemplars:
-            training = dict(exemplars=True, solo_crops=args.solo_crops, seed=args.seed)
+            training = dict(exemplars=True, pick=args.exemplars, solo_crops=args.solo_crops, seed=args.seed)
     config = dict(sources=sources, sample_rate=rate, mix_weights=weights, training=training)
     if args.paired_tracks is not None:  # top level, as paired_items: the benchmark's "paired" column
         config["paired_tracks"] = args.paired_tracks
@@ -243,7 +244,8 @@ def fit_nmf(args: argparse.Namespace, model, sources: list[str], out) -> None:
             for k, s in enumerate(sources)]
     model.config["training_data"] = f"{args.solo_crops} crops per source of: " + "; ".join(d.describe() for d in solo)
     if args.exemplars:
-        draw_exemplars(model, solo, out, crops=args.solo_crops, seed=args.seed, quiet=args.quiet)
+        draw_exemplars(model, solo, out, crops=args.solo_crops, seed=args.seed, spread=args.exemplars == "spread",
+                       quiet=args.quiet)
     else:
         train_nmf(model, solo, out, steps=args.steps, crops=args.solo_crops, seed=args.seed, quiet=args.quiet)
 

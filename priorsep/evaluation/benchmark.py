@@ -112,6 +112,15 @@ class EvalSet:
     windows: tuple[int, int] | None = None
 
 
+def si_sdri_per_mix(separate: Callable[[np.ndarray], dict], data, names: list[str] | None = None) -> np.ndarray:
+    """SI-SDRi (dB) of ``separate(mix) -> {source: estimate}`` on every mix of ``data`` (``.mixes (n, T)``,
+    ``.sources (n, K, T)`` in the order of ``names``, default ``data.names``), shaped ``(n, K)``: the
+    benchmark's score alone, without timing, windows or museval."""
+    names = list(data.names if names is None else names)
+    return np.array([si_sdr_improvement(np.stack([est[n] for n in names]), s, m)
+                     for m, s in zip(data.mixes, data.sources) for est in [separate(m)]])
+
+
 def run_benchmark(methods: dict[str, Method], data: EvalSet, bss: bool = True, quiet: bool = False,
                   keep: KeepFn | None = None) -> dict:
     """Evaluate every method on every item; returns a JSON-able dict of per-item and summary scores.

@@ -77,8 +77,30 @@ def train_nmf(model: NMFSeparator, solo_sets: Sequence, out: str | Path, *, step
     return _run(loop, step, model, out)
 
 
+def pick_exemplars(v: torch.Tensor, rank: int, generator: torch.Generator, spread: bool = False) -> torch.Tensor:
+    """``rank`` of the windows ``v (D, N)`` (magnitudes, columns), each scaled to sum to 1: ``(D, rank)``.
+
+    At random, or with ``spread`` as k-means++ picks its seeds: each next window drawn with a
+    probability proportional to its squared distance (unit-norm columns, so 2 - 2 cos) from the
+    nearest one already picked, so that rare shapes are not crowded out by the common ones."""
+    n = v.shape[1]
+    if not spread:
+        chosen = torch.randperm(n, generator=generator)[:rank]
+    else:
+        u = v / v.norm(dim=0, keepdim=True).clamp_min(EPS)
+        chosen = torch.empty(rank, dtype=torch.long)
+        chosen[0] = torch.randint(n, (1,), generator=generator)
+        d2, free = torch.full((n,), float("inf")), torch.ones(n, dtype=torch.bool)
+        for i in range(1, rank):
+            d2 = torch.minimum(d2, (2 - 2 * (u[:, chosen[i - 1]] @ u)).clamp_min(0))
+            free[chosen[i - 1]] = False  # never twice; the floor keeps windows equal to a picked one drawable
+            chosen[i] = torch.multinomial((d2 + 1e-12) * free, 1, generator=generator)
+    w = v[:, chosen] + EPS
+    return w / w.sum(0, keepdim=True)
+
+
 def draw_exemplars(model: NMFSeparator, solo_sets: Sequence, out: str | Path, *, crops: int, seed: int = 0,
-                   quiet: bool = False) -> list[dict]:
+                   spread: bool = False, quiet: bool = False) -> list[dict]:
     """Set ``model.dictionaries[k]`` to ``rank`` windows of ``context`` frames drawn at random (seeded
     by ``seed`` and k) from the non-silent windows of ``crops`` items of ``solo_sets[k]``, each
     scaled to sum to 1; writes ``out``, ``out.train.pt`` and ``out.log.jsonl`` as :func:`train_nmf`
@@ -95,8 +117,7 @@ def draw_exemplars(model: NMFSeparator, solo_sets: Sequence, out: str | Path, *,
             raise DataError(f"{model.names[k]!r}: {v.shape[1]} non-silent windows in {crops} solo crops, fewer than "
                             f"the {c['rank']} exemplars asked for; give more --solo-crops or a lower --rank")
         g = torch.Generator().manual_seed(seed * 1000 + k)
-        w = v[:, torch.randperm(v.shape[1], generator=g)[:c["rank"]]] + EPS
-        model.dictionaries[k] = w / w.sum(0, keepdim=True)
+        model.dictionaries[k] = pick_exemplars(v, c["rank"], g, spread=spread)
         return Step({"source": model.names[k], "windows": v.shape[1]}, {"exemplars": model.dictionaries[k].sum()},
                     postfix={"source": model.names[k]})
 

@@ -10,7 +10,7 @@ from priorsep.data.band import BAND_SOURCES, make_band_dataset
 from priorsep.evaluation.band_benchmark import (BAND_BASELINES, band_benchmark_set, default_band_baselines,
                                                 default_band_prior_sets)
 
-from .scores import si_sdri_per_mix
+from priorsep.evaluation.benchmark import si_sdri_per_mix
 
 # median SI-SDRi (dB) over 4 excerpts of 2 musescore-rendered tracks (seed 4242) when bundled, minus 1 dB
 # (waveunet-band: 2026-11-22; nmf-exemplars-band: 2026-12-07; the others measured on 2026-12-06, nmf-band

@@ -6,9 +6,8 @@ import pytest
 from priorsep import baselines
 from priorsep.baselines.io import BUNDLED_DIR
 from priorsep.data.toy import TOY_SOURCES, toy_eval_set
+from priorsep.evaluation.benchmark import si_sdri_per_mix
 from priorsep.evaluation.toy_benchmark import default_toy_baselines
-
-from .scores import si_sdri_per_mix
 
 # median SI-SDRi (dB) over 4 held-out mixes (seed 4242) measured when bundled, minus a 1 dB margin
 MIN_SI_SDRI = {"waveunet-toy": 13.11 - 1, "factorgan-toy": 8.29 - 1}

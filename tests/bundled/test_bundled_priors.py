@@ -5,10 +5,9 @@ import pytest
 
 import priorsep
 from priorsep.data.toy import TOY_SOURCES, toy_eval_set
+from priorsep.evaluation.benchmark import si_sdri_per_mix
 from priorsep.evaluation.crosslik import cross_likelihood
 from priorsep.evaluation.toy_benchmark import default_toy_prior_sets
-
-from .scores import si_sdri_per_mix
 
 FAMILY = {"toy": "flow", "toy-wavenet": "wavenet"}
 SETS = default_toy_prior_sets()

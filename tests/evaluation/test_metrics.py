@@ -171,3 +171,17 @@ def test_windowed_si_sdri_scores_active_sources_in_windows_with_two_or_more():
     assert windowed_si_sdri(est, ref, m, window=5000, hop=2500).shape == (1, 3)  # shorter than a window
     with pytest.raises(ValueError, match="hop"):
         windowed_si_sdri(est, ref, m, window=100, hop=200)
+
+
+def test_si_sdri_per_mix_scores_each_source_by_name():
+    from priorsep.evaluation.benchmark import si_sdri_per_mix
+
+    data = toy_eval_set(3, 4096, seed=5)
+    truth = iter(data.sources)
+    perfect = si_sdri_per_mix(lambda m: dict(zip(data.names, next(truth))), data)
+    assert perfect.shape == (3, 4) and (perfect > 60).all()
+    swapped = iter(data.sources)  # the first two sources under each other's names
+    scores = si_sdri_per_mix(lambda m: dict(zip(data.names[1::-1] + data.names[2:], next(swapped))), data)
+    assert (scores[:, :2] < 0).all() and (scores[:, 2:] > 60).all()
+    mixture = si_sdri_per_mix(lambda m: {n: m for n in data.names}, data)
+    np.testing.assert_allclose(mixture, 0, atol=1e-3)  # the mix itself: no improvement

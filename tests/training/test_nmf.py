@@ -8,7 +8,7 @@ import torch
 from priorsep.baselines import load_baseline
 from priorsep.cli import main
 from priorsep.errors import DataError
-from priorsep.training.nmf import draw_exemplars, train_nmf
+from priorsep.training.nmf import draw_exemplars, pick_exemplars, train_nmf
 
 from ..baselines.test_nmf import _tones, tiny
 
@@ -90,15 +90,40 @@ def test_exemplars_are_solo_windows_and_a_cut_run_resumes_to_the_same_ones(tmp_p
         draw_exemplars(tiny(rank=4), silent, tmp_path / "silent", crops=3, quiet=True)
 
 
+def test_spread_exemplars_reach_the_rare_shapes_that_random_ones_miss():
+    # 3 shapes: 990 windows of the first, 5 each of the other two (and a little noise to tell windows apart)
+    g = torch.Generator().manual_seed(0)
+    shapes = torch.eye(3).repeat_interleave(torch.tensor([990, 5, 5]), dim=1)
+    v = shapes + 0.01 * torch.rand(3, 1000, generator=g)
+    picked = pick_exemplars(v, 3, torch.Generator().manual_seed(1), spread=True)
+    assert picked.argmax(0).sort().values.tolist() == [0, 1, 2]  # one of each shape
+    torch.testing.assert_close(picked.sum(0), torch.ones(3))
+    random = [pick_exemplars(v, 3, torch.Generator().manual_seed(s)).argmax(0) for s in range(10)]
+    assert sum(len(set(r.tolist())) == 3 for r in random) <= 1  # at random nearly always the common one thrice
+    plain = pick_exemplars(v, 5, torch.Generator().manual_seed(2))
+    want = v[:, torch.randperm(1000, generator=torch.Generator().manual_seed(2))[:5]]
+    torch.testing.assert_close(plain, want / want.sum(0, keepdim=True), atol=1e-6, rtol=1e-4)
+    distinct = pick_exemplars(v[:, :12], 12, torch.Generator().manual_seed(3), spread=True)
+    assert len({tuple(c.tolist()) for c in distinct.T}) == 12  # never the same window twice
+
+
 def test_cli_draws_exemplars_and_refuses_them_for_other_models(tmp_path, capsys):
-    out = tmp_path / "ex"
-    assert main(["train-baseline", "--model", "nmf", "--data", "toy", "--out", str(out), "--exemplars",
-                 "--solo-crops", "2", "--rank", "8", "--n-fft", "256", "--hop", "64", "--context", "2",
-                 "--sparsity", "0.3", "--iterations", "50", "--quiet"]) == 0
+    out, spread = tmp_path / "ex", tmp_path / "spread"
+    args = ["train-baseline", "--model", "nmf", "--data", "toy", "--solo-crops", "2", "--rank", "8", "--n-fft", "256",
+            "--hop", "64", "--context", "2", "--sparsity", "0.3", "--iterations", "50", "--quiet", "--exemplars"]
+    assert main(args + ["--out", str(out)]) == 0
     cfg = json.loads(out.with_suffix(".json").read_text())
     assert (cfg["context"], cfg["sparsity"], cfg["iterations"]) == (2, 0.3, 50)
     assert load_baseline(out).label == "NMF exemplars, 2 frames"
-    assert cfg["training"] == {"exemplars": True, "solo_crops": 2, "seed": 0} and cfg["trained_steps"] == 4
+    assert cfg["training"] == {"exemplars": True, "pick": "random", "solo_crops": 2, "seed": 0}
+    assert cfg["trained_steps"] == 4
+    assert main(args + ["spread", "--out", str(spread)]) == 0
+    assert json.loads(spread.with_suffix(".json").read_text())["training"]["pick"] == "spread"
+    assert load_baseline(spread).label == "NMF spread exemplars, 2 frames"
+    assert not torch.equal(load_baseline(spread).dictionaries, load_baseline(out).dictionaries)  # another pick
+    with pytest.raises(SystemExit):
+        main(args + ["kmeans", "--out", str(tmp_path / "k")])
+    assert "invalid choice: 'kmeans'" in capsys.readouterr().err
     bad = ["train-baseline", "--model", "waveunet", "--data", "toy", "--out", str(tmp_path / "w"), "--exemplars"]
     assert main(bad) == 2
     assert "--exemplars applies to --model nmf only" in capsys.readouterr().err
