@@ -1,8 +1,9 @@
 """Making the NMF separator's dictionaries (:class:`priorsep.baselines.nmf.NMFSeparator`): source
 k's dictionary from solo crops of source k alone, either learnt by the multiplicative β-divergence
 updates of :func:`priorsep.dsp.nmf.beta_nmf` (:func:`train_nmf`, one update per step) or drawn as
-``rank`` random non-silent windows of those crops, the shapes being the training audio itself
-(:func:`draw_exemplars`, one source per step; "exemplar-based" NMF, Gemmeke et al. 2011). Both run
+``rank`` non-silent windows of those crops, picked at random or spread out (:func:`pick_exemplars`),
+the shapes being the training audio itself (:func:`draw_exemplars`, one source per step;
+"exemplar-based" NMF, Gemmeke et al. 2011). Both run
 in the library's resumable loop (:class:`~priorsep.training.loop.ResumableTraining`: progress, log,
 checkpoints and resume).
 
@@ -101,10 +102,10 @@ def pick_exemplars(v: torch.Tensor, rank: int, generator: torch.Generator, sprea
 
 def draw_exemplars(model: NMFSeparator, solo_sets: Sequence, out: str | Path, *, crops: int, seed: int = 0,
                    spread: bool = False, quiet: bool = False) -> list[dict]:
-    """Set ``model.dictionaries[k]`` to ``rank`` windows of ``context`` frames drawn at random (seeded
-    by ``seed`` and k) from the non-silent windows of ``crops`` items of ``solo_sets[k]``, each
-    scaled to sum to 1; writes ``out``, ``out.train.pt`` and ``out.log.jsonl`` as :func:`train_nmf`
-    does, one step per source. Returns the log's records."""
+    """Set ``model.dictionaries[k]`` to ``rank`` windows of ``context`` frames picked (at random or
+    ``spread``: :func:`pick_exemplars`, seeded by ``seed`` and k) from the non-silent windows of
+    ``crops`` items of ``solo_sets[k]``, each scaled to sum to 1; writes ``out``, ``out.train.pt`` and
+    ``out.log.jsonl`` as :func:`train_nmf` does, one step per source. Returns the log's records."""
     c = model.config
     _check_sets(model, solo_sets)
     loop = ResumableTraining(out, steps=len(model.names), checkpoint_every=1, quiet=quiet, desc="nmf exemplars")
