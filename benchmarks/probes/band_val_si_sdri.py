@@ -17,7 +17,7 @@ import torch
 
 from priorsep.baselines import load
 from priorsep.evaluation.band_benchmark import band_benchmark_set
-from priorsep.evaluation.metrics import si_sdr_improvement
+from priorsep.evaluation.benchmark import si_sdri_per_mix
 
 
 def main(args: argparse.Namespace) -> list[dict]:
@@ -26,14 +26,10 @@ def main(args: argparse.Namespace) -> list[dict]:
     out = []
     for stem in args.models:
         model = load(stem)
-        order = [data.names.index(n) for n in model.names]
-        t0, scores = time.time(), []
-        for i, mix in enumerate(data.mixes):
-            est = model.separate(mix)
-            scores.append(si_sdr_improvement(np.stack([est[n] for n in model.names]), data.sources[i][order], mix))
-        s = np.array(scores)
+        t0 = time.time()
+        s = si_sdri_per_mix(model.separate, data)
         row = {"model": stem, "median": round(float(np.median(s)), 2),
-               "per_source": dict(zip(model.names, np.median(s, 0).round(2).tolist())),
+               "per_source": dict(zip(data.names, np.median(s, 0).round(2).tolist())),
                "s_per_s": round((time.time() - t0) / (len(s) * args.seconds), 2)}
         print(row, flush=True)
         out.append(row)

@@ -6,8 +6,9 @@ frames side by side, "shingled"; context 1 is plain NMF, the ``nmf-band`` model)
 an attack and its decay, which a single frame cannot. It is learnt by
 :func:`priorsep.dsp.nmf.beta_nmf` from every ``--frame-step``-th non-silent window of *every*
 training track's solo stem of that source (``--train-root``; the multi-SoundFont tracks of
-``make_band_data_multi.sh`` or the FluidR3 ones). Separation fits the activations of all
-dictionaries to the mix's shingled magnitude (``--iterations`` updates from a flat start, an L1
+``make_band_data_multi.sh`` or the FluidR3 ones). Separation is the library's
+:class:`~priorsep.baselines.nmf.NMFSeparator` holding these dictionaries: it fits the activations of
+all dictionaries to the mix's shingled magnitude (``--iterations`` updates from a flat start, an L1
 penalty ``--sparsity`` on the activations, as a fraction of the mix's mean magnitude), averages each
 frame's ``context`` reconstructions, and splits the complex STFT with masks of power ``--mask-power``.
 Prints the median SI-SDRi [IQR] and per-source medians of ``--n`` validation excerpts (``--root``,
@@ -25,12 +26,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from priorsep.baselines.nmf import NMFSeparator
 from priorsep.data.band import BAND_SOURCES
 from priorsep.data.multitrack import multitrack_tracks
-from priorsep.dsp.nmf import EPS, beta_nmf, shingle, unshingle
-from priorsep.dsp.stft import istft, stft
+from priorsep.dsp.nmf import beta_nmf, shingle
+from priorsep.dsp.stft import stft
 from priorsep.evaluation.band_benchmark import _read_stems, band_benchmark_set
-from priorsep.evaluation.metrics import si_sdr_improvement
+from priorsep.evaluation.benchmark import si_sdri_per_mix
+from priorsep.training.nmf import SILENT, pick_exemplars
 
 
 def learn(args: argparse.Namespace) -> list[torch.Tensor]:
@@ -48,12 +51,11 @@ def learn(args: argparse.Namespace) -> list[torch.Tensor]:
         for track in tracks:
             x = torch.from_numpy(_read_stems(track)[k]).float()
             v = shingle(stft(x, args.n_fft, args.hop).abs(), args.context, pad=False)
-            parts.append(v[:, v.sum(0) > 1e-3 * args.context][:, ::args.frame_step])
+            parts.append(v[:, v.sum(0) > SILENT * args.context][:, ::args.frame_step])
         v = torch.cat(parts, -1)
         g = torch.Generator().manual_seed(args.train_seed * 1000 + k)
         if args.exemplars:  # the shapes are training windows themselves, drawn at random (no learning)
-            w = v[:, torch.randperm(v.shape[1], generator=g)[:args.rank]] + EPS
-            w = w / w.sum(0, keepdim=True)
+            w = pick_exemplars(v, args.rank, g)
         else:
             w = torch.rand(v.shape[0], args.rank, generator=g) + 0.1
             h = torch.rand(args.rank, v.shape[1], generator=g) * v.mean() + 1e-6
@@ -65,31 +67,22 @@ def learn(args: argparse.Namespace) -> list[torch.Tensor]:
     return out
 
 
-def separate(mix: np.ndarray, dictionaries: list[torch.Tensor], args: argparse.Namespace) -> np.ndarray:
-    """``mix (T,)`` -> estimates ``(K, T)``."""
-    x = torch.from_numpy(mix).float()
-    spec = stft(x, args.n_fft, args.hop)
-    frames = spec.shape[-1]
-    v = shingle(spec.abs(), args.context, pad=True)
-    h0 = v.mean().expand(args.rank * len(dictionaries), v.shape[-1]) + EPS
-    _, h = beta_nmf(v, torch.cat(dictionaries, 1), h0, args.iterations, args.beta, update_dictionary=False,
-                    sparsity=args.sparsity * v.mean())
-    hs = h.split(args.rank)
-    parts = torch.stack([unshingle(w @ hk, args.context, frames) for w, hk in zip(dictionaries, hs)])
-    parts = parts.clamp_min(0) ** args.mask_power
-    masks = parts / parts.sum(0, keepdim=True).clamp_min(EPS)
-    return istft(masks * spec, args.n_fft, args.hop, x.shape[-1]).numpy()
+def separator(dictionaries: list[torch.Tensor], sample_rate: int, args: argparse.Namespace) -> NMFSeparator:
+    """The library's NMF separator (sources mixed by their sum) holding ``dictionaries`` and the separation settings."""
+    settings = {k: getattr(args, k) for k in ("n_fft", "hop", "context", "rank", "beta", "iterations", "sparsity",
+                                              "mask_power")}
+    model = NMFSeparator(dict(sources=list(BAND_SOURCES), sample_rate=sample_rate,
+                              mix_weights=[1.0] * len(BAND_SOURCES), **settings))
+    model.dictionaries.copy_(torch.stack(dictionaries))
+    return model
 
 
 def main(args: argparse.Namespace) -> dict:
     torch.set_num_threads(args.threads)
-    dictionaries = learn(args)
     data = band_benchmark_set(args.root, args.seconds, args.n, seed=args.seed)
-    order = [data.names.index(n) for n in BAND_SOURCES]
-    scores, t0 = [], time.time()
-    for i, mix in enumerate(data.mixes):
-        scores.append(si_sdr_improvement(separate(mix, dictionaries, args), data.sources[i][order], mix))
-    scores = np.array(scores)
+    model = separator(learn(args), data.sample_rate, args)
+    t0 = time.time()
+    scores = si_sdri_per_mix(model.separate, data)  # (excerpts, sources), sources in data.names order
     settings = {k: getattr(args, k) for k in (
         "train_root", "train_tracks", "n_fft", "hop", "context", "rank", "beta", "frame_step", "train_iterations",
         "train_seed", "exemplars", "iterations", "sparsity", "mask_power", "root", "n", "seed")}
