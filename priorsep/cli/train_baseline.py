@@ -70,12 +70,7 @@ def add_parser(sub) -> None:
                    help="--data musdb: the stems to separate (mixed by their sum)")
     p.add_argument("--sample-rate", type=int, help="--data musdb: resample to this rate (default: the files')")
     p.add_argument("--out", required=True, help="checkpoint stem (runs/wun -> runs/wun.pt + .json) or folder")
-    p.add_argument("--solo-crops", type=int, default=128,
-                   help=f"nmf: solo crops of {NMF_CROP_SECONDS:g} s per source its dictionary learns from")
-    p.add_argument("--exemplars", nargs="?", const="random", choices=["random", "spread"],
-                   help="nmf: each dictionary is --rank non-silent windows of the solo crops themselves (exemplars), "
-                   "not learnt; --steps does not apply. 'random' (the default pick) or 'spread' (k-means++-style: "
-                   "each next window far from those picked)")
+    _add_nmf_args(p)
     p.add_argument("--steps", type=int, help="training steps (nmf: updates per source; default: " + ", ".join(
         f"{model} {d['steps']}" for model, d in TRAIN_BASELINE_DEFAULTS.items()) + ")")
     p.add_argument("--batch-size", type=int, default=16)
@@ -99,6 +94,15 @@ def add_parser(sub) -> None:
         arch.add_argument("--" + key.replace("_", "-"), **kwargs)
     add_training_args(p, checkpoint_every=200,
                       init_help="start from this checkpoint stem (a further training stage, e.g. lower lr)")
+
+
+def _add_nmf_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--solo-crops", type=int, default=128,
+                   help=f"nmf: solo crops of {NMF_CROP_SECONDS:g} s per source its dictionary learns from")
+    p.add_argument("--exemplars", nargs="?", const="random", choices=["random", "spread"],
+                   help="nmf: each dictionary is --rank non-silent windows of the solo crops themselves (exemplars), "
+                   "not learnt; --steps does not apply. 'random' (the default pick) or 'spread' (k-means++-style: "
+                   "each next window far from those picked)")
 
 
 def _add_model_args(p: argparse.ArgumentParser) -> None:
