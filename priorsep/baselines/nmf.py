@@ -72,9 +72,13 @@ class NMFSeparator(BaselineSeparator):
         """``magnitude (N, F, frames)`` of mixes -> activations ``(N, K, rank, frames + context - 1)`` (one
         per window of ``context`` frames) with every dictionary held fixed (deterministic start: each
         activation at the mean of the mix's windows; the L1 penalty ``sparsity`` is relative to that mean)."""
-        k, rows, r = self.dictionaries.shape
+        return self._activations(magnitude, self.dictionaries.to(magnitude.dtype))
+
+    def _activations(self, magnitude: torch.Tensor, dictionaries: torch.Tensor) -> torch.Tensor:
+        """:meth:`activations` with the dictionaries already in the magnitude's dtype (converted once per call)."""
+        k, rows, r = dictionaries.shape
         v = shingle(magnitude, self.config["context"], pad=True)
-        w = self.dictionaries.to(magnitude.dtype).permute(1, 0, 2).reshape(rows, k * r)
+        w = dictionaries.permute(1, 0, 2).reshape(rows, k * r)
         mean = v.mean((-2, -1), keepdim=True)
         h = mean.expand(-1, k * r, v.shape[-1]) + EPS
         _, h = beta_nmf(v, w, h, self.config["iterations"], self.config["beta"], update_dictionary=False,
@@ -89,8 +93,9 @@ class NMFSeparator(BaselineSeparator):
         if t <= n_fft // 2:
             raise ConfigError(f"NMF separation needs mixes longer than {n_fft // 2} samples, got {t}")
         spec = stft(mixes.reshape(b * c, t), n_fft, hop)  # (BC, F, N)
-        h = self.activations(spec.abs())
-        w = self.dictionaries.to(h.dtype)
+        magnitude = spec.abs()
+        w = self.dictionaries.to(magnitude.dtype)  # a copy only where stored as float16
+        h = self._activations(magnitude, w)
         parts = unshingle(w[None] @ h, self.config["context"], spec.shape[-1])  # (BC, K, F, N)
         parts = parts.clamp_min(0) ** self.config["mask_power"]
         masks = parts / parts.sum(1, keepdim=True).clamp_min(EPS)

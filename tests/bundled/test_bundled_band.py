@@ -9,7 +9,6 @@ from priorsep.baselines.io import BUNDLED_DIR
 from priorsep.data.band import BAND_SOURCES, make_band_dataset
 from priorsep.evaluation.band_benchmark import (BAND_BASELINES, band_benchmark_set, default_band_baselines,
                                                 default_band_prior_sets)
-
 from priorsep.evaluation.benchmark import si_sdri_per_mix
 
 # median SI-SDRi (dB) over 4 excerpts of 2 musescore-rendered tracks (seed 4242) when bundled, minus 1 dB

@@ -3,6 +3,7 @@ import pytest
 import torch
 
 from priorsep.data.toy import toy_eval_set
+from priorsep.evaluation.benchmark import si_sdri_per_mix
 from priorsep.evaluation.metrics import bss_eval, median_over_items, si_sdr, si_sdr_improvement
 from priorsep.evaluation.oracle import ideal_ratio_mask, mixture_as_estimate
 from priorsep.mixing import mix, mixing_weights
@@ -174,8 +175,6 @@ def test_windowed_si_sdri_scores_active_sources_in_windows_with_two_or_more():
 
 
 def test_si_sdri_per_mix_scores_each_source_by_name():
-    from priorsep.evaluation.benchmark import si_sdri_per_mix
-
     data = toy_eval_set(3, 4096, seed=5)
     truth = iter(data.sources)
     perfect = si_sdri_per_mix(lambda m: dict(zip(data.names, next(truth))), data)
