@@ -103,18 +103,32 @@ def resolve_soundfont(soundfont: str | Path | None) -> SoundFont:
     return font
 
 
-def check_trainable(path: str | Path) -> None:
+def check_trainable(path: str | Path) -> str | None:
     """Refuse an audio file of a band track rendered with a held-out SoundFont (its track's
-    ``song.json`` says so): those instruments are the unseen-instrument test."""
+    ``song.json`` says so): those instruments are the unseen-instrument test. Returns the SoundFont
+    file that rendered the stem (``bass.wav`` -> the bass part's), for the checkpoint's record of its
+    training data; ``None`` for a file that is not a stem of a band track."""
     song = Path(path).resolve().parent / "song.json"
-    if song.is_file():
-        try:
-            heldout = bool(json.loads(song.read_text()).get("heldout"))
-        except (ValueError, AttributeError):
-            return  # not a song.json of ours
-        if heldout:
-            raise DataError(f"{path} was rendered with a held-out SoundFont (MuseScore: the unseen-instrument "
-                            "test set); priorsep does not train on it")
+    if not song.is_file():
+        return None
+    try:
+        meta = json.loads(song.read_text())
+        heldout = bool(meta.get("heldout"))
+    except (ValueError, AttributeError):
+        return None  # not a song.json of ours
+    if heldout:
+        raise DataError(f"{path} was rendered with a held-out SoundFont (MuseScore: the unseen-instrument "
+                        "test set); priorsep does not train on it")
+    fonts = meta.get("soundfonts")
+    font = fonts.get(Path(path).resolve().stem) if isinstance(fonts, dict) else None
+    font = font or meta.get("soundfont")  # tracks rendered before per-stem SoundFonts were recorded
+    return font if isinstance(font, str) and font != "several" else None
+
+
+def soundfont_note(fonts) -> str:
+    """``"; rendered with SoundFonts A, B"`` for the names in ``fonts`` (``None`` skipped), or ``""``."""
+    names = sorted({f for f in fonts if f})
+    return f"; rendered with SoundFonts {', '.join(names)}" if names else ""
 
 
 def _chord(key: int, scale: tuple[int, ...], degree: int, size: int = 3) -> list[int]:

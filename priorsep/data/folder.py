@@ -7,7 +7,7 @@ import numpy as np
 import torch
 
 from .audio import list_audio_files, read_audio
-from .band import check_trainable
+from .band import check_trainable, soundfont_note
 from ..errors import DataError
 
 SILENT = 1e-4  # peak amplitude below which a file or crop counts as silence
@@ -36,10 +36,10 @@ class FolderCrops(torch.utils.data.Dataset):
         files = list_audio_files(folder)
         if not files:
             raise DataError(f"no audio files (wav/flac/ogg/aiff) found in {folder}")
-        self.tracks, rates = [], {}
+        self.tracks, rates, fonts = [], {}, []
         for f in files:
             if training:
-                check_trainable(f)
+                fonts.append(check_trainable(f))
             audio, rate = read_audio(f)
             rates.setdefault(rate, []).append(f.name)
             mono = audio.mean(0)
@@ -60,6 +60,7 @@ class FolderCrops(torch.utils.data.Dataset):
             raise DataError(f"no file in {folder} is at least {length} samples long")
         self.sample_rate = next(iter(rates))
         self.folder, self.length, self.seed, self.size = Path(folder), length, seed, size
+        self.rendering = soundfont_note(fonts)  # band stems: which SoundFonts played them
         lengths = np.array([len(t) - length + 1 for t in self.tracks], dtype=np.float64)
         self._p = lengths / lengths.sum()
 
@@ -78,4 +79,4 @@ class FolderCrops(torch.utils.data.Dataset):
 
     def describe(self) -> str:
         return (f"{len(self.tracks)} files from {self.folder} at {self.sample_rate} Hz, "
-                f"random crops of {self.length} samples")
+                f"random crops of {self.length} samples{self.rendering}")

@@ -11,7 +11,7 @@ import soundfile as sf
 import torch
 
 from .audio import fit_length, resample
-from .band import check_trainable
+from .band import check_trainable, soundfont_note
 from ..mixing import mix, mixing_weights
 from ..errors import ConfigError, DataError, DataNotFoundError
 
@@ -78,6 +78,8 @@ class MultitrackCrops(torch.utils.data.Dataset):
         self.sample_rate = int(sample_rate or rates.pop())
         self.root, self.subset, self.split, self.part = Path(root), subset, split, part
         self.track_range = track_range
+        # the SoundFonts of the stems used (band tracks only), for the checkpoint's training_data
+        self.rendering = soundfont_note(check_trainable(t / f"{s}.wav") for t in tracks for s in self.names)
 
     def __len__(self) -> int:
         return self.size
@@ -106,7 +108,8 @@ class MultitrackCrops(torch.utils.data.Dataset):
             start, stop = self.track_range
             part += f", tracks {start}:{'' if stop is None else stop}"
         return (f"multitrack folder {self.root}/{self.subset} ({self.split} split{part}, {len(self.tracks)} tracks, "
-                f"sources {list(self.names)}), mono crops of {self.length} samples at {self.sample_rate} Hz")
+                f"sources {list(self.names)}), mono crops of {self.length} samples at {self.sample_rate} Hz"
+                + self.rendering)
 
 
 class MixturesOnly:

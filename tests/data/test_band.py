@@ -77,6 +77,19 @@ def test_several_soundfonts_give_each_stem_one_that_plays_it(band, tmp_path):
     assert kits == {"FluidR3_GM.sf2", "Black_Pearl_4_LV2.sf2"}  # drawn per track, seeded
     meta = json.loads((root / "band.json").read_text())
     assert len(meta["soundfont"]) == 2 and meta["stem_gain_db"] == 6.0
+    # training sets built on these stems name the SoundFonts that played them (the checkpoints' training_data)
+    from priorsep.data.multitrack import MultitrackCrops
+
+    assert MultitrackCrops(root, ("piano",), length=256).describe().endswith("rendered with SoundFonts FluidR3_GM.sf2")
+    both = MultitrackCrops(root, BAND_SOURCES, length=256).describe()
+    assert both.endswith("rendered with SoundFonts Black_Pearl_4_LV2.sf2, FluidR3_GM.sf2")
+    solo = tmp_path / "solo"
+    solo.mkdir()
+    for track in sorted((root / "train").iterdir()):
+        (solo / f"{track.name}.wav").symlink_to(track / "drums.wav")  # as the recipes gather stems
+    assert FolderCrops(solo, length=256).describe().endswith("rendered with SoundFonts Black_Pearl_4_LV2.sf2, "
+                                                             "FluidR3_GM.sf2")
+    assert "rendered with" not in FolderCrops(solo, length=256, training=False).describe()
 
 
 def test_held_out_soundfonts_render_test_tracks_only_and_are_never_trained_on(tmp_path, capsys):
