@@ -42,8 +42,9 @@ class SignalStep:
 @dataclass(frozen=True)
 class MaskSearch:
     """The mask-space search: Adam step ``lr`` on the logits of masks of an STFT (``n_fft``, ``hop``
-    samples); ``distill``: scores at s + sigma eps (else plain ascent at s); ``assign``: finally
-    give each prior the estimate it rates highest."""
+    samples; both halved for mixes shorter than half a window,
+    :func:`~priorsep.separation.mask_space.fitted_window`); ``distill``: scores at s + sigma eps (else
+    plain ascent at s); ``assign``: finally give each prior the estimate it rates highest."""
 
     lr: float = 0.1
     n_fft: int = 1024

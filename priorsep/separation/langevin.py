@@ -43,7 +43,7 @@ from ..mixing import minimum_norm_split
 from ..mixing import mix as mix_sources
 from ..priors.io import PriorSet
 from ..schedule import geometric_sigmas
-from .mask_space import anneal_masks
+from .mask_space import anneal_masks, fitted_window
 from ..dsp.overlap_add import chunk_starts, overlap_add
 from .polish import hard_frequency_split, polish
 from ..errors import ConfigError, NumericalError
@@ -133,7 +133,8 @@ def anneal(
             w = torch.tensor(priors.weights, dtype=mixes.dtype, device=mixes.device)
             split = None
             if config.polish.split:
-                split = lambda s, m: hard_frequency_split(s, m, w, config.mask.n_fft, config.mask.hop)  # noqa: E731
+                window = fitted_window(config.mask.n_fft, config.mask.hop, mixes.shape[-1])
+                split = lambda s, m: hard_frequency_split(s, m, w, *window)  # noqa: E731
             est = polish(mixes, est, w, rounds=config.polish.rounds, n_swaps=config.polish.swaps,
                          refine=_refiner(priors, config, generator, scores, densities), log_densities=densities,
                          sigma=config.schedule.sigma_min, split=split,

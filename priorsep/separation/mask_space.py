@@ -45,6 +45,22 @@ from .polish import LogDensities, slot_ratings
 Scores = Callable[[torch.Tensor, float], tuple[torch.Tensor, torch.Tensor]]
 
 
+#: The shortest mask window :func:`fitted_window` shrinks to (samples).
+SHORTEST_WINDOW = 256
+
+
+def fitted_window(n_fft: int, hop: int, t: int) -> tuple[int, int]:
+    """The mask STFT's ``(n_fft, hop)`` for mixes of ``t`` samples: both halved together until half a
+    window fits the mix (a window longer than the mix resolves nothing more), at most down to
+    :data:`SHORTEST_WINDOW`. Shorter mixes are an error."""
+    while n_fft // 2 >= t and n_fft // 2 >= SHORTEST_WINDOW:
+        n_fft, hop = n_fft // 2, max(1, hop // 2)
+    if t <= n_fft // 2:
+        raise ConfigError(f"space='mask' needs mixes longer than {n_fft // 2} samples (half its shortest window, "
+                          f"mask_n_fft {n_fft}), got {t}")
+    return n_fft, hop
+
+
 def initial_logits(mixes: torch.Tensor, weights: torch.Tensor, n_bins: int, n_frames: int, init: str,
                    generator: torch.Generator, estimates: torch.Tensor | None, n_fft: int, hop: int) -> torch.Tensor:
     """Logits ``(B, K, F, N)``. ``"mixture"``: pi_k = w_k^2 / |w|^2, the minimum-norm split
@@ -72,9 +88,7 @@ def anneal_masks(priors, mixes: torch.Tensor, config, generator: torch.Generator
     ``init_estimates (B, K, T)``: the starting sources for ``init="variational"``.
     """
     b, t = mixes.shape
-    n_fft, hop = config.mask.n_fft, config.mask.hop
-    if t <= n_fft // 2:
-        raise ConfigError(f"space='mask' needs mixes longer than mask_n_fft / 2 = {n_fft // 2} samples, got {t}")
+    n_fft, hop = fitted_window(config.mask.n_fft, config.mask.hop, t)
     c = config.experimental.n_chains
     w = torch.tensor(priors.weights, dtype=mixes.dtype, device=mixes.device)
     m = mixes.repeat_interleave(c, 0)  # chains of one mix adjacent

@@ -9,7 +9,7 @@ from priorsep.separation.config import SamplerConfig
 from priorsep.separation.langevin import _log_densities, anneal
 from priorsep import langevin_separate
 from priorsep.dsp.masks import masked_sources
-from priorsep.separation.mask_space import _keep_best_chain, initial_logits
+from priorsep.separation.mask_space import _keep_best_chain, fitted_window, initial_logits
 
 from ..conftest import zero_mean_set
 
@@ -153,11 +153,17 @@ def test_bad_mask_settings_are_clear_errors(settings, msg):
                           n_levels=1, steps_per_level=1, **settings)
 
 
-def test_a_mix_shorter_than_half_a_mask_window_is_a_clear_error():
+def test_the_mask_window_shrinks_to_a_short_mix_and_a_mix_shorter_than_the_shortest_is_a_clear_error():
+    assert fitted_window(4096, 1024, 16384) == (4096, 1024)
+    assert fitted_window(4096, 1024, 1008) == (1024, 256)  # halved together until half a window fits
+    assert fitted_window(1024, 256, 300) == (512, 128)
+    assert fitted_window(64, 16, 40) == (64, 16)  # a window shorter than the shortest is kept
     priors = zero_mean_set((1.0, 0.25), (1.0, 1.0))
-    with pytest.raises(ConfigError, match="longer than mask_n_fft"):
-        langevin_separate(np.random.default_rng(0).standard_normal(300).astype(np.float32), priors, seed=0,
-                          space="mask", n_levels=1, steps_per_level=1)
+    mix = np.random.default_rng(0).standard_normal(300).astype(np.float32)
+    est = langevin_separate(mix, priors, seed=0, space="mask", n_levels=1, steps_per_level=1)
+    np.testing.assert_allclose(est["s0"] + est["s1"], mix, atol=1e-4)
+    with pytest.raises(ConfigError, match="longer than 128 samples"):
+        langevin_separate(mix[:100], priors, seed=0, space="mask", n_levels=1, steps_per_level=1)
 
 
 def test_long_stereo_input_goes_through_overlap_add_and_still_meets_the_mix():
