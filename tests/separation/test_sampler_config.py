@@ -35,8 +35,8 @@ def test_defaults_are_the_search_from_the_mixture_and_the_toy_set_starts_from_it
                   mask_lr=0.1, mask_assign=False)
     assert {k: defaults[k] for k in search} == search
     toy = json.loads((BUNDLED / "toy" / "priorset.json").read_text())["langevin"]
-    assert toy == {**search, "init": "variational", "n_levels": 5, "steps_per_level": 6, "mask_lr": 0.2,
-                   "mask_assign": True}
+    assert toy == {**search, "init": "variational", "n_levels": 5, "steps_per_level": 6, "mask_lr": 0.3,
+                   "mask_n_fft": 8192, "mask_hop": 2048, "mask_assign": True}
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in BUNDLED.iterdir() if (p / "priorset.json").is_file()))
