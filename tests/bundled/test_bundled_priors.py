@@ -12,12 +12,19 @@ from priorsep.evaluation.toy_benchmark import default_toy_prior_sets
 FAMILY = {"toy": "flow", "toy-wavenet": "wavenet"}
 SETS = default_toy_prior_sets()
 
-#: toy-wavenet's bundled settings run the sampler's scores under CPU bfloat16 autocast. On CPUs
+#: toy-wavenet's settings bundled until 2026-12-07 ran the sampler's scores under CPU bfloat16 autocast. On CPUs
 #: without native bfloat16 (the 2-core AMD EPYC dev machine: no avx512_bf16,
 #: ``torch.ops.mkldnn._is_mkldnn_bf16_supported()`` False) a WaveNet score takes 18x as long as in
 #: float32 (1.5 s against 0.07 s for 2 x 4096 samples on one thread, 2026-12-05), so the tests that
 #: run its search use float32 scores; the densities that rate candidates are float32 either way.
 FLOAT32_SCORES = {"score_precision": "float32"}
+
+#: toy-wavenet's bundled settings until 2026-12-07: the search from the mixture (sigma 1.0, 28 x 6 steps),
+#: then 3 rounds of swap-and-refine polishing (about 135 s per mix); the short search from the encoder's
+#: estimate with an 8192-sample mask window replaced them (docs/results/2026-12-07-toy-window.md).
+POLISHED_SEARCH = {"space": "mask", "init": "mixture", "sigma_max": 1.0, "sigma_min": 0.01, "n_levels": 28,
+                   "steps_per_level": 6, "mask_lr": 0.1, "mask_n_fft": 1024, "mask_hop": 256, "mask_assign": True,
+                   "polish_rounds": 3, "polish_swaps": 1, "polish_split": True, "polish_split_swap": True}
 
 
 def test_the_default_flow_set_is_bundled():
@@ -50,7 +57,7 @@ def test_bundled_toy_priors_are_discriminative_at_low_noise(name):
 def test_polish_with_the_bundled_wavenets_undoes_a_swap_with_contamination():
     """The failure the polish exists for: the sawtooth and triangle in each other's slots, a tenth
     of the sine left in the triangle's. Started there (a one-step search that keeps it), the
-    bundled settings' swap-and-refine rounds put every source back in its slot.
+    swap-and-refine rounds of the settings bundled until 2026-12-07 put every source back in its slot.
 
     The scores run in float32 (``FLOAT32_SCORES``): the bundled bfloat16 ones made this test take
     757-1533 s on the 2-core dev machine, 48 s CPU in float32 (2026-12-05). The polish still
@@ -69,7 +76,7 @@ def test_polish_with_the_bundled_wavenets_undoes_a_swap_with_contamination():
     wrong[:, 0] -= 0.1 * truth[:, 0]
     wrong[:, 3] += 0.1 * truth[:, 0]  # equal weights: the mix is unchanged
     mixes = torch.from_numpy(ev.mixes[:1])
-    config = make_config({**priors.sampler, "init": "variational", "sigma_max": 0.01, "n_levels": 1,
+    config = make_config({**POLISHED_SEARCH, "init": "variational", "sigma_max": 0.01, "n_levels": 1,
                           "steps_per_level": 1, "mask_assign": False, **FLOAT32_SCORES})
     with torch.no_grad():
         est = anneal(priors, mixes, config, seeded_generator(0), init_fn=lambda _: wrong)[0].numpy()
@@ -120,10 +127,14 @@ def test_separate_cli_variational_defaults_to_the_set_whose_encoder_separates(tm
 PIPELINE_FLOORS = {
     # name: (load_separator arguments, settings, n mixes, median measured 2026-12-05 unless noted)
     # the toy default since 2026-12-06: the encoder's estimate refined by a short mask search (22.46 dB then;
-    # the search from the mixture it replaced had 8.85 here at 32 s per mix)
-    "toy encoder + short mask search": (("toy", "langevin"), {}, 2, 22.46),  # 2.7 s
-    "toy-wavenet mask search + polish": (("toy-wavenet", "langevin"), FLOAT32_SCORES, 1, 24.11),  # 97 s
-    "toy-wavenet hybrid": (("toy-wavenet", "hybrid"), FLOAT32_SCORES, 1, 24.13),  # 96 s
+    # the search from the mixture it replaced had 8.85 here at 32 s per mix). 21.29 dB since 2026-12-07, with
+    # its 8192-sample mask window (halved to 4096 for these short mixes; 16384-sample mixes gain 4.6 dB per estimate)
+    "toy encoder + short mask search": (("toy", "langevin"), {}, 2, 21.29),  # under 3 s
+    # the toy-wavenet default since 2026-12-07: the same short search with the WaveNets
+    "toy-wavenet encoder + short mask search": (("toy-wavenet", "langevin"), {}, 2, 23.22),  # under 5 s
+    # the toy-wavenet default until 2026-12-07 (polishing stays a supported setting)
+    "toy-wavenet mask search + polish": (("toy-wavenet", "langevin"), {**POLISHED_SEARCH, **FLOAT32_SCORES}, 1,
+                                         24.11),  # 97 s
 }
 MARGIN_DB = 1.0
 
