@@ -49,8 +49,8 @@ class MultitrackCrops(torch.utils.data.Dataset):
         if split not in ("all", "train", "valid"):
             raise ConfigError(f"split must be 'all', 'train' or 'valid', got {split!r}")
         tracks = multitrack_tracks(root, subset, tuple(sources))
-        for t in tracks:  # training data: never a band track of held-out instruments
-            check_trainable(t / f"{sources[0]}.wav")
+        # training data: never a band track of held-out instruments; the SoundFont of each stem, for the record
+        fonts = {t: [check_trainable(t / f"{s}.wav") for s in sources] for t in tracks}
         if split != "all" and len(tracks) >= 2:
             valid = set(tracks[valid_every - 1::valid_every] or tracks[-1:])
             tracks = [t for t in tracks if (t in valid) == (split == "valid")]
@@ -79,7 +79,7 @@ class MultitrackCrops(torch.utils.data.Dataset):
         self.root, self.subset, self.split, self.part = Path(root), subset, split, part
         self.track_range = track_range
         # the SoundFonts of the stems used (band tracks only), for the checkpoint's training_data
-        self.rendering = soundfont_note(check_trainable(t / f"{s}.wav") for t in tracks for s in self.names)
+        self.rendering = soundfont_note(f for t in tracks for f in fonts[t])
 
     def __len__(self) -> int:
         return self.size

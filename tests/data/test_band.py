@@ -8,6 +8,7 @@ from priorsep.cli import main
 from priorsep.data.audio import read_audio
 from priorsep.data.band import BAND_SOURCES, SOUNDFONTS, compose, make_band_dataset, resolve_soundfont
 from priorsep.data.folder import FolderCrops, clipped_samples
+from priorsep.data.multitrack import MultitrackCrops
 from priorsep.data.audio import write_audio
 from priorsep.errors import ConfigError, DataError, DataNotFoundError
 
@@ -78,8 +79,6 @@ def test_several_soundfonts_give_each_stem_one_that_plays_it(band, tmp_path):
     meta = json.loads((root / "band.json").read_text())
     assert len(meta["soundfont"]) == 2 and meta["stem_gain_db"] == 6.0
     # training sets built on these stems name the SoundFonts that played them (the checkpoints' training_data)
-    from priorsep.data.multitrack import MultitrackCrops
-
     assert MultitrackCrops(root, ("piano",), length=256).describe().endswith("rendered with SoundFonts FluidR3_GM.sf2")
     both = MultitrackCrops(root, BAND_SOURCES, length=256).describe()
     assert both.endswith("rendered with SoundFonts Black_Pearl_4_LV2.sf2, FluidR3_GM.sf2")
@@ -108,8 +107,6 @@ def test_held_out_soundfonts_render_test_tracks_only_and_are_never_trained_on(tm
     with pytest.raises(DataError, match="held-out SoundFont"):
         FolderCrops(solo, length=256)
     assert FolderCrops(solo, length=256, training=False)[0].shape == (256,)  # evaluation crops may use them
-    from priorsep.data.multitrack import MultitrackCrops
-
     with pytest.raises(DataError, match="held-out SoundFont"):  # nor paired training on the tracks
         MultitrackCrops(root, BAND_SOURCES, length=256, subset="test")
 
