@@ -13,16 +13,18 @@ BUNDLED_DIR = Path(__file__).resolve().parent / "bundled"
 
 def baseline_kinds() -> dict[str, type[BaselineSeparator]]:
     """``kind -> class`` of every baseline model registered (:mod:`priorsep.registry`), the built-in
-    Wave-U-Net, FactorGAN, Demucs, Meta-TasNet, the multitask separator and the NMF dictionaries
-    included (imported here, on first use; Demucs needs ``priorsep[peers]`` only to be built)."""
+    Wave-U-Net, FactorGAN, Demucs, Meta-TasNet, the multitask separator, the NMF dictionaries and the
+    spectral VAE priors included (imported here, on first use; Demucs needs ``priorsep[peers]`` only to be built)."""
     from .factorgan import FactorGAN
     from .metatasnet import MetaTasNet
     from .multitask import SharedEncoderSeparator
     from .nmf import NMFSeparator
     from .peer_demucs import DemucsSeparator
+    from .spectral_vae import SpectralVAESeparator
     from .waveunet import WaveUNet
 
-    for cls in (WaveUNet, FactorGAN, DemucsSeparator, MetaTasNet, SharedEncoderSeparator, NMFSeparator):
+    for cls in (WaveUNet, FactorGAN, DemucsSeparator, MetaTasNet, SharedEncoderSeparator, NMFSeparator,
+                SpectralVAESeparator):
         register("baseline")(cls)
     return kinds("baseline")
 

@@ -1,5 +1,6 @@
 """``priorsep train-baseline``: train a baseline separator (Wave-U-Net, Demucs, the shared-encoder multitask
-separator interleaved or simultaneous, FactorGAN, or NMF dictionaries learnt from each source's solo stems)."""
+separator interleaved or simultaneous, FactorGAN), or a separator of per-source models learnt from each source's
+solo stems alone and stored as one checkpoint (NMF dictionaries, spectral VAE priors)."""
 from __future__ import annotations
 
 import argparse
@@ -19,16 +20,24 @@ BASELINE_ARCH_ARGS: dict[str, dict] = {
     "output_length": dict(type=int, help="waveunet, demucs, metatasnet: output samples per training crop (waveunet: "
                           "plus context)"),
     "norm": dict(choices=["none", "batch"], help="waveunet: normalisation after each convolution"),
-    "n_fft": dict(type=int, help="nmf: STFT frame length (samples)"),
-    "hop": dict(type=int, help="nmf: STFT hop (samples)"),
+    "n_fft": dict(type=int, help="nmf, spectral-vae: STFT frame length (samples)"),
+    "hop": dict(type=int, help="nmf, spectral-vae: STFT hop (samples)"),
     "rank": dict(type=int, help="nmf: spectral shapes per source's dictionary"),
-    "context": dict(type=int, help="nmf: consecutive STFT frames per spectral shape (1: single frames)"),
-    "iterations": dict(type=int, help="nmf: activation updates per mix when separating"),
-    "storage": dict(choices=["float32", "float16"], help="nmf: the dictionaries' dtype in memory and on disk"),
+    "context": dict(type=int, help="nmf, spectral-vae: consecutive STFT frames per spectral shape or window "
+                    "(1: single frames)"),
+    "iterations": dict(type=int, help="nmf: activation updates per mix when separating; spectral-vae: fit steps "
+                       "per mix"),
+    "storage": dict(choices=["float32", "float16"], help="nmf: the dictionaries' dtype in memory and on disk; "
+                    "spectral-vae: the weights' dtype on disk"),
+    "latent": dict(type=int, help="spectral-vae: latent dimensions per window"),
+    "hidden": dict(type=int, help="spectral-vae: the encoder's and decoder's widest layer"),
+    "kl": dict(type=float, help="spectral-vae: weight of the KL term in training (1: the ELBO's)"),
+    "fit_lr": dict(type=float, help="spectral-vae: Adam step size of the fit to a mix"),
+    "prior_weight": dict(type=float, help="spectral-vae: weight of the latents' Gaussian prior in the fit to a mix"),
     "sparsity": dict(type=float, help="nmf: L1 weight on the activations when separating, relative to the mix's mean "
                      "magnitude (0: none)"),
-    "beta": dict(type=float, help="nmf: the beta-divergence fitted (2 squared error, 1 Kullback-Leibler, 0 "
-                 "Itakura-Saito)"),
+    "beta": dict(type=float, help="nmf, spectral-vae: the beta-divergence fitted (2 squared error, 1 "
+                 "Kullback-Leibler, 0 Itakura-Saito; spectral-vae: not 0, 1 or 2)"),
     "independent": dict(action="store_true", default=None,
                         help="metatasnet: each instrument owns its masking weights (the paper's ablation; no "
                         "generator)"),
@@ -52,7 +61,9 @@ TRAIN_BASELINE_DEFAULTS: dict[str, dict] = {
     "factorgan": dict(steps=3000, lr=5e-5, d_lr=4e-4, aux_negatives=0.5, d_warmup=100,
                       supervised_steps=2000, supervised_lr=1e-3, supervised_weight=100.0),
     "nmf": dict(steps=200),  # multiplicative updates per source's dictionary (no learning rate)
+    "spectral-vae": dict(steps=2000, lr=1e-3, batch_size=256),  # Adam steps per source's VAE
 }
+BATCH_SIZE = 16  # --batch-size of every model without its own default
 
 # nmf: seconds of each solo crop its dictionaries learn from
 NMF_CROP_SECONDS = 4.0
@@ -71,9 +82,9 @@ def add_parser(sub) -> None:
     p.add_argument("--sample-rate", type=int, help="--data musdb: resample to this rate (default: the files')")
     p.add_argument("--out", required=True, help="checkpoint stem (runs/wun -> runs/wun.pt + .json) or folder")
     _add_nmf_args(p)
-    p.add_argument("--steps", type=int, help="training steps (nmf: updates per source; default: " + ", ".join(
+    p.add_argument("--steps", type=int, help="training steps (nmf, spectral-vae: per source; default: " + ", ".join(
         f"{model} {d['steps']}" for model, d in TRAIN_BASELINE_DEFAULTS.items()) + ")")
-    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--batch-size", type=int, help=f"default: spectral-vae 256 (windows), else {BATCH_SIZE}")
     p.add_argument("--lr", type=float, help="learning rate (default: " + ", ".join(
         f"{model} {d['lr']}" for model, d in TRAIN_BASELINE_DEFAULTS.items() if "lr" in d)
         + "; factorgan's: its adversarial generator updates; nmf: none)")
@@ -98,7 +109,7 @@ def add_parser(sub) -> None:
 
 def _add_nmf_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--solo-crops", type=int, default=128,
-                   help=f"nmf: solo crops of {NMF_CROP_SECONDS:g} s per source its dictionary learns from")
+                   help=f"nmf, spectral-vae: solo crops of {NMF_CROP_SECONDS:g} s per source its model learns from")
     p.add_argument("--exemplars", nargs="?", const="random", choices=["random", "spread"],
                    help="nmf: each dictionary is --rank non-silent windows of the solo crops themselves (exemplars), "
                    "not learnt; --steps does not apply. 'random' (the default pick) or 'spread' (k-means++-style: "
@@ -107,12 +118,15 @@ def _add_nmf_args(p: argparse.ArgumentParser) -> None:
 
 def _add_model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", required=True,
-                   choices=["waveunet", "demucs", "metatasnet", "interleaved", "simultaneous", "factorgan", "nmf"],
+                   choices=["waveunet", "demucs", "metatasnet", "interleaved", "simultaneous", "factorgan", "nmf",
+                            "spectral-vae"],
                    help="demucs: the demucs package's model (pip install 'priorsep[peers]'); metatasnet: Conv-TasNet "
                    "extractors with generated masking weights (SI-SNR + auxiliary losses); interleaved, "
                    "simultaneous: the shared-encoder multitask separator trained on per-source databases of "
                    "(mix, one target) alternately, or on every target of each mix at once; nmf: one dictionary per "
-                   "source learnt from that source's solo crops alone (no mixture), applied by Wiener-like masks")
+                   "source learnt from that source's solo crops alone (no mixture), applied by Wiener-like masks; "
+                   "spectral-vae: one VAE per source over windows of magnitude frames, learnt from that source's solo "
+                   "crops alone, fitted to the mix")
     p.add_argument("--source-databases", choices=["disjoint", "shared"], default="disjoint",
                    help="interleaved: 'disjoint' draws source k's (mix, target) pairs from every K-th track only (no "
                    "mix has two stems in the training data); 'shared' draws every source's from all tracks, each "
@@ -147,6 +161,8 @@ def apply_model_defaults(args: argparse.Namespace) -> None:
     for key, value in TRAIN_BASELINE_DEFAULTS[args.model].items():
         if getattr(args, key) is None:
             setattr(args, key, value)
+    if args.batch_size is None:
+        args.batch_size = BATCH_SIZE
 
 
 def baseline_config(args: argparse.Namespace, sources: list[str], rate: int, weights) -> dict:
@@ -158,6 +174,9 @@ def baseline_config(args: argparse.Namespace, sources: list[str], rate: int, wei
         training = dict(steps=args.steps, solo_crops=args.solo_crops, seed=args.seed)
         if args.exemplars:
             training = dict(exemplars=True, pick=args.exemplars, solo_crops=args.solo_crops, seed=args.seed)
+    if args.model == "spectral-vae":  # steps per source on solo crops: no pairs
+        training = dict(steps=args.steps, batch_size=args.batch_size, lr=args.lr, solo_crops=args.solo_crops,
+                        seed=args.seed)
     config = dict(sources=sources, sample_rate=rate, mix_weights=weights, training=training)
     if args.paired_tracks is not None:  # top level, as paired_items: the benchmark's "paired" column
         config["paired_tracks"] = args.paired_tracks
@@ -237,16 +256,33 @@ def fit_factorgan(args: argparse.Namespace, model, paired_set, sources: list[str
                     supervised_lr=args.supervised_lr, supervised_weight=args.supervised_weight, val_set=val_set)
 
 
-def fit_nmf(args: argparse.Namespace, model, sources: list[str], out) -> None:
+def solo_sets(args: argparse.Namespace, model, sources: list[str]) -> list:
+    """Each source's solo crops of ``NMF_CROP_SECONDS`` (--model nmf and spectral-vae; no pairs), recorded in the
+    model's ``training_data``."""
     from ..data.select import solo_crops
-    from ..training.nmf import draw_exemplars, train_nmf
 
     if args.init or args.paired is not None or args.paired_tracks is not None:
-        raise ConfigError("--model nmf learns from solo crops only: --init, --paired and --paired-tracks do not apply")
+        raise ConfigError(f"--model {args.model} learns from solo crops only: --init, --paired and --paired-tracks "
+                          "do not apply")
     crop = int(round(NMF_CROP_SECONDS * model.sample_rate))
     solo = [solo_crops(args.data, s, crop, args.seed + k, musdb_root=args.musdb_root, sample_rate=args.sample_rate)[0]
             for k, s in enumerate(sources)]
     model.config["training_data"] = f"{args.solo_crops} crops per source of: " + "; ".join(d.describe() for d in solo)
+    return solo
+
+
+def fit_spectral_vae(args: argparse.Namespace, model, sources: list[str], out) -> None:
+    from ..training.spectral_vae import train_spectral_vae
+
+    solo = solo_sets(args, model, sources)
+    train_spectral_vae(model, solo, out, steps=args.steps, crops=args.solo_crops, batch=args.batch_size, lr=args.lr,
+                       seed=args.seed, quiet=args.quiet)
+
+
+def fit_nmf(args: argparse.Namespace, model, sources: list[str], out) -> None:
+    from ..training.nmf import draw_exemplars, train_nmf
+
+    solo = solo_sets(args, model, sources)
     if args.exemplars:
         draw_exemplars(model, solo, out, crops=args.solo_crops, seed=args.seed, spread=args.exemplars == "spread",
                        quiet=args.quiet)
@@ -280,6 +316,8 @@ def run(args: argparse.Namespace) -> int:
         fit_multitask(args, model, paired_set, sources, out)
     elif args.model == "nmf":
         fit_nmf(args, model, sources, out)
+    elif args.model == "spectral-vae":
+        fit_spectral_vae(args, model, sources, out)
     else:
         fit_factorgan(args, model, paired_set, sources, out, paired)
     best = load_baseline(out)

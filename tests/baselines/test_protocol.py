@@ -9,10 +9,12 @@ from priorsep.baselines.io import load_baseline, save_baseline
 from priorsep.errors import CheckpointError, InvalidAudioError, SampleRateError
 from priorsep.separation.files import separate_array
 
-from . import test_factorgan, test_metatasnet, test_multitask, test_nmf, test_peer_demucs, test_waveunet
+from . import (test_factorgan, test_metatasnet, test_multitask, test_nmf, test_peer_demucs, test_spectral_vae,
+               test_waveunet)
 
 TINY = {"waveunet": test_waveunet.tiny, "demucs": test_peer_demucs.tiny, "metatasnet": test_metatasnet.tiny,
-        "multitask": test_multitask.tiny, "factorgan": test_factorgan.tiny, "nmf": test_nmf.tiny}
+        "multitask": test_multitask.tiny, "factorgan": test_factorgan.tiny, "nmf": test_nmf.tiny,
+        "spectral-vae": test_spectral_vae.tiny}
 
 
 def test_every_baseline_kind_is_covered():

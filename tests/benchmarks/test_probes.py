@@ -350,6 +350,25 @@ def test_spectral_vae_probe_script(tmp_path):
     assert len(out["per_source"]) == 4 and np.isfinite(out["median"])
 
 
+def test_spectral_vae_context_probe_script(tmp_path):
+    import spectral_vae_context_probe as probe
+
+    from priorsep.data.band import make_band_dataset
+
+    root = make_band_dataset(tmp_path / "band", tracks=1, test_tracks=1, seconds=2.0, seed=5)
+    common = ["--out", str(tmp_path / "vae"), "--train-root", str(root), "--root", str(root), "--n-fft", "256",
+              "--hop", "64", "--context", "2", "--latent", "2", "--hidden", "8", "--steps", "30", "--batch", "4",
+              "--crops", "2", "--crop-seconds", "1", "--iterations", "3", "--threads", "1"]
+    out = probe.main(probe.build_parser().parse_args(
+        common + ["--n", "2", "--seconds", "0.5", "--no-bss", "--json", str(tmp_path / "t.json")]))
+    (row,) = [m for m in out["methods"] if m.startswith("spectral VAE")]
+    assert len(out["methods"][row]["items"]) == 2 and (tmp_path / "t.json").is_file()
+    assert sorted(p.name for p in (tmp_path / "vae").iterdir()) == ["bass.pt", "drums.pt", "guitar.pt", "piano.pt"]
+    cross = probe.main(probe.build_parser().parse_args(common + ["--crosslik", str(tmp_path / "c.txt")]))
+    loss = np.array(cross["cross_loss"])  # the saved VAEs, loaded again
+    assert loss.shape == (4, 4) and np.isfinite(loss).all() and "margin" in (tmp_path / "c.txt").read_text()
+
+
 def test_nmf_cross_fit_script(tmp_path):
     import nmf_cross_fit as probe
 
