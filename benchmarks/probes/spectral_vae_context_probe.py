@@ -22,48 +22,23 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch import nn
 
+from priorsep.baselines import load_baseline
+from priorsep.baselines.spectral_vae import SpectralVAE, SpectralVAESeparator, beta_divergence_rows
 from priorsep.data.select import solo_crops
-from priorsep.dsp.nmf import EPS, shingle, unshingle
-from priorsep.dsp.stft import istft, stft
+from priorsep.dsp.nmf import shingle
+from priorsep.dsp.stft import stft
 from priorsep.evaluation.band_benchmark import bench_band
 from priorsep.evaluation.benchmark import format_table, save_json
-from priorsep.separator import Separator
 from priorsep.training.nmf import SILENT, solo_magnitudes
 
 SOURCES = ["bass", "drums", "guitar", "piano"]
-FLOOR = 1e-3  # the encoder sees log(shape * D + FLOOR)
 
 
-def beta_div_rows(x: torch.Tensor, y: torch.Tensor, beta: float) -> torch.Tensor:
-    """β-divergence D_β(x | y) summed over the last axis (β in (0, 1) ∪ (1, 2))."""
-    x, y = x + EPS, y + EPS
-    return ((x ** beta + (beta - 1) * y ** beta - beta * x * y ** (beta - 1)) / (beta * (beta - 1))).sum(-1)
-
-
-class PatchVAE(nn.Module):
-    """Shapes ``(N, D)`` summing to 1 <-> latents ``(N, latent)``; the decoder's softmax keeps shapes summing to 1."""
-
-    def __init__(self, dim: int, latent: int, hidden: int):
-        super().__init__()
-        self.dim = dim
-        self.enc = nn.Sequential(nn.Linear(dim, hidden), nn.GELU(), nn.Linear(hidden, hidden // 2), nn.GELU(),
-                                 nn.Linear(hidden // 2, 2 * latent))
-        self.dec = nn.Sequential(nn.Linear(latent, hidden // 2), nn.GELU(), nn.Linear(hidden // 2, hidden), nn.GELU(),
-                                 nn.Linear(hidden, dim))
-
-    def encode(self, shape: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        mu, logvar = self.enc(torch.log(shape * self.dim + FLOOR)).chunk(2, -1)
-        return mu, logvar.clamp(-12, 6)
-
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
-        return torch.softmax(self.dec(z), -1)
-
-
-def train_vae(shapes: torch.Tensor, args: argparse.Namespace, seed: int) -> tuple[PatchVAE, list]:
+def train_vae(shapes: torch.Tensor, args: argparse.Namespace, seed: int) -> tuple[SpectralVAE, list]:
+    """The probe's own training (its runs' VAEs; the library's trainer seeds and draws differently)."""
     torch.manual_seed(seed)
-    vae = PatchVAE(shapes.shape[1], args.latent, args.hidden)
+    vae = SpectralVAE(shapes.shape[1], args.latent, args.hidden)
     opt = torch.optim.Adam(vae.parameters(), lr=args.lr)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, args.lr, total_steps=args.steps, pct_start=0.05)
     g = torch.Generator().manual_seed(seed)
@@ -72,7 +47,7 @@ def train_vae(shapes: torch.Tensor, args: argparse.Namespace, seed: int) -> tupl
         u = shapes[torch.randint(len(shapes), (args.batch,), generator=g)]
         mu, logvar = vae.encode(u)
         z = mu + torch.randn_like(mu) * (0.5 * logvar).exp()
-        rec = beta_div_rows(u * vae.dim, vae.decode(z) * vae.dim, args.beta).mean()
+        rec = beta_divergence_rows(u * vae.dim, vae.decode(z) * vae.dim, args.beta).mean()
         kl = 0.5 * (mu ** 2 + logvar.exp() - 1 - logvar).sum(-1).mean()
         loss = rec + args.kl * kl
         opt.zero_grad()
@@ -92,58 +67,31 @@ def solo_shapes(source: str, k: int, args: argparse.Namespace) -> torch.Tensor:
     return v / v.sum(-1, keepdim=True)
 
 
-class VAESeparator(Separator):
-    """Fits every source's latents and gains per window of the mix, then splits it by ratio masks."""
-
-    paired_items = 0  # each VAE saw one source's solo stems only
-
-    def __init__(self, vaes: list[PatchVAE], args: argparse.Namespace):
-        self.vaes, self.args = vaes, args
-        self.label = f"spectral VAE priors, {args.context} frames (probe)"
-
-    names = property(lambda self: list(SOURCES))
-    sample_rate = property(lambda self: 16000)
-    weights = property(lambda self: [1.0] * len(SOURCES))
-
-    def parts(self, v: torch.Tensor) -> torch.Tensor:
-        """Windows ``v (W, D)`` of the mix -> each source's fitted part ``(K, W, D)``, in ``v``'s units."""
-        a = self.args
-        total = v.sum(-1, keepdim=True).clamp_min(EPS)
-        target = v / total * v.shape[1]  # each window sums to D, as in training
-        weight = (total / total.mean()) ** a.beta  # windows count by their level, as in NMF's fit
-        with torch.no_grad():
-            z0 = torch.stack([vae.encode(target / v.shape[1])[0] for vae in self.vaes])
-        z = z0.clone().requires_grad_(True)
-        log_g = torch.full((len(self.vaes), len(v), 1), -float(np.log(len(self.vaes)))).requires_grad_(True)
-        opt = torch.optim.Adam([z, log_g], lr=a.fit_lr)
-        for _ in range(a.iterations):
-            shapes = torch.stack([vae.decode(z[k]) for k, vae in enumerate(self.vaes)])  # (K, W, D)
-            model = (log_g.exp() * shapes).sum(0) * v.shape[1]
-            loss = (weight[:, 0] * beta_div_rows(target, model, a.beta)).sum() + a.prior * 0.5 * (z ** 2).sum()
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-        with torch.no_grad():
-            shapes = torch.stack([vae.decode(z[k]) for k, vae in enumerate(self.vaes)])
-            return log_g.exp() * shapes * total
-
-    def separate_tensor(self, mixes: torch.Tensor) -> torch.Tensor:
-        return torch.stack([self._one(x[0])[:, None] for x in mixes])
-
-    def _one(self, x: torch.Tensor) -> torch.Tensor:
-        """``x (T,)`` -> ``(K, T)``."""
-        a = self.args
-        spec = stft(x[None], a.n_fft, a.hop)[0]  # (F, N)
-        v = shingle(spec.abs(), a.context, pad=True).T  # (W, D)
-        with torch.enable_grad():
-            parts = self.parts(v).transpose(1, 2)  # (K, D, W)
-        parts = unshingle(parts, a.context, spec.shape[-1]).clamp_min(0)  # (K, F, N)
-        masks = parts / parts.sum(0, keepdim=True).clamp_min(EPS)
-        return istft(masks * spec, a.n_fft, a.hop, x.shape[-1])
+def separator(args: argparse.Namespace) -> SpectralVAESeparator:
+    """The library's separator: ``--model`` (a checkpoint stem or bundled name), or the VAEs of ``--out``, trained
+    here where missing, with the fit settings given."""
+    if args.model:
+        return load_baseline(args.model)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    config = dict(sources=SOURCES, sample_rate=16000, mix_weights=[1.0] * 4, training={"probe": str(out)},
+                  label=f"spectral VAE priors, {args.context} frames (probe)",
+                  **{k: getattr(args, k) for k in ("n_fft", "hop", "context", "latent", "hidden", "beta", "kl",
+                                                    "iterations", "fit_lr")}, prior_weight=args.prior)
+    sep = SpectralVAESeparator(config)
+    for k, source in enumerate(SOURCES):
+        path = out / f"{source}.pt"
+        if not path.exists():
+            t0 = time.time()
+            vae, log = train_vae(solo_shapes(source, k, args), args, args.seed * 1000 + k)
+            torch.save(vae.state_dict(), path)
+            print(json.dumps({"source": source, "seconds": round(time.time() - t0), "last": log[-1]}), flush=True)
+        sep.vaes[k].load_state_dict(torch.load(path, weights_only=True))
+    return sep.eval()
 
 
 @torch.no_grad()
-def cross_loss(vaes: list[PatchVAE], root: str, args: argparse.Namespace) -> np.ndarray:
+def cross_loss(sep: SpectralVAESeparator, root: str) -> np.ndarray:
     """``(K, K)``: row k, column j = the mean loss per window (β-divergence of the reconstruction, plus the
     KL term, as in training; the negative of an ELBO-like score) of source k's non-silent windows, from the
     whole test tracks of ``root``, under source j's VAE. Low on the diagonal = each prior knows its own source."""
@@ -154,39 +102,21 @@ def cross_loss(vaes: list[PatchVAE], root: str, args: argparse.Namespace) -> np.
     out = np.zeros((len(SOURCES), len(SOURCES)))
     for k in range(len(SOURCES)):
         x = torch.stack([torch.as_tensor(s[k][:min(len(t[0]) for t in stems)]) for s in stems]).float()
-        v = shingle(stft(x, args.n_fft, args.hop).abs(), args.context, pad=False)  # (tracks, D, windows)
+        c = sep.config
+        v = shingle(stft(x, c["n_fft"], c["hop"]).abs(), c["context"], pad=False)  # (tracks, D, windows)
         v = v.permute(0, 2, 1).reshape(-1, v.shape[1])
-        v = v[v.sum(-1) > SILENT * args.context]
+        v = v[v.sum(-1) > SILENT * c["context"]]
         u = v / v.sum(-1, keepdim=True)
-        for j, vae in enumerate(vaes):
-            mu, logvar = vae.encode(u)
-            rec = beta_div_rows(u * vae.dim, vae.decode(mu) * vae.dim, args.beta)
-            kl = 0.5 * (mu ** 2 + logvar.exp() - 1 - logvar).sum(-1)
-            out[k, j] = (rec + args.kl * kl).mean().item()
+        for j, vae in enumerate(sep.vaes):
+            out[k, j] = vae.loss(u, c["beta"], c["kl"]).mean().item()  # z at q's mean
     return out
 
 
 def main(args: argparse.Namespace) -> dict:
     torch.set_num_threads(args.threads)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    vaes = []
-    for k, source in enumerate(SOURCES):
-        path = out / f"{source}.pt"
-        if path.exists():
-            vae = PatchVAE(args.context * (args.n_fft // 2 + 1), args.latent, args.hidden)
-            vae.load_state_dict(torch.load(path, weights_only=True))
-            vaes.append(vae.eval())
-            continue
-        t0 = time.time()
-        vae, log = train_vae(solo_shapes(source, k, args), args, args.seed * 1000 + k)
-        torch.save(vae.state_dict(), path)
-        print(json.dumps({"source": source, "seconds": round(time.time() - t0), "last": log[-1]}), flush=True)
-        vaes.append(vae)
-    for p in (q for vae in vaes for q in vae.parameters()):
-        p.requires_grad_(False)
+    sep = separator(args)
     if args.crosslik:
-        m = cross_loss(vaes, args.root, args)
+        m = cross_loss(sep, args.root)
         lines = [f"loss per window (rows: true source, columns: prior) on {args.root} test stems"]
         lines += ["          " + "".join(f"{n:>9}" for n in SOURCES)]
         lines += [f"{n:>9} " + "".join(f"{x:9.1f}" for x in row) for n, row in zip(SOURCES, m)]
@@ -196,7 +126,7 @@ def main(args: argparse.Namespace) -> dict:
         Path(args.crosslik).write_text("\n".join(lines) + "\n")
         print("\n".join(lines), flush=True)
         return {"cross_loss": m.tolist()}
-    results = bench_band(args.root, [VAESeparator(vaes, args)], n=args.n, seconds=args.seconds,
+    results = bench_band(args.root, [sep], n=args.n, seconds=args.seconds,
                          seed=args.excerpt_seed, bss=args.bss, quiet=True, whole_tracks=args.whole_tracks)
     results["probe_settings"] = {k: v for k, v in vars(args).items() if k not in ("threads", "json")}
     print(format_table(results), flush=True)
@@ -207,7 +137,8 @@ def main(args: argparse.Namespace) -> dict:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--out", required=True, help="folder of the trained VAEs (trained where missing)")
+    p.add_argument("--out", help="folder of the probe's VAEs (trained where missing)")
+    p.add_argument("--model", help="instead: a spectral VAE separator's checkpoint stem or bundled name")
     p.add_argument("--train-root", default="priors-work/band-data-multi/train", help="band training tracks")
     p.add_argument("--root", default="priors-work/band-data-multi/gmbank", help="evaluation tracks (test split)")
     p.add_argument("--n", type=int, default=48, help="excerpts (whole tracks: the first N; default all)")

@@ -98,7 +98,8 @@ class SpectralVAESeparator(BaselineSeparator):
 
     @property
     def label(self) -> str:
-        return f"spectral VAE priors, {self.config['context']} frames"
+        """Benchmark row name: the config's ``label`` where given (to tell runs apart), else the model's."""
+        return self.config.get("label") or f"spectral VAE priors, {self.config['context']} frames"
 
     @property
     def paired_items(self) -> int:
