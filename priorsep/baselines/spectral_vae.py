@@ -33,6 +33,7 @@ FLOOR = 1e-3  # the encoder reads log(shape * D + FLOOR): finite for silent bins
 DEFAULTS = dict(n_fft=2048, hop=512, context=4, latent=32, hidden=512, beta=0.5, kl=0.3, iterations=200,
                 fit_lr=0.05, prior_weight=0.3, storage="float32")
 STORAGE = {"float32": torch.float32, "float16": torch.float16}
+FIT_BLOCK = 256  # windows fitted at once (about 8 s at hop 512): memory stays flat for songs of any length
 
 
 def beta_divergence_rows(x: torch.Tensor, y: torch.Tensor, beta: float) -> torch.Tensor:
@@ -117,11 +118,19 @@ class SpectralVAESeparator(BaselineSeparator):
         return shingle(magnitude, self.config["context"], pad=pad).transpose(-1, -2)
 
     def fit_parts(self, v: torch.Tensor) -> torch.Tensor:
-        """The mix's windows ``v (W, D)`` -> every source's fitted part ``(K, W, D)``, in ``v``'s units."""
+        """The mix's windows ``v (W, D)`` -> every source's fitted part ``(K, W, D)``, in ``v``'s units.
+
+        Each window's latents and gains feel only that window's terms (Adam steps element by element), so
+        the windows are fitted in blocks of :data:`FIT_BLOCK`, each counted against the whole mix's level."""
+        level = v.sum(-1).mean().clamp_min(EPS)
+        return torch.cat([self._fit_block(v[i:i + FIT_BLOCK], level) for i in range(0, len(v), FIT_BLOCK)], 1)
+
+    def _fit_block(self, v: torch.Tensor, level: torch.Tensor) -> torch.Tensor:
+        """:meth:`fit_parts` of the windows ``v (W, D)`` of a mix whose mean window sums to ``level``."""
         c, d = self.config, v.shape[-1]
         total = v.sum(-1, keepdim=True).clamp_min(EPS)
         target = v / total * d  # each window sums to D, as in training
-        weight = (total[:, 0] / total.mean()) ** c["beta"]  # windows count by their level, as in NMF's fit
+        weight = (total[:, 0] / level) ** c["beta"]  # windows count by their level, as in NMF's fit
         with torch.no_grad():
             z0 = torch.stack([vae.encode(target / d)[0] for vae in self.vaes])
         z = z0.clone().requires_grad_(True)
