@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import torch
 
+from ..dsp.masks import ratio_masked_sources
 from ..dsp.nmf import EPS, beta_nmf, shingle, unshingle
-from ..dsp.stft import istft, stft
+from ..dsp.stft import stft
 from ..errors import ConfigError
 from .base import BaselineSeparator
 
@@ -97,8 +98,6 @@ class NMFSeparator(BaselineSeparator):
         w = self.dictionaries.to(magnitude.dtype)  # a copy only where stored as float16
         h = self._activations(magnitude, w)
         parts = unshingle(w[None] @ h, self.config["context"], spec.shape[-1])  # (BC, K, F, N)
-        parts = parts.clamp_min(0) ** self.config["mask_power"]
-        masks = parts / parts.sum(1, keepdim=True).clamp_min(EPS)
         w = torch.tensor(self.weights, dtype=mixes.dtype, device=mixes.device)
-        sources = istft(masks * spec[:, None], n_fft, hop, t) / w[:, None]  # masks split w_k s_k
+        sources = ratio_masked_sources(parts, spec, w, n_fft, hop, t, self.config["mask_power"])  # split w_k s_k
         return sources.reshape(b, c, -1, t).transpose(1, 2)

@@ -24,8 +24,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..dsp.masks import ratio_masked_sources
 from ..dsp.nmf import EPS, shingle, unshingle
-from ..dsp.stft import istft, stft
+from ..dsp.stft import stft
 from ..errors import ConfigError
 from .base import BaselineSeparator
 
@@ -158,12 +159,9 @@ class SpectralVAESeparator(BaselineSeparator):
         if t <= n_fft // 2:
             raise ConfigError(f"spectral VAE separation needs mixes longer than {n_fft // 2} samples, got {t}")
         spec = stft(mixes.reshape(b * c, t), n_fft, hop)  # (BC, F, N)
-        out = []
-        for s in spec:  # one mix at a time: the fit's windows are its batch
-            with torch.enable_grad():
-                parts = self.fit_parts(self.windows(s.abs(), pad=True)).transpose(-1, -2)  # (K, D, W)
-            parts = unshingle(parts, self.config["context"], s.shape[-1]).clamp_min(0)  # (K, F, N)
-            out.append(parts / parts.sum(0, keepdim=True).clamp_min(EPS) * s)
+        with torch.enable_grad():  # one mix at a time: the fit's windows are its batch
+            parts = torch.stack([self.fit_parts(self.windows(s.abs(), pad=True)).transpose(-1, -2) for s in spec])
+        parts = unshingle(parts, self.config["context"], spec.shape[-1])  # (BC, K, F, N)
         w = torch.tensor(self.weights, dtype=mixes.dtype, device=mixes.device)
-        sources = istft(torch.stack(out), n_fft, hop, t) / w[:, None]  # masks split w_k s_k
+        sources = ratio_masked_sources(parts, spec, w, n_fft, hop, t)  # masks split w_k s_k
         return sources.reshape(b, c, -1, t).transpose(1, 2)
