@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from priorsep.baselines import load_baseline
+from priorsep.baselines import load
 from priorsep.baselines.spectral_vae import SpectralVAE, SpectralVAESeparator, beta_divergence_rows
 from priorsep.data.select import solo_crops
 from priorsep.dsp.nmf import shingle
@@ -71,7 +71,7 @@ def separator(args: argparse.Namespace) -> SpectralVAESeparator:
     """The library's separator: ``--model`` (a checkpoint stem or bundled name), or the VAEs of ``--out``, trained
     here where missing, with the fit settings given."""
     if args.model:
-        return load_baseline(args.model)
+        return load(args.model)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     config = dict(sources=SOURCES, sample_rate=16000, mix_weights=[1.0] * 4, training={"probe": str(out)},
