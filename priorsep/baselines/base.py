@@ -4,6 +4,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..dsp.masks import ratio_masked_sources
+from ..dsp.stft import stft
 from ..errors import ConfigError
 from ..separator import Separator
 
@@ -62,6 +64,31 @@ class BaselineSeparator(nn.Module, Separator):
         few (``train-baseline --paired-tracks``); None: not limited."""
         tracks = self.config.get("paired_tracks")
         return None if tracks is None else int(tracks)
+
+
+class SpectralModelSeparator(BaselineSeparator):
+    """A separator that models each source's magnitude spectrogram (the NMF dictionaries, the spectral VAE
+    priors) and splits the mix's STFT (``config`` ``n_fft``, ``hop``) by the ratio masks of those models
+    (:func:`priorsep.dsp.masks.ratio_masked_sources`, power ``config["mask_power"]``, default 1). Subclasses
+    implement :meth:`parts` and set ``noun`` (what error messages call the method)."""
+
+    noun = "spectral separation"
+
+    def parts(self, spec: torch.Tensor) -> torch.Tensor:
+        """The mixes' STFT ``spec (N, F, frames)`` -> each source's modelled magnitude ``(N, K, F, frames)``."""
+        raise NotImplementedError
+
+    def separate_tensor(self, mixes: torch.Tensor) -> torch.Tensor:
+        if mixes.dim() != 3:
+            raise ConfigError(f"separate_tensor takes mixes (B, C, T), got shape {tuple(mixes.shape)}")
+        b, c, t = mixes.shape
+        n_fft, hop = self.config["n_fft"], self.config["hop"]
+        if t <= n_fft // 2:
+            raise ConfigError(f"{self.noun} needs mixes longer than {n_fft // 2} samples, got {t}")
+        spec = stft(mixes.reshape(b * c, t), n_fft, hop)  # (BC, F, N)
+        w = torch.tensor(self.weights, dtype=mixes.dtype, device=mixes.device)
+        sources = ratio_masked_sources(self.parts(spec), spec, w, n_fft, hop, t, self.config.get("mask_power", 1.0))
+        return sources.reshape(b, c, -1, t).transpose(1, 2)  # the masks split w_k s_k
 
 
 class SameLengthSeparator(BaselineSeparator):

@@ -19,11 +19,9 @@ from __future__ import annotations
 
 import torch
 
-from ..dsp.masks import ratio_masked_sources
 from ..dsp.nmf import EPS, beta_nmf, shingle, unshingle
-from ..dsp.stft import stft
 from ..errors import ConfigError
-from .base import BaselineSeparator
+from .base import SpectralModelSeparator
 
 # the dictionaries' dtype in memory and on disk: float16 halves the file of large exemplar dictionaries
 STORAGE = {"float32": torch.float32, "float16": torch.float16}
@@ -31,11 +29,12 @@ DEFAULTS = dict(n_fft=2048, hop=512, rank=32, beta=0.5, iterations=200, mask_pow
                 storage="float32")
 
 
-class NMFSeparator(BaselineSeparator):
+class NMFSeparator(SpectralModelSeparator):
     """``separate_tensor(mixes (B, C, T)) -> (B, K, C, T)``;
     ``dictionaries (K, context * (n_fft // 2 + 1), rank)``."""
 
     kind = "nmf"
+    noun = "NMF separation"
 
     def __init__(self, config: dict):
         config = {**DEFAULTS, **config}
@@ -86,18 +85,8 @@ class NMFSeparator(BaselineSeparator):
                         sparsity=self.config["sparsity"] * mean)
         return h.reshape(len(magnitude), k, r, -1)
 
-    def separate_tensor(self, mixes: torch.Tensor) -> torch.Tensor:
-        if mixes.dim() != 3:
-            raise ConfigError(f"separate_tensor takes mixes (B, C, T), got shape {tuple(mixes.shape)}")
-        b, c, t = mixes.shape
-        n_fft, hop = self.config["n_fft"], self.config["hop"]
-        if t <= n_fft // 2:
-            raise ConfigError(f"NMF separation needs mixes longer than {n_fft // 2} samples, got {t}")
-        spec = stft(mixes.reshape(b * c, t), n_fft, hop)  # (BC, F, N)
+    def parts(self, spec: torch.Tensor) -> torch.Tensor:
         magnitude = spec.abs()
         w = self.dictionaries.to(magnitude.dtype)  # a copy only where stored as float16
         h = self._activations(magnitude, w)
-        parts = unshingle(w[None] @ h, self.config["context"], spec.shape[-1])  # (BC, K, F, N)
-        w = torch.tensor(self.weights, dtype=mixes.dtype, device=mixes.device)
-        sources = ratio_masked_sources(parts, spec, w, n_fft, hop, t, self.config["mask_power"])  # split w_k s_k
-        return sources.reshape(b, c, -1, t).transpose(1, 2)
+        return unshingle(w[None] @ h, self.config["context"], spec.shape[-1])  # (BC, K, F, N)

@@ -24,11 +24,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..dsp.masks import ratio_masked_sources
 from ..dsp.nmf import EPS, shingle, unshingle
-from ..dsp.stft import stft
 from ..errors import ConfigError
-from .base import BaselineSeparator
+from .base import SpectralModelSeparator
 
 FLOOR = 1e-3  # the encoder reads log(shape * D + FLOOR): finite for silent bins
 DEFAULTS = dict(n_fft=2048, hop=512, context=4, latent=32, hidden=512, beta=0.5, kl=0.3, iterations=200,
@@ -73,10 +71,11 @@ class SpectralVAE(nn.Module):
         return rec + kl * 0.5 * (mean ** 2 + log_var.exp() - 1 - log_var).sum(-1)
 
 
-class SpectralVAESeparator(BaselineSeparator):
+class SpectralVAESeparator(SpectralModelSeparator):
     """``separate_tensor(mixes (B, C, T)) -> (B, K, C, T)``; ``vaes[k]`` is source k's :class:`SpectralVAE`."""
 
     kind = "spectral-vae"
+    noun = "spectral VAE separation"
 
     def __init__(self, config: dict):
         config = {**DEFAULTS, **config}
@@ -151,17 +150,7 @@ class SpectralVAESeparator(BaselineSeparator):
     def _shapes(self, z: torch.Tensor) -> torch.Tensor:
         return torch.stack([vae.decode(z[k]) for k, vae in enumerate(self.vaes)])
 
-    def separate_tensor(self, mixes: torch.Tensor) -> torch.Tensor:
-        if mixes.dim() != 3:
-            raise ConfigError(f"separate_tensor takes mixes (B, C, T), got shape {tuple(mixes.shape)}")
-        b, c, t = mixes.shape
-        n_fft, hop = self.config["n_fft"], self.config["hop"]
-        if t <= n_fft // 2:
-            raise ConfigError(f"spectral VAE separation needs mixes longer than {n_fft // 2} samples, got {t}")
-        spec = stft(mixes.reshape(b * c, t), n_fft, hop)  # (BC, F, N)
+    def parts(self, spec: torch.Tensor) -> torch.Tensor:
         with torch.enable_grad():  # one mix at a time: the fit's windows are its batch
             parts = torch.stack([self.fit_parts(self.windows(s.abs(), pad=True)).transpose(-1, -2) for s in spec])
-        parts = unshingle(parts, self.config["context"], spec.shape[-1])  # (BC, K, F, N)
-        w = torch.tensor(self.weights, dtype=mixes.dtype, device=mixes.device)
-        sources = ratio_masked_sources(parts, spec, w, n_fft, hop, t)  # masks split w_k s_k
-        return sources.reshape(b, c, -1, t).transpose(1, 2)
+        return unshingle(parts, self.config["context"], spec.shape[-1])  # (BC, K, F, N)
