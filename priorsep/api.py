@@ -15,15 +15,16 @@ from .checkpoint import checkpoint_paths
 from .device import resolve_device
 from .encoders import EncoderDraws
 from .errors import ConfigError, UnknownNameNotFoundError
-from .priors.io import PriorSet, bundled_prior_sets, load_priors
+from .priors.io import SET_METHODS, PriorSet, bundled_prior_sets, load_priors, prior_set_folder, prior_set_meta
 from .separation.config import make_config
 from .separation.draws import DrawSettings
 from .separation.separators import LangevinSeparator, VariationalSeparator, check_samples
 from .separator import Separator
 
 #: methods of a prior set: the annealed separator with the set's settings, the encoder's one pass,
-#: and the annealed separator started from the encoder's estimate
-PRIOR_METHODS = ("langevin", "variational", "hybrid")
+#: the annealed separator started from the encoder's estimate, and the fit of the set's spectral priors
+#: (where its ``priorset.json`` names them: the band set's spectral VAEs)
+PRIOR_METHODS = SET_METHODS
 
 #: the hybrid's starting noise level: the encoder's estimate is already close, so the annealing
 #: refines it instead of searching from scratch (sigma_max 1 would wash it out)
@@ -59,10 +60,12 @@ def load_separator(spec: str | Path | PriorSet | Separator, method: str | None =
     checkpoints, a loaded :class:`~priorsep.priors.io.PriorSet`, a bundled baseline
     (``"waveunet-toy"``, ...) or a baseline checkpoint stem (``STEM.pt`` + ``STEM.json``).
     method: ``"baseline"`` for a baseline (implied by its name), or for a prior set ``"langevin"``
-    (default: the annealed separator with the set's
-    benchmarked settings, which for every bundled set is the mask-space search), ``"variational"``
-    (the encoder's posterior means) or ``"hybrid"`` (the annealing started from them at
-    ``sigma_max <= HYBRID_SIGMA_MAX``). encoder: an encoder module or stem instead of the set's own.
+    (the annealed separator with the set's benchmarked settings, which for every bundled set is the
+    mask-space search), ``"variational"`` (the encoder's posterior means), ``"hybrid"`` (the annealing
+    started from them at ``sigma_max <= HYBRID_SIGMA_MAX``) or ``"fit"`` (the set's spectral priors
+    fitted to the mix, where it has them: a MAP-like search over their latents, no settings); ``None``:
+    the set's default (:func:`default_method`: ``"fit"`` for ``"band"``, ``"langevin"`` for the toy
+    sets). encoder: an encoder module or stem instead of the set's own.
     seed: the search's seed (same seed, same output). settings: any
     :class:`~priorsep.separation.config.SamplerConfig` field, over the set's own. draws: how posterior
     draws are made, for langevin and hybrid a :class:`~priorsep.separation.draws.DrawSettings`, for
@@ -96,15 +99,17 @@ def _load_separator(spec, method, *, encoder, seed, progress, draws, **settings)
             f"no prior set or baseline {str(spec)!r}: not a prior-set folder, a bundled prior set "
             f"{bundled_prior_sets()}, a bundled baseline {bundled_baselines()} or a baseline checkpoint stem "
             "(STEM.pt + STEM.json)")
-    method = method or "langevin"
-    if method not in PRIOR_METHODS:
+    if method is not None and method not in PRIOR_METHODS:
         raise ConfigError(f"unknown method {method!r}; expected 'baseline' or, for a prior set, one of "
                           f"{list(PRIOR_METHODS)}")
+    priors = spec if isinstance(spec, PriorSet) else load_priors(spec)
+    method = method or priors.default_method
+    if method == "fit":
+        return _fit_separator(priors, settings, encoder, draws)
     if method == "variational" and settings:
         raise ConfigError(f"variational separation is one encoder pass; it takes no sampler settings "
                           f"(got {sorted(settings)})")
     draws = _draw_settings(EncoderDraws if method == "variational" else DrawSettings, draws, method)
-    priors = spec if isinstance(spec, PriorSet) else load_priors(spec)
     if method == "variational":
         return VariationalSeparator(priors, encoder, seed=seed, draws=draws)
     if method == "hybrid":
@@ -112,6 +117,35 @@ def _load_separator(spec, method, *, encoder, seed, progress, draws, **settings)
                     "sigma_max": min(HYBRID_SIGMA_MAX, settings.get("sigma_max", HYBRID_SIGMA_MAX))}
     config = make_config(settings, base=priors.sampler)
     return LangevinSeparator(priors, config, seed=seed, encoder=encoder, progress=progress, draws=draws)
+
+
+def default_method(spec: str | Path | PriorSet) -> str:
+    """The method :func:`load_separator` runs for the prior set ``spec`` when none is named (its
+    ``priorset.json``'s ``"default"``, else ``"langevin"``), read without loading any weights."""
+    if isinstance(spec, PriorSet):
+        return spec.default_method
+    return prior_set_meta(prior_set_folder(spec)).get("default", "langevin")
+
+
+def _fit_separator(priors: PriorSet, settings: dict, encoder, draws) -> Separator:
+    """The separator that fits ``priors``' spectral priors (``priors.fit``: a checkpoint stem beside the set,
+    else a bundled separator name), checked to separate the same sources at the same rate and weights."""
+    where = priors.path or priors.names
+    if priors.fit is None:
+        raise ConfigError(f"the prior set {where} has no spectral priors to fit (its priorset.json names no 'fit'); "
+                          f"its methods are 'langevin', 'variational' and 'hybrid'")
+    given = sorted(settings) + [k for k, v in (("encoder", encoder), ("draws", draws)) if v is not None]
+    if given:
+        raise ConfigError(f"method 'fit' fits the prior set's spectral priors ({priors.fit}); it takes no sampler "
+                          f"settings, encoder or draws (got {given}): those are for the annealed search of its "
+                          f"waveform priors, method 'langevin'")
+    beside = priors.path / priors.fit if priors.path is not None else None
+    sep = load_baseline(beside if beside is not None and checkpoint_paths(beside)[0].is_file() else priors.fit)
+    if (sep.names, sep.sample_rate, sep.weights) != (priors.names, priors.sample_rate, priors.weights):
+        raise ConfigError(f"the prior set {where}'s spectral priors {priors.fit} separate {sep.names} at "
+                          f"{sep.sample_rate} Hz with weights {sep.weights}; the set has {priors.names} at "
+                          f"{priors.sample_rate} Hz with weights {priors.weights}")
+    return sep
 
 
 def _draw_settings(kind: type, draws, method: str):
@@ -132,18 +166,19 @@ def _draw_settings(kind: type, draws, method: str):
 def prior_set_separators(spec, *, encoder=None, seed: int | None = 0, draws: DrawSettings | dict | None = None,
                          encoder_draws: EncoderDraws | dict | None = None, device: str | torch.device | None = None,
                          **settings) -> list[Separator]:
-    """The benchmark rows of a prior set: its annealed separator, and where it has an encoder (its
-    own or ``encoder``) the variational separator and, unless the annealed one already starts from
-    the encoder (the ``toy`` set's default), the hybrid (``draws``: the annealed ones' draw
-    settings, ``encoder_draws``: the variational one's), on ``device``."""
+    """The benchmark rows of a prior set: the fit of its spectral priors where it has them, its annealed
+    separator, and where it has an encoder (its own or ``encoder``) the variational separator and,
+    unless the annealed one already starts from the encoder (the ``toy`` set's default), the hybrid
+    (``draws``: the annealed ones' draw settings, ``encoder_draws``: the variational one's), on ``device``."""
     from .encoders import own_encoder
 
     priors = spec if isinstance(spec, PriorSet) else load_priors(spec)
-    rows = [load_separator(priors, "langevin", seed=seed, draws=draws, device=device, **settings)]
+    annealed = load_separator(priors, "langevin", seed=seed, draws=draws, device=device, **settings)
+    rows = ([load_separator(priors, "fit", device=device)] if priors.fit is not None else []) + [annealed]
     if encoder is not None or own_encoder(priors) is not None:
         rows.append(load_separator(priors, "variational", encoder=encoder, seed=seed, draws=encoder_draws,
                                    device=device))
-        if rows[0].config.init != "variational":
+        if annealed.config.init != "variational":
             rows.append(load_separator(priors, "hybrid", encoder=encoder, seed=seed, draws=draws, device=device,
                                        **settings))
     return rows
@@ -164,9 +199,12 @@ def benchmark_separators(prior_sets: list, baselines: list, *, encoder=None, see
 def langevin_separate(mix, priors: PriorSet | str | Path | None = None, *, seed: int | None = None,
                       progress: bool = False, encoder=None, samples: int = 1, draws: DrawSettings | dict | None = None,
                       device: str | torch.device | None = None, **settings):
-    """Separate a mixture under independently trained priors; by default this runs the prior set's
-    benchmarked annealed procedure, which for every bundled set is the mask-space search (a MAP-like
-    estimate), and ``space="signal"`` runs signal-space annealed Langevin dynamics.
+    """Separate a mixture under independently trained priors with the prior set's default method
+    (:func:`default_method`). For a set of waveform priors that is its benchmarked annealed procedure,
+    which for the toy sets is the mask-space search (a MAP-like estimate), and ``space="signal"`` runs
+    signal-space annealed Langevin dynamics. The ``"band"`` set's default is the fit of its spectral
+    priors (method ``"fit"``, no sampler settings and no draws; a MAP-like search too): its waveform
+    flows separate worse, and ``load_separator("band", "langevin", **settings)`` runs their search.
 
     mix: ``(T,)`` or ``(C, T)`` float array at the priors' sample rate (channels separated
     independently). priors: a :class:`PriorSet`, bundled name or folder (``None``: ``"toy"``).
@@ -180,10 +218,13 @@ def langevin_separate(mix, priors: PriorSet | str | Path | None = None, *, seed:
     device: where to separate (``"cpu"``, ``"cuda"``; arrays in and out stay NumPy).
     """
     check_samples(samples)
-    sep = load_separator(priors if priors is not None else "toy", "langevin", encoder=encoder, seed=seed,
+    sep = load_separator(priors if priors is not None else "toy", None, encoder=encoder, seed=seed,
                          progress=progress, draws=draws, device=device, **settings)
     if samples == 1:
         return sep.separate(mix)
+    if not hasattr(sep, "separate_with_draws"):
+        raise ConfigError(f"{sep.label} gives no posterior draws (samples={samples}); the annealed search of "
+                          f"waveform priors does (load_separator(priors, 'langevin'))")
     return sep.separate_with_draws(mix, samples)
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .common import (add_device_arg, add_draw_args, add_langevin_args, draw_settings, encoder_draw_settings,
-                     langevin_settings, load_separator, separator_spec)
+from .common import (METHOD_HELP, METHODS, add_device_arg, add_draw_args, add_langevin_args, draw_settings,
+                     encoder_draw_settings, langevin_settings, load_separator, separator_spec)
 from ..errors import ConfigError
 
 
@@ -14,7 +14,9 @@ def add_parser(sub) -> None:
     p.add_argument("benchmark", choices=["toy", "band", "musdb"],
                    help="toy: fresh toy mixes; band: excerpts of synthetic band test tracks (--root); musdb: every "
                    "track of a MUSDB18 subset scored with museval (--root, --out, one --method)")
-    p.add_argument("--priors", nargs="*", help="prior sets, one Langevin row each (default: the bundled sets for the "
+    p.add_argument("--priors", nargs="*", help="prior sets: each one's rows, the fit of its spectral priors "
+                   "where it has them, its annealed search and, with an encoder, the variational and hybrid rows "
+                   "(default: the bundled sets for the "
                    "benchmark; no value: none); musdb: the prior set of --method langevin/variational")
     p.add_argument("--baselines", nargs="*", help="baseline separators (bundled names or checkpoint stems), one row "
                    "each (default: the bundled ones for the benchmark; no value: none); musdb: the model of "
@@ -32,8 +34,7 @@ def add_parser(sub) -> None:
     p.add_argument("--subset", default="test", help="musdb: train or test")
     p.add_argument("--is-wav", action="store_true", help="musdb: the wav release (folders) instead of .stem.mp4")
     p.add_argument("--tracks", nargs="+", help="musdb: only these track names")
-    p.add_argument("--method", default="langevin", choices=["langevin", "variational", "baseline"],
-                   help="musdb: how to separate")
+    p.add_argument("--method", choices=METHODS, help="musdb: " + METHOD_HELP)
     p.add_argument("--out", help="musdb: folder for per-track JSON (museval format) and aggregate.json; "
                    "tracks already scored there are skipped")
     p.add_argument("--json", help="toy, band: also write all scores to this JSON file")

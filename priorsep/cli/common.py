@@ -146,9 +146,9 @@ def add_draw_args(p: argparse.ArgumentParser) -> None:
 
 def draw_settings(args: argparse.Namespace) -> dict | None:
     """The Langevin draw settings of the draw flags (``--samples`` > 1 and a Langevin or hybrid
-    ``--method``), else None."""
+    ``--method``, or none: ``bench toy|band``'s rows), else None."""
     samples = getattr(args, "samples", 1)
-    if samples == 1 or args.method not in ("langevin", "hybrid"):
+    if samples == 1 or args.method not in (None, "langevin", "hybrid"):
         return None
     if samples < 2:
         raise ConfigError(f"--samples must be 1 (no draws) or at least 2, got {samples}")
@@ -161,10 +161,20 @@ def encoder_draw_settings(args: argparse.Namespace) -> dict:
     return dict(alignments=args.alignments, scale_factor=args.scale_factor)
 
 
+#: ``--method`` of ``separate`` and ``bench musdb``; none given: the prior set's default
+METHODS = ["langevin", "variational", "fit", "baseline"]
+METHOD_HELP = ("how to separate: langevin (the annealed search of the prior set's waveform priors), variational "
+               "(their encoder, see --encoder), fit (the set's spectral priors, where it has them) or baseline (a "
+               "trained separator, see --model); default: the prior set's own, fit for band, langevin for toy")
+
+
 def load_separator(args: argparse.Namespace, spec: str):
-    """The separator ``spec`` with ``--method``, ``--encoder``, ``--seed``, ``--device``, the sampler and draw
-    flags."""
-    from ..api import load_separator as load
+    """The separator ``spec`` with ``--method`` (none given: set to the prior set's default), ``--encoder``,
+    ``--seed``, ``--device``, the sampler and draw flags."""
+    from ..api import default_method, load_separator as load
+
+    if args.method is None:
+        args.method = default_method(spec)
 
     draws = encoder_draw_settings(args) if args.method == "variational" else draw_settings(args)
     return load(spec, args.method, encoder=args.encoder, seed=args.seed or 0, progress=not args.quiet,

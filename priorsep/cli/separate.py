@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import argparse
 
-from .common import add_device_arg, add_draw_args, add_langevin_args, load_separator, separator_spec
+from .common import (METHOD_HELP, METHODS, add_device_arg, add_draw_args, add_langevin_args, load_separator,
+                     separator_spec)
 
 
 def add_parser(sub) -> None:
@@ -11,9 +12,7 @@ def add_parser(sub) -> None:
     p.add_argument("mix", nargs="+", help="mixture audio files (wav/flac/...) or folders of them")
     p.add_argument("--priors", help="bundled prior set name or folder of checkpoints (default: toy; toy-wavenet "
                    "for --method variational, whose bundled encoder separates)")
-    p.add_argument("--method", default="langevin", choices=["langevin", "variational", "baseline"],
-                   help="langevin (the priors), variational (the priors' encoder, see --encoder) or baseline "
-                   "(a trained Wave-U-Net / FactorGAN, see --model)")
+    p.add_argument("--method", choices=METHODS, help=METHOD_HELP)
     p.add_argument("--encoder", help="--method variational, or langevin with --init variational: encoder checkpoint "
                    "stem (default: the prior set's own)")
     p.add_argument("--model", help="--method baseline: bundled baseline name (waveunet-toy) or checkpoint stem")

@@ -41,14 +41,22 @@ def load_prior(stem: str | Path) -> Prior:
     return load_model(stem, "prior")
 
 
+#: what a prior set's ``priorset.json`` may name as its default method (:data:`priorsep.api.PRIOR_METHODS`)
+SET_METHODS = ("langevin", "variational", "hybrid", "fit")
+
 class PriorSet:
     """An ordered set of priors, one per source, with shared sample rate and mixing weights.
 
     ``sampler``: Langevin settings benchmarked for this set (``priorset.json``'s ``"langevin"``),
-    used by :func:`priorsep.langevin_separate` unless the caller overrides them.
+    used by :func:`priorsep.langevin_separate` unless the caller overrides them. ``fit``: the set's
+    spectral priors where it has them (``priorset.json``'s ``"fit"``: a bundled separator name or a
+    checkpoint stem beside the set, e.g. the band set's spectral VAEs), fitted to a mix by the method
+    ``"fit"``. ``default_method``: the method :func:`priorsep.load_separator` and
+    :func:`priorsep.langevin_separate` run when none is named (``"default"``; ``"langevin"`` unless given).
     """
 
-    def __init__(self, priors: list[Prior], sampler: dict | None = None):
+    def __init__(self, priors: list[Prior], sampler: dict | None = None, *, fit: str | None = None,
+                 default_method: str = "langevin"):
         if not priors:
             raise ConfigError("a prior set needs at least one prior")
         names = [p.name for p in priors]
@@ -60,6 +68,10 @@ class PriorSet:
                                   "all priors of a set must share one rate")
         self.priors = list(priors)
         self.sampler = dict(sampler or {})
+        if default_method not in SET_METHODS or (default_method == "fit" and fit is None):
+            raise ConfigError(f"a prior set's default method is one of {list(SET_METHODS)} ('fit' only with "
+                              f"spectral priors to fit), got {default_method!r}")
+        self.fit, self.default_method = fit, default_method
         self.path: Path | None = None  # the folder it was loaded from (which may hold its encoder)
 
     @property
@@ -117,32 +129,47 @@ def bundled_prior_sets() -> list[str]:
     return sorted(p.name for p in BUNDLED_DIR.iterdir() if p.is_dir()) if BUNDLED_DIR.is_dir() else []
 
 
-def load_priors(name_or_dir: str | Path = "toy") -> PriorSet:
-    """Load a bundled prior set by name (``"toy"``) or every checkpoint in a directory.
-
-    An optional ``priorset.json`` gives the order (``"sources"``) and the benchmarked sampler
-    settings (``"langevin"``); without it, priors are ordered by name.
-    """
+def prior_set_folder(name_or_dir: str | Path) -> Path:
+    """The folder of the prior set ``name_or_dir``: a directory, or a bundled set's folder."""
     path = user_path(name_or_dir, "prior set")
-    if not path.is_dir():
-        if str(name_or_dir) in bundled_prior_sets():
-            path = BUNDLED_DIR / str(name_or_dir)
-        else:
-            raise UnknownNameNotFoundError(
-                f"no prior set {str(name_or_dir)!r}: not a directory of checkpoints and not a bundled set "
-                f"(bundled: {bundled_prior_sets()})"
-            )
+    if path.is_dir():
+        return path
+    if str(name_or_dir) in bundled_prior_sets():
+        return BUNDLED_DIR / str(name_or_dir)
+    raise UnknownNameNotFoundError(f"no prior set {str(name_or_dir)!r}: not a directory of checkpoints and not a "
+                                   f"bundled set (bundled: {bundled_prior_sets()})")
+
+
+def prior_set_meta(path: Path) -> dict:
+    """The prior-set folder ``path``'s ``priorset.json`` (``{}`` without one), its fields checked:
+    ``sources`` (list), ``langevin`` (object), ``fit`` (string) and ``default`` (a method name)."""
     meta_file = path / "priorset.json"
     try:
         meta = json.loads(meta_file.read_text()) if meta_file.is_file() else {}
     except json.JSONDecodeError as e:
         raise CheckpointError(f"corrupt {meta_file}: {e}") from None
     if not isinstance(meta, dict) or not isinstance(meta.get("sources", []), list) or not isinstance(
-            meta.get("langevin") or {}, dict):
-        raise CheckpointError(f"{meta_file} must be a JSON object with a 'sources' list and a 'langevin' object")
-    names = meta.get("sources") or sorted(p.stem for p in path.glob("*.json") if p.name not in NOT_PRIORS)
+            meta.get("langevin") or {}, dict) or not isinstance(meta.get("fit", ""), str) or meta.get(
+            "default", "langevin") not in SET_METHODS:
+        raise CheckpointError(f"{meta_file} must be a JSON object with a 'sources' list, a 'langevin' object and "
+                              f"optionally a 'fit' string and a 'default' method among {list(SET_METHODS)}")
+    return meta
+
+
+def load_priors(name_or_dir: str | Path = "toy") -> PriorSet:
+    """Load a bundled prior set by name (``"toy"``) or every checkpoint in a directory.
+
+    An optional ``priorset.json`` gives the order (``"sources"``), the benchmarked sampler
+    settings (``"langevin"``), the set's spectral priors (``"fit"``) and its default method
+    (``"default"``); without it, priors are ordered by name.
+    """
+    path = prior_set_folder(name_or_dir)
+    meta = prior_set_meta(path)
+    names = meta.get("sources") or sorted(p.stem for p in path.glob("*.json") if p.name not in NOT_PRIORS
+                                          and p.stem != meta.get("fit"))  # a fit checkpoint beside the set
     if not names:
         raise CheckpointNotFoundError(f"no prior checkpoints (NAME.pt + NAME.json) in {path}")
-    prior_set = PriorSet([load_prior(path / n) for n in names], sampler=meta.get("langevin"))
+    prior_set = PriorSet([load_prior(path / n) for n in names], sampler=meta.get("langevin"), fit=meta.get("fit"),
+                         default_method=meta.get("default", "langevin"))
     prior_set.path = path
     return prior_set

@@ -25,7 +25,7 @@ from ..checkpoint import atomic_json_save, atomic_npz_save
 from ..errors import ConfigError, DataError
 from ..mixing import mix as mix_sources
 from ..priors.io import PriorSet
-from ..api import langevin_separate
+from ..api import load_separator
 
 
 def teacher_path(folder: str | Path, i: int) -> Path:
@@ -41,8 +41,9 @@ def rate_sources(priors: PriorSet, sources: np.ndarray, sigma: float) -> np.ndar
 
 def write_teacher_labels(priors: PriorSet, mixes, folder: str | Path, n: int, *, start: int = 0,
                          quiet: bool = False, description: str = "", **settings) -> list[Path]:
-    """Run :func:`langevin_separate` on ``mixes[start .. start + n - 1]`` (``(T,)`` tensors or arrays,
-    mixtures only) and store each result in ``folder``; files already there are kept (resume).
+    """Run the annealed search of ``priors`` (method ``"langevin"``, whatever the set's default) on
+    ``mixes[start .. start + n - 1]`` (``(T,)`` tensors or arrays, mixtures only) and store each result in
+    ``folder``; files already there are kept (resume).
     ``settings`` override the prior set's Langevin settings. Returns the files, in order."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -59,7 +60,7 @@ def write_teacher_labels(priors: PriorSet, mixes, folder: str | Path, n: int, *,
             continue
         m = np.asarray(mixes[i], dtype=np.float32)
         t0 = time.perf_counter()
-        est = langevin_separate(m, priors=priors, seed=i, **settings)
+        est = load_separator(priors, "langevin", seed=i, **settings).separate(m)
         seconds = time.perf_counter() - t0
         sources = np.stack([est[name] for name in priors.names]).astype(np.float32)
         dens = rate_sources(priors, sources, sigma)

@@ -40,6 +40,7 @@ SMOKE_TESTS = {
     "tools/song_curve.py": ["test_tools.py::test_song_curve_script"],
     "tools/write_teacher_labels.py": ["test_tools.py::test_write_teacher_labels_script"],
     "probes/band_start_probe.py": ["test_probes.py::test_band_start_probe_script"],
+    "probes/band_fit_refine_probe.py": ["test_probes.py::test_band_fit_refine_probe_script"],
     "probes/factorgan_discriminator_check.py": ["test_probes.py::test_factorgan_discriminator_check_script"],
     "probes/factorgan_generator_probe.py": ["test_probes.py::test_factorgan_generator_probe_script"],
     "probes/factorgan_training_probe.py": [

@@ -385,3 +385,32 @@ def test_nmf_cross_fit_script(tmp_path):
     table = probe.main(probe.build_parser().parse_args(
         ["--model", str(tmp_path / "nmf"), "--root", str(root), "--n", "1", "--seconds", "0.5", "--threads", "1"]))
     assert table.shape == (4, 4) and np.all(np.diag(table) == 0) and np.isfinite(table).all()
+
+
+def test_band_fit_refine_probe_script(tmp_path):
+    import band_fit_refine_probe as probe
+
+    from priorsep.baselines import save_baseline
+    from priorsep.baselines.spectral_vae import SpectralVAESeparator
+    from priorsep.data.band import BAND_SOURCES, make_band_dataset
+    from priorsep.priors.io import save_prior
+
+    from ..conftest import tiny_flow
+
+    root = make_band_dataset(tmp_path / "band", tracks=0, test_tracks=1, seconds=2.0, seed=5)
+    priors = tmp_path / "priors"
+    for i, name in enumerate(BAND_SOURCES):
+        save_prior(tiny_flow(name, rate=16000, seed=i, mix_weight=1.0, sigma_min=0.001, sigma_max=0.3), priors / name)
+    torch.manual_seed(0)
+    save_baseline(SpectralVAESeparator(dict(sources=list(BAND_SOURCES), sample_rate=16000, mix_weights=[1.0] * 4,
+                                            n_fft=256, hop=64, context=2, latent=2, hidden=8, iterations=3)),
+                  priors / "spectral")
+    (priors / "priorset.json").write_text(json.dumps({"sources": list(BAND_SOURCES), "fit": "spectral",
+                                                      "default": "fit", "langevin": {"space": "mask"}}))
+    out = probe.main(probe.build_parser().parse_args(
+        ["--root", str(root), "--priors", str(priors), "--n", "2", "--seconds", "0.5", "--no-bss", "--threads", "1",
+         "--grid", '[{"n_levels": 1, "steps_per_level": 1}]', "--json", str(tmp_path / "r.json"), "--quiet"]))
+    rows = [m for m in out["methods"] if m.startswith("fit + flows")]
+    assert len(rows) == 1 and len(out["methods"][rows[0]]["items"]) == 2 and (tmp_path / "r.json").is_file()
+    fitted = out["methods"]["spectral VAE priors, 2 frames"]["si_sdri"]["overall"]
+    assert out["methods"][rows[0]]["si_sdri"]["overall"] != fitted  # the search moved the start
