@@ -8,6 +8,7 @@ SI-SDRi minus the reference's over every (excerpt, source) estimate, a bootstrap
 that median (resampling excerpts, ``--seed``), and the share of estimates where the row is better.
 Several files of the same excerpts (the same ``--root``, ``--n`` and ``--seed``, rows run apart)
 are compared together; a row in several of them (the oracle IRM) must score the same in each.
+``FILE@TAG`` names that file's rows ``NAME @TAG``: two runs of one method (two training draws) side by side.
 """
 from __future__ import annotations
 
@@ -32,7 +33,8 @@ def paired(row: np.ndarray, ref: np.ndarray, rng: np.random.Generator, n_boot: i
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("results", nargs="+", help="priorsep bench --json files of the same excerpts")
+    p.add_argument("results", nargs="+", help="priorsep bench --json files of the same excerpts; FILE@TAG: its rows "
+                   "are named 'NAME @TAG'")
     p.add_argument("--reference", required=True, help="the row every other row is compared with")
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed")
     return p
@@ -42,8 +44,10 @@ def merged_rows(paths: list[str]) -> dict:
     """The rows of several ``bench --json`` files of the same excerpts; a row that several files have
     must score each estimate the same (to 0.01 dB) in each, else they scored other excerpts."""
     methods: dict = {}
-    for path in paths:
+    for spec in paths:
+        path, _, tag = spec.partition("@")
         for name, row in json.loads(open(path).read())["methods"].items():
+            name = f"{name} @{tag}" if tag else name
             if name in methods and "items" in row and "items" in methods[name]:
                 if not np.allclose(per_estimate(row), per_estimate(methods[name]), atol=0.01):
                     raise SystemExit(f"{path}: row {name!r} scores differently than in an earlier file: "

@@ -104,6 +104,8 @@ def test_paired_rows_script(tmp_path, capsys):
     both = paired_rows.main(paired_rows.build_parser().parse_args([str(path), str(tmp_path / "late.json"),
                                                                    "--reference", "ref"]))
     assert set(both) == {"better", "mixed", "late"} and both["late"]["wins"] == 2 / 6
+    tagged = paired_rows.main(paired_rows.build_parser().parse_args([str(path), f"{path}@again", "--reference", "ref"]))
+    assert tagged["better @again"] == tagged["better"] and tagged["ref @again"]["median_diff"] == 0.0
     apart["ref"] = rows["better"]
     (tmp_path / "other.json").write_text(json.dumps({"methods": apart}))
     with pytest.raises(SystemExit, match="not the same excerpts"):
