@@ -57,6 +57,7 @@ SMOKE_TESTS = {
     "probes/band_val_si_sdri.py": ["test_probes.py::test_band_val_si_sdri_script"],
     "probes/spectral_vae_probe.py": ["test_probes.py::test_spectral_vae_probe_script"],
     "probes/spectral_vae_context_probe.py": ["test_probes.py::test_spectral_vae_context_probe_script"],
+    "probes/spectral_ensemble_probe.py": ["test_probes.py::test_spectral_ensemble_probe_script"],
     "probes/restart_probe.py": ["test_probes.py::test_restart_probe_script"],
     "probes/profile_separation.py": ["test_probes.py::test_profile_separation_script"],
     "probes/grouped_scores.py": ["test_probes.py::test_grouped_scores_script"],

@@ -414,3 +414,26 @@ def test_band_fit_refine_probe_script(tmp_path):
     assert len(rows) == 1 and len(out["methods"][rows[0]]["items"]) == 2 and (tmp_path / "r.json").is_file()
     fitted = out["methods"]["spectral VAE priors, 2 frames"]["si_sdri"]["overall"]
     assert out["methods"][rows[0]]["si_sdri"]["overall"] != fitted  # the search moved the start
+
+
+def test_spectral_ensemble_probe_script(tmp_path):
+    import spectral_ensemble_probe as probe
+
+    from priorsep.baselines import save_baseline
+    from priorsep.baselines.spectral_vae import SpectralVAESeparator
+    from priorsep.data.band import BAND_SOURCES, make_band_dataset
+
+    root = make_band_dataset(tmp_path / "band", tracks=0, test_tracks=1, seconds=2.0, seed=5)
+    for seed in (0, 1):
+        torch.manual_seed(seed)
+        save_baseline(SpectralVAESeparator(dict(sources=list(BAND_SOURCES), sample_rate=16000, mix_weights=[1.0] * 4,
+                                                n_fft=256, hop=64, context=2, latent=2, hidden=8, iterations=3)),
+                      tmp_path / f"vae{seed}")
+    common = ["--root", str(root), "--n", "2", "--seconds", "0.5", "--no-bss", "--threads", "1", "--quiet"]
+    same = probe.main(probe.build_parser().parse_args([str(tmp_path / "vae0"), str(tmp_path / "vae0"), *common]))
+    rows = {k: v["si_sdri"]["overall"] for k, v in same["methods"].items()}
+    assert rows["ensemble of 2"] == pytest.approx(rows["spectral VAE priors, 2 frames #0"], abs=1e-4)  # one draw twice
+    two = probe.main(probe.build_parser().parse_args(
+        [str(tmp_path / "vae0"), str(tmp_path / "vae1"), *common, "--geometric", "--json", str(tmp_path / "e.json")]))
+    assert "ensemble of 2, geometric" in two["methods"] and (tmp_path / "e.json").is_file()
+    assert len(two["methods"]["ensemble of 2, geometric"]["items"]) == 2
