@@ -124,6 +124,8 @@ def default_method(spec: str | Path | PriorSet) -> str:
     ``priorset.json``'s ``"default"``, else ``"langevin"``), read without loading any weights."""
     if isinstance(spec, PriorSet):
         return spec.default_method
+    if not isinstance(spec, str) and not hasattr(spec, "__fspath__"):
+        raise ConfigError(f"expected a prior set: a bundled name, a folder or a PriorSet; got {type(spec).__name__}")
     return prior_set_meta(prior_set_folder(spec)).get("default", "langevin")
 
 
@@ -218,8 +220,10 @@ def langevin_separate(mix, priors: PriorSet | str | Path | None = None, *, seed:
     device: where to separate (``"cpu"``, ``"cuda"``; arrays in and out stay NumPy).
     """
     check_samples(samples)
-    sep = load_separator(priors if priors is not None else "toy", None, encoder=encoder, seed=seed,
-                         progress=progress, draws=draws, device=device, **settings)
+    priors = priors if priors is not None else "toy"
+    # the set's default resolved here: a prior set, never a baseline's name (default_method refuses one)
+    sep = load_separator(priors, default_method(priors), encoder=encoder, seed=seed, progress=progress,
+                         draws=draws, device=device, **settings)
     if samples == 1:
         return sep.separate(mix)
     if not hasattr(sep, "separate_with_draws"):
