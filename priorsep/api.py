@@ -15,16 +15,11 @@ from .checkpoint import checkpoint_paths
 from .device import resolve_device
 from .encoders import EncoderDraws
 from .errors import ConfigError, UnknownNameNotFoundError
-from .priors.io import SET_METHODS, PriorSet, bundled_prior_sets, load_priors, prior_set_folder, prior_set_meta
+from .priors.io import PRIOR_METHODS, PriorSet, bundled_prior_sets, load_priors, prior_set_folder, prior_set_meta
 from .separation.config import make_config
 from .separation.draws import DrawSettings
 from .separation.separators import LangevinSeparator, VariationalSeparator, check_samples
 from .separator import Separator
-
-#: methods of a prior set: the annealed separator with the set's settings, the encoder's one pass,
-#: the annealed separator started from the encoder's estimate, and the fit of the set's spectral priors
-#: (where its ``priorset.json`` names them: the band set's spectral VAEs)
-PRIOR_METHODS = SET_METHODS
 
 #: the hybrid's starting noise level: the encoder's estimate is already close, so the annealing
 #: refines it instead of searching from scratch (sigma_max 1 would wash it out)
@@ -126,7 +121,7 @@ def default_method(spec: str | Path | PriorSet) -> str:
         return spec.default_method
     if not isinstance(spec, str) and not hasattr(spec, "__fspath__"):
         raise ConfigError(f"expected a prior set: a bundled name, a folder or a PriorSet; got {type(spec).__name__}")
-    return prior_set_meta(prior_set_folder(spec)).get("default", "langevin")
+    return prior_set_meta(prior_set_folder(spec))["default"]
 
 
 def _fit_separator(priors: PriorSet, settings: dict, encoder, draws) -> Separator:

@@ -41,8 +41,12 @@ def load_prior(stem: str | Path) -> Prior:
     return load_model(stem, "prior")
 
 
-#: what a prior set's ``priorset.json`` may name as its default method (:data:`priorsep.api.PRIOR_METHODS`)
-SET_METHODS = ("langevin", "variational", "hybrid", "fit")
+#: methods of a prior set (:func:`priorsep.load_separator`), any of which its ``priorset.json`` may name as the
+#: default: the annealed separator with the set's settings, the encoder's one pass, the annealed separator started
+#: from the encoder's estimate, and the fit of the set's spectral priors (where it names them: the band set's VAEs)
+PRIOR_METHODS = ("langevin", "variational", "hybrid", "fit")
+#: the default method of a set whose ``priorset.json`` names none
+DEFAULT_METHOD = "langevin"
 
 class PriorSet:
     """An ordered set of priors, one per source, with shared sample rate and mixing weights.
@@ -56,7 +60,7 @@ class PriorSet:
     """
 
     def __init__(self, priors: list[Prior], sampler: dict | None = None, *, fit: str | None = None,
-                 default_method: str = "langevin"):
+                 default_method: str = DEFAULT_METHOD):
         if not priors:
             raise ConfigError("a prior set needs at least one prior")
         names = [p.name for p in priors]
@@ -68,8 +72,8 @@ class PriorSet:
                                   "all priors of a set must share one rate")
         self.priors = list(priors)
         self.sampler = dict(sampler or {})
-        if default_method not in SET_METHODS or (default_method == "fit" and fit is None):
-            raise ConfigError(f"a prior set's default method is one of {list(SET_METHODS)} ('fit' only with "
+        if default_method not in PRIOR_METHODS or (default_method == "fit" and fit is None):
+            raise ConfigError(f"a prior set's default method is one of {list(PRIOR_METHODS)} ('fit' only with "
                               f"spectral priors to fit), got {default_method!r}")
         self.fit, self.default_method = fit, default_method
         self.path: Path | None = None  # the folder it was loaded from (which may hold its encoder)
@@ -141,18 +145,21 @@ def prior_set_folder(name_or_dir: str | Path) -> Path:
 
 
 def prior_set_meta(path: Path) -> dict:
-    """The prior-set folder ``path``'s ``priorset.json`` (``{}`` without one), its fields checked:
-    ``sources`` (list), ``langevin`` (object), ``fit`` (string) and ``default`` (a method name)."""
+    """The prior-set folder ``path``'s ``priorset.json`` (no fields without one), its fields checked:
+    ``sources`` (list), ``langevin`` (object), ``fit`` (string) and ``default`` (a method name, filled in
+    with :data:`DEFAULT_METHOD` where it names none)."""
     meta_file = path / "priorset.json"
     try:
         meta = json.loads(meta_file.read_text()) if meta_file.is_file() else {}
     except json.JSONDecodeError as e:
         raise CheckpointError(f"corrupt {meta_file}: {e}") from None
+    if isinstance(meta, dict):
+        meta.setdefault("default", DEFAULT_METHOD)
     if not isinstance(meta, dict) or not isinstance(meta.get("sources", []), list) or not isinstance(
-            meta.get("langevin") or {}, dict) or not isinstance(meta.get("fit", ""), str) or meta.get(
-            "default", "langevin") not in SET_METHODS:
+            meta.get("langevin") or {}, dict) or not isinstance(meta.get("fit", ""), str) or meta[
+            "default"] not in PRIOR_METHODS:
         raise CheckpointError(f"{meta_file} must be a JSON object with a 'sources' list, a 'langevin' object and "
-                              f"optionally a 'fit' string and a 'default' method among {list(SET_METHODS)}")
+                              f"optionally a 'fit' string and a 'default' method among {list(PRIOR_METHODS)}")
     return meta
 
 
@@ -170,6 +177,6 @@ def load_priors(name_or_dir: str | Path = "toy") -> PriorSet:
     if not names:
         raise CheckpointNotFoundError(f"no prior checkpoints (NAME.pt + NAME.json) in {path}")
     prior_set = PriorSet([load_prior(path / n) for n in names], sampler=meta.get("langevin"), fit=meta.get("fit"),
-                         default_method=meta.get("default", "langevin"))
+                         default_method=meta["default"])
     prior_set.path = path
     return prior_set
